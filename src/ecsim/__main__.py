@@ -1,0 +1,3 @@
+from ecsim.cli import main
+
+main()

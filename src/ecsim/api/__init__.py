@@ -1,0 +1,1 @@
+"""One module per API family: request parsing, calls into the services, the family's response shapes."""

@@ -1,0 +1,1 @@
+"""Authentication: Keystone-style tokens and AK/SK signatures, resolved to a Principal."""

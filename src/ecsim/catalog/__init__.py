@@ -1,0 +1,58 @@
+"""The operation catalog: one entry per (method, path template, body selector).
+
+Each entry carries the API family, the IAM actions and dependencies, the resource type and the handler. The router,
+the authorizer, `ecsim coverage` and the docs are all driven by it; a handler never re-states its IAM action.
+Entries whose handler is None are listed (they are part of the acceptance list) but not routed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    family: str
+    method: str
+    path: str
+    actions: tuple[str, ...]
+    dependencies: tuple[str, ...] = ()
+    selector: str | None = None
+    title: str = ""
+    # Where the IAM facts come from: "seed:NNN" (shared/seeds/permissions.csv) or "table:<service>" (Huawei's
+    # permission tables, see docs/catalog.md), or "ecsim" for the emulator's own control plane.
+    source: str = ""
+    handler: str | None = None
+    # project: needs a project-scoped caller (URL project or token/X-Project-Id); domain: account-level (IAM);
+    # token: any authenticated caller; public: no authentication (discovery, token issue); control: /_ecsim.
+    scope: str = "project"
+    resource_type: str | None = None
+    resource_from: str | None = None
+    access_level: str | None = None
+    enterprise_project: bool = True
+    sdk: tuple[str, ...] = field(default_factory=tuple)
+    # Callers acting on themselves need no permission (IAM: own user, own access keys): where the target user
+    # comes from — "path:user_id", "query:user_id", "body:credential.user_id" or "access_key" (the key's owner).
+    self_service: str | None = None
+
+    @property
+    def primary_action(self) -> str | None:
+        return self.actions[0] if self.actions else None
+
+    @property
+    def from_seed(self) -> bool:
+        return self.source.startswith("seed:")
+
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.method, self.path, self.selector)
+
+
+def all_operations() -> list[Operation]:
+    from ecsim.catalog.entries import OPERATIONS
+
+    return OPERATIONS
+
+
+def by_name() -> dict[str, Operation]:
+    return {op.name: op for op in all_operations()}

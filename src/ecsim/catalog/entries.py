@@ -1,0 +1,334 @@
+"""The catalog's entries, grouped by API family.
+
+`source` says where each entry's IAM actions come from: `seed:NNN` rows are exactly those of
+shared/seeds/permissions.csv (tests compare them row by row); `table:<svc>` rows come from Huawei's published
+permission tables for that service (docs/catalog.md cites them).
+"""
+
+from __future__ import annotations
+
+from ecsim.catalog import Operation
+
+OPERATIONS: list[Operation] = []
+
+
+def op(name: str, family: str, method: str, path: str, actions: str | tuple[str, ...], **kw: object) -> Operation:
+    if isinstance(actions, str):
+        actions = tuple(a for a in actions.split(";") if a)
+    deps = kw.pop("dependencies", ())
+    if isinstance(deps, str):
+        deps = tuple(d for d in deps.split(";") if d)
+    sdk = kw.pop("sdk", ())
+    if isinstance(sdk, str):
+        sdk = (sdk,)
+    entry = Operation(name, family, method, path, actions, dependencies=deps, sdk=sdk, **kw)  # type: ignore[arg-type]
+    OPERATIONS.append(entry)
+    return entry
+
+
+def twins(prefixes: tuple[str, ...], name: str, family: str, method: str, path: str, actions: str,
+          **kw: object) -> None:
+    """The same operation under several version prefixes (Nova /v2 and /v2.1, Cinder /v2 and /v3)."""
+    for prefix in prefixes:
+        tag = prefix.strip("/").replace(".", "")
+        op(f"{name}.{tag}", family, method, prefix + path, actions, **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Huawei ECS (v1 / v1.1 / v2)
+# ---------------------------------------------------------------------------------------------------------------
+ECS = "ecsim.api.ecs"
+JOBS = "ecsim.api.jobs"
+
+op("ecs.create_post_paid_servers", "ecs", "POST", "/v1/{project_id}/cloudservers", "ecs:cloudServers:create",
+   title="Creating ECSs (pay-per-use)", source="table:ecs", handler=f"{ECS}:create_servers",
+   access_level="write", sdk="create_post_paid_servers")
+op("ecs.create_servers", "ecs", "POST", "/v1.1/{project_id}/cloudservers", "ecs:cloudServers:create",
+   title="Creating ECSs", source="table:ecs", handler=f"{ECS}:create_servers_v11", access_level="write",
+   sdk="create_servers")
+op("ecs.list_servers_details", "ecs", "GET", "/v1/{project_id}/cloudservers/detail", "ecs:cloudServers:list",
+   title="Querying details about ECSs", source="table:ecs", handler=f"{ECS}:list_servers_details",
+   access_level="list", sdk="list_servers_details")
+op("ecs.list_cloud_servers", "ecs", "GET", "/v1.1/{project_id}/cloudservers/detail", "ecs:cloudServers:list",
+   title="Querying ECSs (marker paging)", source="table:ecs", handler=f"{ECS}:list_cloud_servers",
+   access_level="list", sdk="list_cloud_servers")
+op("ecs.show_server", "ecs", "GET", "/v1/{project_id}/cloudservers/{server_id}", "ecs:cloudServers:get",
+   title="Querying details about an ECS", source="table:ecs", handler=f"{ECS}:show_server",
+   resource_type="instance", resource_from="path:server_id", access_level="read", sdk="show_server")
+op("ecs.update_server", "ecs", "PUT", "/v1/{project_id}/cloudservers/{server_id}", "ecs:cloudServers:put",
+   title="Modifying an ECS", source="table:ecs", handler=f"{ECS}:update_server",
+   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="update_server")
+op("ecs.delete_servers", "ecs", "POST", "/v1/{project_id}/cloudservers/delete", "ecs:cloudServers:delete",
+   title="Deleting ECSs", source="table:ecs", handler=f"{ECS}:delete_servers",
+   resource_type="instance", resource_from="body:servers[].id", access_level="write", sdk="delete_servers")
+op("ecs.batch_stop_servers", "ecs", "POST", "/v1/{project_id}/cloudservers/action", "ecs:cloudServers:stop",
+   selector="os-stop", title="Stopping ECSs in a batch", source="seed:000", handler=f"{ECS}:batch_stop",
+   resource_type="instance", resource_from="body:os-stop.servers[].id", access_level="write",
+   sdk="batch_stop_servers")
+op("ecs.batch_reboot_servers", "ecs", "POST", "/v1/{project_id}/cloudservers/action", "ecs:cloudServers:reboot",
+   selector="reboot", title="Restarting ECSs in a batch", source="seed:000", handler=f"{ECS}:batch_reboot",
+   resource_type="instance", resource_from="body:reboot.servers[].id", access_level="write",
+   sdk="batch_reboot_servers")
+op("ecs.batch_start_servers", "ecs", "POST", "/v1/{project_id}/cloudservers/action", "ecs:cloudServers:start",
+   selector="os-start", title="Starting ECSs in a batch", source="seed:000", handler=f"{ECS}:batch_start",
+   resource_type="instance", resource_from="body:os-start.servers[].id", access_level="write",
+   sdk="batch_start_servers")
+op("ecs.batch_update_servers_name", "ecs", "PUT", "/v1/{project_id}/cloudservers/server-name",
+   "ecs:cloudServers:put", title="Modifying ECSs in a batch (batch rename)", source="seed:000",
+   handler=f"{ECS}:batch_rename", resource_type="instance", resource_from="body:servers[].id",
+   access_level="write", sdk="batch_update_servers_name")
+op("ecs.batch_attach_sharable_volumes", "ecs", "POST", "/v1/{project_id}/batchaction/attachvolumes/{volume_id}",
+   "ecs:cloudServers:attachSharedVolume", dependencies="evs:volumes:use",
+   title="Attaching a shared EVS disk to multiple ECSs in a batch", source="seed:000", access_level="write",
+   sdk="batch_attach_sharable_volumes")
+op("ecs.change_server_os_with_cloud_init", "ecs", "POST", "/v2/{project_id}/cloudservers/{server_id}/changeos",
+   "ecs:cloudServers:changeOS", title="Changing an ECS OS", source="seed:001", resource_type="instance",
+   resource_from="path:server_id", access_level="write", sdk="change_server_os_with_cloud_init")
+op("ecs.reinstall_server_with_cloud_init", "ecs", "POST", "/v2/{project_id}/cloudservers/{server_id}/reinstallos",
+   "ecs:cloudServers:rebuild", title="Reinstalling an ECS OS", source="seed:001", resource_type="instance",
+   resource_from="path:server_id", access_level="write", sdk="reinstall_server_with_cloud_init")
+op("ecs.resize_post_paid_server", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/resize",
+   "ecs:cloudServers:resize", title="Modifying ECS specifications (pay-per-use)", source="seed:001",
+   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="resize_post_paid_server")
+op("ecs.migrate_server", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/migrate",
+   "ecs:cloudServers:migrate", title="Cold migrating an ECS", source="seed:001", resource_type="instance",
+   resource_from="path:server_id", access_level="write", sdk="migrate_server")
+op("ecs.batch_detach_volumes", "ecs", "POST", "/v1/{project_id}/batchaction/detachvolumes/{volume_id}",
+   "ecs:cloudServers:detachVolume", title="Detaching volumes in a batch", source="seed:002",
+   resource_type="instance", resource_from="body:serverinfo[]", access_level="write", sdk="batch_detach_volumes")
+op("ecs.delete_server_group", "ecs", "DELETE", "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}",
+   "ecs:cloudServers:delete", title="Deleting an ECS group", source="seed:004", sdk="delete_server_group")
+op("ecs.create_server_group", "ecs", "POST", "/v1/{project_id}/cloudservers/os-server-groups",
+   "ecs:cloudServers:create", title="Creating an ECS group", source="seed:004", sdk="create_server_group")
+op("ecs.add_server_group_member", "ecs", "POST",
+   "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action", "ecs:cloudServers:create",
+   selector="add_member", title="Adding an ECS to an ECS group", source="seed:004", sdk="add_server_group_member")
+op("ecs.delete_server_group_member", "ecs", "POST",
+   "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action", "ecs:cloudServers:delete",
+   selector="remove_member", title="Removing an ECS from an ECS group", source="seed:004",
+   sdk="delete_server_group_member")
+op("ecs.list_server_groups", "ecs", "GET", "/v1/{project_id}/cloudservers/os-server-groups", "ecs:cloudServers:list",
+   title="Querying ECS groups", source="seed:004", sdk="list_server_groups")
+op("ecs.show_server_group", "ecs", "GET", "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}",
+   "ecs:cloudServers:get", title="Querying details about an ECS group", source="seed:004", sdk="show_server_group")
+op("ecs.list_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/flavors", "ecs:cloudServerFlavors:get",
+   title="Querying ECS flavors", source="table:ecs", handler=f"{ECS}:list_flavors", access_level="list",
+   sdk="list_flavors")
+op("ecs.show_job", "ecs", "GET", "/v1/{project_id}/jobs/{job_id}", "ecs:cloudServers:get",
+   title="Querying job execution status", source="table:ecs", handler=f"{JOBS}:show_job", access_level="read",
+   sdk="show_job")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Huawei IMS (public images)
+# ---------------------------------------------------------------------------------------------------------------
+op("ims.list_images", "ims", "GET", "/v2/cloudimages", "ims:images:list", title="Querying images",
+   source="table:ims", handler="ecsim.api.ims:list_images", access_level="list", sdk="list_images")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Nova (native OpenStack compute) — seed 001 and 004 rows, /v2 and /v2.1
+# ---------------------------------------------------------------------------------------------------------------
+NOVA = ("/v2", "/v2.1")
+ACTION = "/{project_id}/servers/{server_id}/action"
+twins(NOVA, "nova.start_server", "nova", "POST", ACTION, "ecs:servers:start", dependencies="ecs:servers:list",
+      selector="os-start", title="Starting an ECS (native OpenStack API)", source="seed:001",
+      enterprise_project=False)
+twins(NOVA, "nova.stop_server", "nova", "POST", ACTION, "ecs:servers:stop",
+      dependencies="ecs:servers:list;ecs:servers:get", selector="os-stop",
+      title="Stopping an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+twins(NOVA, "nova.reboot_server", "nova", "POST", ACTION, "ecs:servers:reboot",
+      dependencies="ecs:servers:list;ecs:servers:get", selector="reboot",
+      title="Restarting an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+twins(NOVA, "nova.resize_server", "nova", "POST", ACTION, "ecs:servers:resize",
+      dependencies="ecs:servers:list;ecs:servers:get;ecs:flavors:get;ims:images:get;evs:volumes:list;"
+      "evs:volumes:create;evs:volumes:get;evs:volumes:attach;evs:volumes:detach;evs:volumes:manage;vpc:ports:get;"
+      "vpc:ports:update;vpc:ports:create;vpc:ports:delete", selector="resize",
+      title="Modifying ECS specifications (native OpenStack API)", source="seed:001", enterprise_project=False)
+twins(NOVA, "nova.rebuild_server", "nova", "POST", ACTION, "ecs:servers:rebuild",
+      dependencies="ecs:servers:list;ecs:servers:update;ims:images:get;ims:images:list;ims:images:update",
+      selector="rebuild", title="Rebuilding an ECS (native OpenStack API)", source="seed:001",
+      enterprise_project=False)
+twins(NOVA, "nova.lock_server", "nova", "POST", ACTION, "ecs:servers:lock",
+      dependencies="ecs:servers:list;ecs:servers:get", selector="lock",
+      title="Locking an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+twins(NOVA, "nova.unlock_server", "nova", "POST", ACTION, "ecs:servers:unlock",
+      dependencies="ecs:servers:list;ecs:servers:get", selector="unlock",
+      title="Unlocking an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+twins(NOVA, "nova.create_server_group", "nova", "POST", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
+      title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False)
+twins(NOVA, "nova.list_server_groups", "nova", "GET", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
+      title="Querying ECS groups (native OpenStack API)", source="seed:004", enterprise_project=False)
+twins(NOVA, "nova.show_server_group", "nova", "GET", "/{project_id}/os-server-groups/{server_group_id}",
+      "ecs:serverGroups:manage", title="Querying details about an ECS group (native OpenStack API)",
+      source="seed:004", enterprise_project=False)
+twins(NOVA, "nova.delete_server_group", "nova", "DELETE", "/{project_id}/os-server-groups/{server_group_id}",
+      "ecs:serverGroups:manage", title="Deleting an ECS group (native OpenStack API)", source="seed:004",
+      enterprise_project=False)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cinder (native OpenStack block storage) — seed 003 rows, /v2 and /v3
+# ---------------------------------------------------------------------------------------------------------------
+CINDER = ("/v2", "/v3")
+VACTION = "/{project_id}/volumes/{volume_id}/action"
+for _selector, _name, _actions, _title in (
+    ("os-extend", "extend_volume", "evs:volumes:extend;evs:volumes:get", "Extending a disk"),
+    ("os-volume_upload_image", "upload_volume_image", "evs:volumes:uploadImage", "Exporting a disk as an image"),
+    ("os-attach", "attach_volume", "evs:volumes:attach;evs:volumes:get", "Attaching a disk"),
+    ("os-detach", "detach_volume", "evs:volumes:detach;evs:volumes:get", "Detaching a disk"),
+    ("os-reserve", "reserve_volume", "evs:volumes:attach", "Reserving a disk"),
+    ("os-unreserve", "unreserve_volume", "evs:volumes:attach", "Unreserving a disk"),
+    ("os-set_bootable", "set_volume_bootable", "evs:volumes:update", "Setting the bootable flag"),
+    ("os-update_readonly_flag", "update_volume_readonly", "evs:volumes:update", "Setting the read-only flag"),
+):
+    twins(CINDER, f"cinder.{_name}", "cinder", "POST", VACTION, _actions, selector=_selector,
+          title=f"{_title} (OpenStack Cinder)", source="seed:003", resource_type="volume",
+          resource_from="path:volume_id", enterprise_project=False)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Keystone (identity v3): discovery and tokens. Mounted at / and under /identity.
+# ---------------------------------------------------------------------------------------------------------------
+KS = "ecsim.api.keystone"
+op("keystone.versions", "keystone", "GET", "/", (), title="Listing identity API versions", source="table:iam",
+   handler=f"{KS}:versions", scope="public", sdk="keystone_list_versions")
+op("keystone.version", "keystone", "GET", "/v3", (), title="Showing identity API v3", source="table:iam",
+   handler=f"{KS}:version_v3", scope="public", sdk="keystone_show_version")
+op("keystone.create_token", "keystone", "POST", "/v3/auth/tokens", (), title="Obtaining a token",
+   source="table:iam", handler=f"{KS}:create_token", scope="public",
+   sdk=("keystone_create_user_token_by_password", "keystone_create_scoped_token"))
+op("keystone.validate_token", "keystone", "GET", "/v3/auth/tokens", (), title="Validating a token",
+   source="table:iam", handler=f"{KS}:validate_token", scope="token", sdk="keystone_validate_token")
+op("keystone.check_token", "keystone", "HEAD", "/v3/auth/tokens", (), title="Checking a token",
+   source="table:iam", handler=f"{KS}:check_token", scope="token")
+op("keystone.revoke_token", "keystone", "DELETE", "/v3/auth/tokens", (), title="Revoking a token",
+   source="table:iam", handler=f"{KS}:revoke_token", scope="token")
+op("keystone.list_auth_projects", "keystone", "GET", "/v3/auth/projects", (),
+   title="Querying projects accessible to a user", source="table:iam", handler=f"{KS}:list_auth_projects",
+   scope="token", sdk="keystone_list_auth_projects")
+op("keystone.list_auth_domains", "keystone", "GET", "/v3/auth/domains", (),
+   title="Querying accounts accessible to a user", source="table:iam", handler=f"{KS}:list_auth_domains",
+   scope="token", sdk="keystone_list_auth_domains")
+op("keystone.show_catalog", "keystone", "GET", "/v3/auth/catalog", (), title="Querying the service catalog",
+   source="table:iam", handler=f"{KS}:show_catalog", scope="token", sdk="keystone_show_catalog")
+op("keystone.list_projects", "iam", "GET", "/v3/projects", "iam:projects:listProjects",
+   title="Querying project information", source="table:iam", handler=f"{KS}:list_projects", scope="domain",
+   sdk="keystone_list_projects")
+op("keystone.show_project", "iam", "GET", "/v3/projects/{project_id}", (), title="Querying project details",
+   source="table:iam", handler=f"{KS}:show_project", scope="token", sdk="keystone_show_project")
+op("keystone.create_project", "iam", "POST", "/v3/projects", "iam:projects:createProject",
+   title="Creating a project", source="table:iam", handler=f"{KS}:create_project", scope="domain",
+   sdk="keystone_create_project")
+op("keystone.update_project", "iam", "PATCH", "/v3/projects/{project_id}", "iam:projects:updateProject",
+   title="Modifying project data", source="table:iam", handler=f"{KS}:update_project", scope="domain",
+   sdk="keystone_update_project")
+op("keystone.list_projects_for_user", "iam", "GET", "/v3/users/{user_id}/projects",
+   "iam:projects:listProjectsForUser", title="Querying projects of a user", source="table:iam",
+   handler=f"{KS}:list_projects_for_user", scope="domain", self_service="path:user_id",
+   sdk="keystone_list_projects_for_user")
+
+# ---------------------------------------------------------------------------------------------------------------
+# IAM administration: users, groups, membership, custom policies, grants, access keys (account level).
+# ---------------------------------------------------------------------------------------------------------------
+IAM = "ecsim.api.iam_admin"
+
+
+def iam(name: str, method: str, path: str, action: str, sdk: str | tuple[str, ...], title: str, **kw: object) -> None:
+    op(f"iam.{name}", "iam", method, path, action, title=title, source="table:iam", handler=f"{IAM}:{name}",
+       scope="domain", sdk=sdk, **kw)
+
+
+iam("create_user", "POST", "/v3.0/OS-USER/users", "iam:users:createUser", "create_user", "Creating an IAM user")
+iam("keystone_create_user", "POST", "/v3/users", "iam:users:createUser", "keystone_create_user",
+    "Creating an IAM user (Keystone)")
+iam("list_users", "GET", "/v3/users", "iam:users:listUsers", "keystone_list_users", "Listing IAM users")
+iam("show_user", "GET", "/v3/users/{user_id}", "iam:users:getUser", "keystone_show_user", "Querying an IAM user",
+    self_service="path:user_id")
+iam("show_user_v30", "GET", "/v3.0/OS-USER/users/{user_id}", "iam:users:getUser", "show_user",
+    "Querying IAM user details", self_service="path:user_id")
+iam("update_user", "PATCH", "/v3/users/{user_id}", "iam:users:updateUser", "keystone_update_user_by_admin",
+    "Modifying an IAM user")
+iam("update_user_v30", "PUT", "/v3.0/OS-USER/users/{user_id}", "iam:users:updateUser", "update_user",
+    "Modifying IAM user information")
+iam("delete_user", "DELETE", "/v3/users/{user_id}", "iam:users:deleteUser", "keystone_delete_user",
+    "Deleting an IAM user")
+iam("change_password", "POST", "/v3/users/{user_id}/password", (), "keystone_update_user_password",
+    "Changing one's own password")
+iam("create_group", "POST", "/v3/groups", "iam:groups:createGroup", "keystone_create_group",
+    "Creating a user group")
+iam("list_groups", "GET", "/v3/groups", "iam:groups:listGroups", "keystone_list_groups", "Listing user groups")
+iam("show_group", "GET", "/v3/groups/{group_id}", "iam:groups:getGroup", "keystone_show_group",
+    "Querying a user group")
+iam("update_group", "PATCH", "/v3/groups/{group_id}", "iam:groups:updateGroup", "keystone_update_group",
+    "Modifying a user group")
+iam("delete_group", "DELETE", "/v3/groups/{group_id}", "iam:groups:deleteGroup", "keystone_delete_group",
+    "Deleting a user group")
+iam("add_user_to_group", "PUT", "/v3/groups/{group_id}/users/{user_id}", "iam:permissions:addUserToGroup",
+    "keystone_add_user_to_group", "Adding a user to a group")
+iam("check_user_in_group", "HEAD", "/v3/groups/{group_id}/users/{user_id}", "iam:permissions:checkUserInGroup",
+    "keystone_check_user_in_group", "Checking group membership")
+iam("remove_user_from_group", "DELETE", "/v3/groups/{group_id}/users/{user_id}",
+    "iam:permissions:removeUserFromGroup", "keystone_remove_user_from_group", "Removing a user from a group")
+iam("list_users_for_group", "GET", "/v3/groups/{group_id}/users", "iam:users:listUsersForGroup",
+    "keystone_list_users_for_group_by_admin", "Listing the users of a group")
+iam("list_groups_for_user", "GET", "/v3/users/{user_id}/groups", "iam:groups:listGroupsForUser",
+    "keystone_list_groups_for_user", "Listing the groups of a user", self_service="path:user_id")
+iam("create_custom_policy", "POST", "/v3.0/OS-ROLE/roles", "iam:roles:createRole",
+    ("create_cloud_service_custom_policy", "create_agency_custom_policy"), "Creating a custom policy")
+iam("list_custom_policies", "GET", "/v3.0/OS-ROLE/roles", "iam:roles:listRoles", "list_custom_policies",
+    "Listing custom policies")
+iam("show_custom_policy", "GET", "/v3.0/OS-ROLE/roles/{role_id}", "iam:roles:getRole", "show_custom_policy",
+    "Querying a custom policy")
+iam("update_custom_policy", "PATCH", "/v3.0/OS-ROLE/roles/{role_id}", "iam:roles:updateRole",
+    ("update_cloud_service_custom_policy", "update_agency_custom_policy"), "Modifying a custom policy")
+iam("delete_custom_policy", "DELETE", "/v3.0/OS-ROLE/roles/{role_id}", "iam:roles:deleteRole",
+    "delete_custom_policy", "Deleting a custom policy")
+iam("list_roles", "GET", "/v3/roles", "iam:roles:listRoles", "keystone_list_permissions",
+    "Listing permissions")
+iam("show_role", "GET", "/v3/roles/{role_id}", "iam:roles:getRole", "keystone_show_permission",
+    "Querying permission details")
+for _target, _path, _suffix, _sdk in (
+    ("project", "/v3/projects/{project_id}/groups/{group_id}/roles", "OnProject",
+     ("keystone_associate_group_with_project_permission", "keystone_check_project_permission_for_group",
+      "keystone_remove_project_permission_from_group", "keystone_list_project_permissions_for_group")),
+    ("domain", "/v3/domains/{domain_id}/groups/{group_id}/roles", "OnDomain",
+     ("keystone_associate_group_with_domain_permission", "keystone_check_domain_permission_for_group",
+      "keystone_remove_domain_permission_from_group", "keystone_list_domain_permissions_for_group")),
+    ("inherited", "/v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}/roles", "",
+     ("update_domain_group_inherit_role", "keystone_checkrole_for_group", "delete_domain_group_inherited_role",
+      "keystone_list_all_project_permissions_for_group")),
+):
+    _tail = "/inherited_to_projects" if _target == "inherited" else ""
+    iam(f"grant_{_target}", "PUT", f"{_path}/{{role_id}}{_tail}", f"iam:permissions:grantRoleToGroup{_suffix}",
+        _sdk[0], f"Granting permissions to a group ({_target})")
+    iam(f"check_grant_{_target}", "HEAD", f"{_path}/{{role_id}}{_tail}",
+        f"iam:permissions:checkRoleForGroup{_suffix}", _sdk[1], f"Checking a group's permission ({_target})")
+    iam(f"revoke_{_target}", "DELETE", f"{_path}/{{role_id}}{_tail}",
+        f"iam:permissions:revokeRoleFromGroup{_suffix}", _sdk[2], f"Revoking a group's permission ({_target})")
+    iam(f"list_grants_{_target}", "GET", f"{_path}{_tail}", f"iam:permissions:listRolesForGroup{_suffix}",
+        _sdk[3], f"Listing a group's permissions ({_target})")
+iam("create_access_key", "POST", "/v3.0/OS-CREDENTIAL/credentials", "iam:credentials:createCredential",
+    "create_permanent_access_key", "Creating a permanent access key", self_service="body:credential.user_id")
+iam("list_access_keys", "GET", "/v3.0/OS-CREDENTIAL/credentials", "iam:credentials:listCredentials",
+    "list_permanent_access_keys", "Listing permanent access keys", self_service="query:user_id")
+iam("show_access_key", "GET", "/v3.0/OS-CREDENTIAL/credentials/{access_key}", "iam:credentials:getCredential",
+    "show_permanent_access_key", "Querying a permanent access key", self_service="access_key")
+iam("update_access_key", "PUT", "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+    "iam:credentials:updateCredential", "update_permanent_access_key", "Modifying a permanent access key",
+    self_service="access_key")
+iam("delete_access_key", "DELETE", "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+    "iam:credentials:deleteCredential", "delete_permanent_access_key", "Deleting a permanent access key",
+    self_service="access_key")
+
+# ---------------------------------------------------------------------------------------------------------------
+# ecsim's control plane (no IAM: a local tool's own endpoints).
+# ---------------------------------------------------------------------------------------------------------------
+CTL = "ecsim.api.control"
+for _name, _method, _path in (
+    ("health", "GET", "/_ecsim/health"),
+    ("info", "GET", "/_ecsim/info"),
+    ("decisions", "GET", "/_ecsim/decisions"),
+    ("coverage", "GET", "/_ecsim/coverage"),
+    ("catalog", "GET", "/_ecsim/catalog"),
+    ("show_clock", "GET", "/_ecsim/clock"),
+    ("set_clock", "POST", "/_ecsim/clock"),
+):
+    op(f"control.{_name}", "control", _method, _path, (), source="ecsim", handler=f"{CTL}:{_name}",
+       scope="control")

@@ -1,0 +1,196 @@
+"""The `ecsim` command: serve, coverage, decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ecsim import __version__
+from ecsim.config import ENV_CONFIG, Config
+
+console = Console(highlight=False)
+
+
+def _quota(values: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            raise click.BadParameter(f"{item!r}: use NAME=NUMBER, e.g. instances=5000", param_hint="--quota")
+        out[name] = int(value)
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ecsim")
+def main() -> None:
+    """ecsim: a local emulator of the Huawei Cloud ECS/EVS control plane with IAM enforced."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", envvar="ECSIM_HOST", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, type=int, envvar="ECSIM_PORT", show_default=True, help="Port to listen on.")
+@click.option("--data-dir", default="ecsim-data", envvar="ECSIM_DATA_DIR", show_default=True,
+              help="Directory of the SQLite store.")
+@click.option("--memory", is_flag=True, envvar="ECSIM_MEMORY", help="Keep everything in memory (nothing on disk).")
+@click.option("--store", default=None, envvar="ECSIM_STORE", help="Store URL, e.g. postgresql://user@host/db.")
+@click.option("--workers", default=1, type=int, envvar="ECSIM_WORKERS", show_default=True,
+              help="Worker processes sharing the port (needs a file or PostgreSQL store).")
+@click.option("--region", default="cn-north-4", envvar="ECSIM_REGION", show_default=True)
+@click.option("--account-name", default="ecsim", envvar="ECSIM_ACCOUNT_NAME", show_default=True,
+              help="Name of the default account (IAM domain), created on first start.")
+@click.option("--admin-user", default="admin", envvar="ECSIM_ADMIN_USER", show_default=True)
+@click.option("--admin-password", default=None, envvar="ECSIM_ADMIN_PASSWORD",
+              help="Fix the admin password (generated on first start otherwise).")
+@click.option("--access-key", default=None, envvar="ECSIM_ACCESS_KEY", help="Fix the admin's access key (AK).")
+@click.option("--secret-key", default=None, envvar="ECSIM_SECRET_KEY", help="Fix the admin's secret key (SK).")
+@click.option("--profile", type=click.Choice(["instant", "realistic"]), default="instant", envvar="ECSIM_PROFILE",
+              show_default=True, help="instant: jobs finish at once; realistic: real durations and states.")
+@click.option("--time-scale", type=float, default=1.0, envvar="ECSIM_TIME_SCALE", show_default=True,
+              help="Multiply the realistic profile's durations (0.1 = ten times faster).")
+@click.option("--flavors", "flavors_file", default=None, envvar="ECSIM_FLAVORS",
+              help="JSON file replacing the built-in flavor set.")
+@click.option("--images", "images_file", default=None, envvar="ECSIM_IMAGES",
+              help="JSON file replacing the built-in public image set.")
+@click.option("--credentials-file", default=None, envvar="ECSIM_CREDENTIALS_FILE",
+              help="Also write the endpoint, credentials and default resource ids to this JSON file.")
+@click.option("--public-url", default=None, envvar="ECSIM_PUBLIC_URL",
+              help="Base URL put in links and the service catalog (default http://HOST:PORT).")
+@click.option("--quota", multiple=True, envvar="ECSIM_QUOTA",
+              help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram).")
+@click.option("--quiet", is_flag=True, help="Print only the endpoint line.")
+def serve(quiet: bool, quota: tuple[str, ...], **options: object) -> None:
+    """Start the emulator (SQLite store in --data-dir unless --memory or --store)."""
+    config = Config(quota=_quota(quota), **options)  # type: ignore[arg-type]
+    if bool(config.access_key) != bool(config.secret_key):
+        raise click.UsageError("--access-key and --secret-key must be given together")
+    if config.memory and config.workers > 1:
+        raise click.UsageError("--memory keeps state in one process; use --workers 1, a --data-dir or --store")
+    if config.profile == "realistic" and config.time_scale <= 0:
+        raise click.UsageError("--time-scale must be positive")
+
+    from ecsim.domain.catalogs import CatalogFileError
+    from ecsim.runtime import Runtime
+    from ecsim.store import StoreUnavailable
+
+    try:
+        rt = Runtime.create(config)
+    except (CatalogFileError, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+    info = {"endpoint": config.base_url(), "identity_url": config.base_url() + "/identity/v3",
+            **rt.boot.as_dict()}
+    if config.credentials_file:
+        with open(config.credentials_file, "w") as fh:
+            json.dump(info, fh, indent=2)
+    _banner(info, config, quiet)
+    _run(rt, config)
+
+
+def _banner(info: dict, config: Config, quiet: bool) -> None:
+    console.print(f"ecsim {__version__} listening on [bold]{info['endpoint']}[/bold]")
+    if quiet:
+        return
+    t = Table(show_header=False, box=None, pad_edge=False)
+    rows = [
+        ("region", info["region"]), ("account (domain)", f"{info['domain_name']}  id {info['domain_id']}"),
+        ("project id", info["project_id"]), ("admin user", info["admin_user"]),
+        ("admin password", info["admin_password"]), ("access key (AK)", info["access_key"]),
+        ("secret key (SK)", info["secret_key"]), ("default VPC", info["vpc_id"]),
+        ("default subnet", info["subnet_id"]), ("image", info["image_id"]), ("flavor", info["flavor_id"]),
+        ("store", config.store_url()), ("profile", config.profile),
+    ]
+    for k, v in rows:
+        t.add_row(k, str(v))
+    console.print(t)
+    console.print("\nPython (huaweicloudsdkecs):")
+    print(SNIPPET.format(**info), flush=True)
+
+
+SNIPPET = """\
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkecs.v2 import EcsClient, ListServersDetailsRequest
+creds = BasicCredentials("{access_key}", "{secret_key}", "{project_id}")
+ecs = EcsClient.new_builder().with_credentials(creds).with_endpoint("{endpoint}").build()
+print(ecs.list_servers_details(ListServersDetailsRequest(limit=10)))
+"""
+
+
+def _run(rt: object, config: Config) -> None:
+    import uvicorn
+
+    common = {"host": config.host, "port": config.port, "log_level": "warning", "access_log": False,
+              "lifespan": "on", "timeout_keep_alive": 30}
+    if config.workers == 1:
+        from ecsim.http.app import App
+
+        uvicorn.run(App(rt), **common)  # type: ignore[arg-type]
+    else:
+        rt.close()  # type: ignore[attr-defined]
+        os.environ[ENV_CONFIG] = config.to_env()
+        uvicorn.run("ecsim.http.asgi:app", factory=True, workers=config.workers, **common)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--family", default=None, help="Only this API family (ecs, nova, cinder, evs, iam, ...).")
+def coverage(as_json: bool, family: str | None) -> None:
+    """Which catalog entries are served, and which seed rows are still missing."""
+    from ecsim.api.control import coverage_rows
+
+    rows = [r for r in coverage_rows() if family in (None, r["family"])]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    t = Table(title="ecsim operation catalog")
+    for col in ("served", "family", "method", "path", "selector", "actions", "source"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row("yes" if r["served"] else "[red]no[/red]", r["family"], r["method"], r["path"], r["selector"] or "",
+                  ";".join(r["actions"] + [f"+{d}" for d in r["dependencies"]]), r["source"])
+    console.print(t)
+    served = sum(r["served"] for r in rows)
+    seeds = [r for r in rows if r["source"].startswith("seed:")]
+    console.print(f"{served}/{len(rows)} served; seed rows {sum(r['served'] for r in seeds)}/{len(seeds)} served")
+
+
+@main.command()
+@click.option("--endpoint", default="http://127.0.0.1:8000", envvar="ECSIM_ENDPOINT", show_default=True)
+@click.option("--denied", is_flag=True, help="Only denials.")
+@click.option("--user", default=None, help="User name or id.")
+@click.option("--operation", default=None, help="Catalog operation name, e.g. ecs.batch_stop_servers.")
+@click.option("--limit", default=50, show_default=True)
+def decisions(endpoint: str, denied: bool, user: str | None, operation: str | None, limit: int) -> None:
+    """Show recent IAM decisions of a running server."""
+    import urllib.parse
+    import urllib.request
+
+    query = {"limit": str(limit)}
+    if denied:
+        query["denied"] = "true"
+    if user:
+        query["user"] = user
+    if operation:
+        query["operation"] = operation
+    url = f"{endpoint.rstrip('/')}/_ecsim/decisions?{urllib.parse.urlencode(query)}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            rows = json.load(resp)["decisions"]
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach {endpoint}: {exc}") from exc
+    t = Table()
+    for col in ("time", "user", "operation", "result", "why"):
+        t.add_column(col)
+    for d in rows:
+        result = "[green]allow[/green]" if d["allowed"] else "[red]deny[/red]"
+        t.add_row(d["time"], d["principal"]["user_name"], d["operation"], result, d["explanation"])
+    console.print(t)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,242 @@
+"""The ASGI application: one straight line per request.
+
+  read body (bounded) -> route (catalog) -> pick the operation by body key -> authenticate -> check the project
+  scope -> authorize (IAM, logged) -> handler -> render errors in the family's format
+
+Handlers are synchronous: the SQLite store answers in microseconds, so running them on the event loop is the
+fastest path; nothing awaits inside a request once the body is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ecsim.auth.authenticate import AuthError, ProjectMismatch, authenticate, scope_project
+from ecsim.catalog import Operation, all_operations
+from ecsim.domain.errors import DomainError
+from ecsim.http.context import Ctx, Response
+from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
+from ecsim.http.faults import faults_for
+from ecsim.http.router import MethodNotAllowed, Router
+from ecsim.iam.evaluate import Decision, allow_all, decide
+from ecsim.runtime import Runtime
+from ecsim.store import StoreUnavailable, VersionConflict
+
+log = logging.getLogger("ecsim")
+Handler = Callable[[Ctx], Response]
+
+
+def resolve_handler(ref: str) -> Handler:
+    module, _, func = ref.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+class App:
+    def __init__(self, rt: Runtime, operations: list[Operation] | None = None) -> None:
+        self.rt = rt
+        ops = [op for op in (operations or all_operations()) if op.handler]
+        self.handlers: dict[str, Handler] = {op.name: resolve_handler(op.handler) for op in ops}  # type: ignore[arg-type]
+        self.router = Router(ops)
+        self._flusher: asyncio.Task | None = None
+
+    # -- ASGI -------------------------------------------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._flusher:
+                    self._flusher.cancel()
+                self.rt.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                self.rt.decisions.flush()
+            except StoreUnavailable as exc:
+                log.warning("decision log not flushed: %s", exc)
+
+    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        limit = self.rt.config.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        too_large = False
+        more = True
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                too_large = True
+            elif chunk:
+                chunks.append(chunk)
+            more = message.get("more_body", False)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        resp = self.handle(scope["method"], scope["path"], scope.get("query_string", b""), headers,
+                           b"".join(chunks), client[0] if client else None, too_large)
+        await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+        await send({"type": "http.response.body", "body": resp.body})
+
+    # -- the request line ---------------------------------------------------------------------------------------------
+    def handle(self, method: str, path: str, raw_query: bytes, headers: dict[str, str], body: bytes,
+               client_ip: str | None = None, too_large: bool = False) -> Response:
+        rt = self.rt
+        request_id = os.urandom(16).hex()
+        family = family_for_path(path)
+        ctx: Ctx | None = None
+        try:
+            rt.refresh()
+            ctx = Ctx(rt, method, path, raw_query, headers, body, request_id, client_ip, rt.clock.now())
+            ctx.family = family
+            if too_large:
+                raise faults_for(family).body_too_large(rt.config.max_body_bytes)
+            try:
+                match = self.router.match(method, path)
+            except MethodNotAllowed as exc:
+                raise faults_for(family).method_not_allowed(exc.allowed) from None
+            if match is None:
+                raise not_found_for(family)
+            ctx.params = match.params
+            ctx.prefix = match.prefix
+            op = match.ops[0]
+            family = ctx.family = op.family
+            protected = op.scope not in ("public", "control")
+            if protected:  # authentication first: it needs only the path and headers
+                ctx.principal = authenticate(ctx)
+                ctx.project_id = scope_project(ctx, ctx.principal, op)
+            if op.selector is not None:
+                op = self._select(ctx, match.ops)
+            ctx.op = op
+            if protected:
+                self._authorize(ctx, op)
+            resp = self.handlers[op.name](ctx)
+        except ApiError as err:
+            resp = self._error(err, family, request_id)
+        except DomainError as err:
+            resp = self._error(faults_for(family).translate(err), family, request_id)
+        except AuthError as err:
+            resp = self._error(faults_for(family).unauthorized(err), family, request_id)
+        except ProjectMismatch as err:
+            resp = self._error(faults_for(family).project_mismatch(err), family, request_id)
+        except StoreUnavailable as err:
+            resp = self._error(faults_for(family).unavailable(str(err)), family, request_id)
+        except VersionConflict as err:
+            resp = self._error(faults_for(family).translate(
+                DomainError(f"The resource was changed by another request; retry. ({err})", reason="conflict")),
+                family, request_id)
+        except Exception:
+            log.exception("internal error on %s %s", method, path)
+            resp = self._error(faults_for(family).internal(), family, request_id)
+        resp.headers.append((b"x-request-id", request_id.encode()))
+        return resp
+
+    def _select(self, ctx: Ctx, ops: list[Operation]) -> Operation:
+        """Several operations share this path: the body's top-level key picks one."""
+        body = ctx.json
+        if not isinstance(body, dict) or not body:
+            raise DomainError(
+                "The request body must be a JSON object with one of the keys: "
+                + ", ".join(o.selector or "" for o in ops), reason="invalid" if body is not None else "empty_body",
+            )
+        keys = [o for o in ops if o.selector in body]
+        if len(keys) != 1 or len(body) != 1:
+            known = ", ".join(o.selector or "" for o in ops)
+            found = ", ".join(sorted(body))
+            raise DomainError(f"Unknown or ambiguous action {found!r}; expected exactly one of: {known}.",
+                              reason="unknown_action")
+        return keys[0]
+
+    def _authorize(self, ctx: Ctx, op: Operation) -> None:
+        if not op.actions and not op.dependencies:
+            return
+        principal = ctx.principal
+        assert principal is not None
+        rt = self.rt
+        if principal.is_admin:
+            decision: Decision = allow_all(op.actions, op.dependencies)
+        elif op.self_service and _acting_on_self(ctx, op.self_service):
+            decision = allow_all(op.actions, op.dependencies, basis="self")
+        else:
+            user = rt.directory.user(principal.user_id)
+            assert user is not None
+            project = ctx.project_id if op.scope == "project" else None
+            decision = decide(rt.directory.policyset(user, project), op.actions, op.dependencies,
+                              _condition_context(ctx))
+        rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
+                            path=ctx.path, decision=decision, project_id=ctx.project_id)
+        if not decision.allowed:
+            assert decision.denied is not None
+            err = faults_for(op.family).denied(decision.denied.action, decision.explain())
+            err.headers.append(("X-Ecsim-Denied-Action", decision.denied.action))
+            raise err
+
+    def _error(self, err: ApiError, family: str, request_id: str) -> Response:
+        headers = [(b"content-type", b"application/json;charset=UTF-8")]
+        headers.extend((k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in err.headers)
+        return Response(err.status, render(err, family, request_id), headers)
+
+
+def _acting_on_self(ctx: Ctx, how: str) -> bool:
+    """IAM lets users read themselves and manage their own access keys without any permission."""
+    p = ctx.principal
+    assert p is not None
+    kind, _, name = how.partition(":")
+    if kind == "path":
+        return ctx.params.get(name) == p.user_id
+    if kind == "query":
+        return ctx.q(name) in (None, p.user_id)
+    if kind == "body":
+        value: Any = ctx.json
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value == p.user_id
+    cred = ctx.rt.directory.credential(ctx.params.get("access_key", ""))
+    return cred is not None and cred["user_id"] == p.user_id
+
+
+def _condition_context(ctx: Ctx) -> Callable[[str], dict[str, Any]]:
+    """Global condition keys, built only when a candidate statement has a Condition."""
+    cache: dict[str, Any] = {}
+
+    def build(action: str) -> dict[str, Any]:
+        if not cache:
+            from ecsim.timefmt import iso_seconds_z
+
+            p = ctx.principal
+            assert p is not None
+            cache.update({
+                "g:username": p.user_name, "g:userid": p.user_id, "g:domainname": p.domain_name,
+                "g:domainid": p.domain_id, "g:projectname": p.project_name, "g:projectid": p.project_id,
+                "g:currenttime": iso_seconds_z(ctx.now), "g:sourceip": ctx.client_ip, "g:mfapresent": p.mfa,
+                "g:requestedregion": ctx.rt.config.region, "g:principalaccount": p.domain_id,
+                "g:principalid": p.user_id, "g:principaltype": "User",
+                "g:principalurn": f"iam::{p.domain_id}:user:{p.user_name}",
+                "g:securetransport": False, "g:useragent": ctx.headers.get("user-agent"),
+            })
+        out = dict(cache)
+        out["g:servicename"] = action.split(":", 1)[0]
+        return out
+
+    return build
+
+
+def create_app(rt: Runtime) -> App:
+    return App(rt)

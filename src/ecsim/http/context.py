@@ -1,0 +1,161 @@
+"""The per-request context handed to handlers, and response helpers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
+
+import msgspec
+
+from ecsim.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ecsim.catalog import Operation
+    from ecsim.iam.directory import Principal
+    from ecsim.runtime import Runtime
+
+T = TypeVar("T")
+_encode = msgspec.json.encode
+_UNSET = object()
+JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
+
+
+class Response:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int = 200, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None):
+        self.status = status
+        self.body = body
+        self.headers = headers if headers is not None else (JSON_HEADERS if body else [])
+
+
+def json_response(status: int, obj: Any, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
+    h = list(JSON_HEADERS)
+    if headers:
+        h.extend(headers)
+    return Response(status, _encode(obj), h)
+
+
+def empty(status: int, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
+    return Response(status, b"", headers or [])
+
+
+def parse_query(raw: bytes) -> list[tuple[str, str]]:
+    """Query pairs decoded with unquote (not unquote_plus): the Huawei SDK encodes spaces as %20 and signs them so."""
+    if not raw:
+        return []
+    out = []
+    for part in raw.decode("latin-1").split("&"):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        out.append((unquote(key), unquote(value)))
+    return out
+
+
+class Ctx:
+    __slots__ = (
+        "_json", "_query", "body", "client_ip", "family", "headers", "method", "now", "op", "params", "path",
+        "prefix", "principal", "project_id", "query_pairs", "raw_query", "request_id", "rt",
+    )
+
+    def __init__(self, rt: Runtime, method: str, path: str, raw_query: bytes, headers: dict[str, str], body: bytes,
+                 request_id: str, client_ip: str | None, now: float) -> None:
+        self.rt = rt
+        self.method = method
+        self.path = path
+        self.raw_query = raw_query
+        self.headers = headers
+        self.body = body
+        self.request_id = request_id
+        self.client_ip = client_ip
+        self.now = now
+        self.params: dict[str, str] = {}
+        self.op: Operation | None = None
+        self.principal: Principal | None = None
+        self.project_id: str | None = None
+        self.family = "ecs"
+        self.prefix = ""
+        self._json: Any = _UNSET
+        self._query: dict[str, list[str]] | None = None
+        self.query_pairs = parse_query(raw_query)
+
+    # -- query ----------------------------------------------------------------------------------------------------
+    @property
+    def query(self) -> dict[str, list[str]]:
+        if self._query is None:
+            q: dict[str, list[str]] = {}
+            for k, v in self.query_pairs:
+                q.setdefault(k, []).append(v)
+            self._query = q
+        return self._query
+
+    def q(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def q_int(self, name: str, default: int | None, *, low: int | None = None, high: int | None = None) -> int | None:
+        raw = self.q(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"Query parameter {name} must be an integer, got {raw!r}.") from exc
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise InvalidInput(f"Query parameter {name} must be {bounds}, got {value}.")
+        return value
+
+    def q_bool(self, name: str) -> bool | None:
+        raw = self.q(name)
+        if raw is None:
+            return None
+        if raw.lower() in ("true", "1"):
+            return True
+        if raw.lower() in ("false", "0"):
+            return False
+        raise InvalidInput(f"Query parameter {name} must be true or false, got {raw!r}.")
+
+    # -- body -----------------------------------------------------------------------------------------------------
+    @property
+    def json(self) -> Any:
+        """The decoded JSON body (None when empty); malformed JSON is an InvalidInput."""
+        if self._json is _UNSET:
+            if not self.body.strip():
+                self._json = None
+            else:
+                try:
+                    self._json = msgspec.json.decode(self.body)
+                except msgspec.DecodeError as exc:
+                    raise InvalidInput(f"The request body is not valid JSON: {exc}", reason="malformed") from exc
+        return self._json
+
+    def body_as(self, typ: type[T], *, required: bool = True) -> T:
+        """Validate the JSON body against a msgspec type; errors name the offending field."""
+        data = self.json
+        if data is None:
+            if not required:
+                data = {}
+            else:
+                raise InvalidInput("The request body cannot be left blank.", reason="empty_body")
+        return convert(data, typ)
+
+    def wrapped(self, key: str, typ: type[T]) -> T:
+        """The body `{"<key>": {...}}` with its member validated against `typ` (Keystone/IAM style bodies)."""
+        data = self.json
+        if data is None:
+            raise InvalidInput("The request body cannot be left blank.", reason="empty_body")
+        if not isinstance(data, dict) or key not in data:
+            raise InvalidInput(f"The request body must be a JSON object with a '{key}' member.")
+        return convert(data[key], typ, f"$.{key}")
+
+
+def convert(data: Any, typ: type[T], where: str = "$") -> T:
+    try:
+        return msgspec.convert(data, typ, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if where != "$":
+            message = message.replace("`$", f"`{where}")
+        raise InvalidInput(f"Invalid request body: {message}") from exc

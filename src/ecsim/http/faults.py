@@ -1,0 +1,177 @@
+"""What each API family answers when something goes wrong: domain errors, authentication failures, IAM denials,
+project mismatches and store outages, each in the family's own status codes, codes and body format."""
+
+from __future__ import annotations
+
+from ecsim.auth.authenticate import AuthError, ProjectMismatch
+from ecsim.domain.errors import DomainError, NotFound
+from ecsim.http.errors import ApiError
+
+
+def denial_message(action: str) -> str:
+    return f"Policy doesn't allow {action} to be performed."
+
+
+class Faults:
+    family = "ecs"
+
+    def translate(self, err: DomainError) -> ApiError:
+        raise NotImplementedError
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        raise NotImplementedError
+
+    def unauthorized(self, err: AuthError) -> ApiError:
+        return ApiError(err.status, err.code, err.reason, shape="gateway")
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        raise NotImplementedError
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, "Common.0503", f"Service temporarily unavailable: {message}", shape="gateway")
+
+    def internal(self) -> ApiError:
+        return ApiError(500, "Common.0001", "System exception. ecsim hit an internal error; see the server log.")
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return ApiError(405, "APIGW.0101", "The API does not exist or has not been published in the environment",
+                        shape="gateway")
+
+    def body_too_large(self, limit: int) -> ApiError:
+        return ApiError(413, "APIGW.0201", f"Request entity too large: the body exceeds {limit} bytes.",
+                        shape="gateway")
+
+
+# ECS (Huawei v1/v1.1/v2): reason -> (status, code). Messages come from the domain, which names the specifics.
+_ECS_CODES = {
+    "invalid": (400, "Ecs.0005"),
+    "malformed": (400, "Ecs.0005"),
+    "empty_body": (400, "Common.0002"),
+    "unknown_action": (400, "Ecs.0005"),
+    "count_invalid": (400, "Ecs.0005"),
+    "marker_not_found": (400, "Ecs.0005"),
+    "state": (400, "Ecs.0100"),
+    "flavor_not_found": (400, "Ecs.0029"),
+    "flavor_abandoned": (400, "Ecs.0019"),
+    "flavor_sold_out": (400, "Ecs.0319"),
+    "image_not_found": (400, "Ecs.0031"),
+    "image_not_active": (400, "Ecs.0032"),
+    "flavor_image_mismatch": (400, "Ecs.0005"),
+    "az_not_found": (400, "Ecs.0005"),
+    "vpc_not_found": (400, "Ecs.0014"),
+    "secgroup_not_found": (400, "Ecs.0014"),
+    "subnet_not_found": (400, "Ecs.0038"),
+    "subnet_vpc_mismatch": (400, "Ecs.0064"),
+    "subnet_full": (400, "Ecs.0012"),
+    "ip_in_use": (400, "Ecs.0010"),
+    "password_weak": (400, "Ecs.0011"),
+    "name_too_long": (400, "Ecs.0914"),
+    "name_invalid": (400, "Ecs.0915"),
+    "tags_invalid": (400, "Ecs.0905"),
+    "too_many_servers": (400, "Ecs.0118"),
+    "too_many_volumes": (400, "Ecs.0042"),
+    "quota": (400, "Ecs.0001"),
+    "job_not_found": (400, "Common.0011"),
+    "conflict": (409, "Ecs.0603"),
+    "locked": (400, "Ecs.0605"),
+}
+
+
+class EcsFaults(Faults):
+    family = "ecs"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            if err.kind == "instance":
+                return ApiError(404, "Ecs.0114", err.message)
+            if err.kind == "subnet":
+                return ApiError(400, "Ecs.0038", err.message)
+            return ApiError(404, "Ecs.0114", err.message)
+        status, code = _ECS_CODES.get(err.reason, (400, "Ecs.0005"))
+        if err.reason == "state":
+            message = ("The ECS status does not meet requirements. Make the ECS in the required status and try "
+                       f"again. ({err.message})")
+            return ApiError(status, code, message)
+        return ApiError(status, code, err.message)
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        return ApiError(403, "Pdp.0001", denial_message(action),
+                        details=[{"code": "ecsim.explanation", "message": explanation}])
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(400, "Ecs.0023", "project_id in token mismatches with project_id in url. "
+                        f"(url: {err.url_project}, caller: {err.ctx_project})")
+
+
+class ImsFaults(EcsFaults):
+    family = "ims"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            return ApiError(404, "IMG.0027", err.message)
+        return ApiError(400, "IMG.0001", err.message)
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(400, "IMG.0010", f"The project {err.url_project} does not match the caller's project.")
+
+
+class KeystoneFaults(Faults):
+    family = "keystone"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            return ApiError(404, None, err.message)
+        status = {"conflict": 409, "forbidden": 403, "unauthorized": 401}.get(err.reason, 400)
+        return ApiError(status, None, err.message)
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        return ApiError(403, None, denial_message(action), details=[{"explanation": explanation}])
+
+    def unauthorized(self, err: AuthError) -> ApiError:
+        message = err.reason
+        if err.status == 401:
+            message = f"The request you have made requires authentication. ({err.reason})"
+        return ApiError(err.status, None, message, shape="keystone")
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(403, None, "You are not authorized to perform the requested action.")
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, None, f"Service temporarily unavailable: {message}")
+
+    def internal(self) -> ApiError:
+        return ApiError(500, None, "An unexpected error prevented the server from fulfilling your request.")
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return ApiError(405, None, "The method is not allowed for the requested URL.",
+                        headers=[("Allow", ", ".join(allowed))])
+
+    def body_too_large(self, limit: int) -> ApiError:
+        return ApiError(413, None, f"Request entity too large: the body exceeds {limit} bytes.")
+
+
+class ControlFaults(Faults):
+    family = "control"
+
+    def translate(self, err: DomainError) -> ApiError:
+        status = 404 if isinstance(err, NotFound) else 400
+        return ApiError(status, f"ecsim.{err.reason}", err.message)
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, "ecsim.unavailable", message)
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return ApiError(405, "ecsim.method", f"Method not allowed; use {', '.join(allowed)}.")
+
+
+FAULTS: dict[str, Faults] = {
+    "ecs": EcsFaults(),
+    "ims": ImsFaults(),
+    "keystone": KeystoneFaults(),
+    "iam": KeystoneFaults(),
+    "control": ControlFaults(),
+}
+
+
+def faults_for(family: str) -> Faults:
+    return FAULTS.get(family) or FAULTS["ecs"]

@@ -1,0 +1,96 @@
+"""A segment trie built from the catalog. Literal segments win over parameters (`/cloudservers/detail` before
+`/cloudservers/{server_id}`); several operations may share a (method, path) and are told apart by the body's
+top-level key (their selector).
+
+OpenStack families are also mounted under devstack-style prefixes so that one port can serve Keystone, Nova and
+Cinder discovery documents without collisions (shared/spec/clients.md §2.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ecsim.catalog import Operation
+
+FAMILY_PREFIXES = {"keystone": ("/identity",), "iam": ("/identity",), "nova": ("/compute",), "cinder": ("/volume",)}
+
+
+@dataclass(slots=True)
+class Node:
+    literals: dict[str, Node] = field(default_factory=dict)
+    param: tuple[str, Node] | None = None
+    ops: dict[str, list[Operation]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Match:
+    ops: list[Operation]
+    params: dict[str, str]
+    prefix: str  # the devstack prefix the request used ("" for the canonical path)
+
+
+class MethodNotAllowed(Exception):
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(",".join(allowed))
+        self.allowed = allowed
+
+
+def split(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+class Router:
+    def __init__(self, operations: list[Operation]) -> None:
+        self.root = Node()
+        for op in operations:
+            self.add(op.path, op, "")
+            for prefix in FAMILY_PREFIXES.get(op.family, ()):
+                self.add(prefix + op.path, op, prefix)
+
+    def add(self, template: str, op: Operation, prefix: str) -> None:
+        node = self.root
+        for seg in split(template):
+            if seg.startswith("{") and seg.endswith("}"):
+                name = seg[1:-1]
+                if node.param is None:
+                    node.param = (name, Node())
+                elif node.param[0] != name:
+                    # Two templates name the same position differently; keep one name and alias the other.
+                    raise ValueError(f"conflicting parameter names at {template}: {node.param[0]} vs {name}")
+                node = node.param[1]
+            else:
+                node = node.literals.setdefault(seg, Node())
+        node.ops.setdefault(op.method, []).append(op)
+
+    def match(self, method: str, path: str) -> Match | None:
+        """The operations for (method, path); raises MethodNotAllowed when only the method is wrong."""
+        segs = split(path)
+        params: dict[str, str] = {}
+        node = self._walk(self.root, segs, 0, params)
+        if node is None:
+            return None
+        ops = node.ops.get(method)
+        if ops is None:
+            raise MethodNotAllowed(sorted(node.ops))
+        prefix = ""
+        if segs and "/" + segs[0] in ("/identity", "/compute", "/volume"):
+            prefix = "/" + segs[0]
+        return Match(ops, params, prefix)
+
+    def _walk(self, node: Node, segs: list[str], i: int, params: dict[str, str]) -> Node | None:
+        if i == len(segs):
+            return node if node.ops else None
+        seg = segs[i]
+        child = node.literals.get(seg)
+        if child is not None:
+            found = self._walk(child, segs, i + 1, params)
+            if found is not None:
+                return found
+        if node.param is not None:
+            name, child = node.param
+            params[name] = seg
+            found = self._walk(child, segs, i + 1, params)
+            if found is not None:
+                return found
+            del params[name]
+        return None

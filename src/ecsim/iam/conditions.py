@@ -1,0 +1,178 @@
+"""Policy conditions: `{"<Operator>": {"<key>": ["v1", "v2"]}}`.
+
+Operators are AND-ed, keys within an operator AND-ed, values within a key OR-ed (a plain operator is true when the
+request value equals ANY listed value; a negated one when it differs from ALL). An absent request key makes the
+condition false, except for the `IfExists` forms (true), `Null` and `IsNullOrEmpty`. `ForAnyValue:` /
+`ForAllValues:` prefixes and the 1.1 `...AnyOf` forms apply to multi-valued keys.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ecsim.timefmt import parse_iso
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), re.S)
+
+
+def _num(v: Any) -> float:
+    return float(v)
+
+
+def _date(v: Any) -> float:
+    if isinstance(v, int | float):
+        return float(v)
+    return parse_iso(str(v))
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    return str(v).strip().lower() == "true"
+
+
+def _in_net(value: Any, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(str(value)) in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+
+
+# base operator -> (per-value test(request_value, condition_value), negated)
+_TESTS: dict[str, tuple[Callable[[Any, str], bool], bool]] = {
+    "StringEquals": (lambda r, c: str(r) == c, False),
+    "StringNotEquals": (lambda r, c: str(r) == c, True),
+    "StringEqualsIgnoreCase": (lambda r, c: str(r).lower() == c.lower(), False),
+    "StringNotEqualsIgnoreCase": (lambda r, c: str(r).lower() == c.lower(), True),
+    "StringLike": (lambda r, c: bool(_like(c).match(str(r))), False),
+    "StringNotLike": (lambda r, c: bool(_like(c).match(str(r))), True),
+    "StringMatch": (lambda r, c: bool(_like(c).match(str(r))), False),
+    "StringNotMatch": (lambda r, c: bool(_like(c).match(str(r))), True),
+    "StringStartWith": (lambda r, c: str(r).startswith(c), False),
+    "StringEndWith": (lambda r, c: str(r).endswith(c), False),
+    "NumberEquals": (lambda r, c: _num(r) == _num(c), False),
+    "NumberNotEquals": (lambda r, c: _num(r) == _num(c), True),
+    "NumberLessThan": (lambda r, c: _num(r) < _num(c), False),
+    "NumberLessThanEquals": (lambda r, c: _num(r) <= _num(c), False),
+    "NumberGreaterThan": (lambda r, c: _num(r) > _num(c), False),
+    "NumberGreaterThanEquals": (lambda r, c: _num(r) >= _num(c), False),
+    "DateEquals": (lambda r, c: _date(r) == _date(c), False),
+    "DateNotEquals": (lambda r, c: _date(r) == _date(c), True),
+    "DateLessThan": (lambda r, c: _date(r) < _date(c), False),
+    "DateLessThanEquals": (lambda r, c: _date(r) <= _date(c), False),
+    "DateGreaterThan": (lambda r, c: _date(r) > _date(c), False),
+    "DateGreaterThanEquals": (lambda r, c: _date(r) >= _date(c), False),
+    "Bool": (lambda r, c: _bool(r) == _bool(c), False),
+    "IpAddress": (_in_net, False),
+    "NotIpAddress": (_in_net, True),
+}
+# Operators whose meaning is about presence.
+_PRESENCE = {"Null", "IsNullOrEmpty"}
+KNOWN_GLOBAL_KEYS = {
+    "g:currenttime", "g:domainname", "g:domainid", "g:mfapresent", "g:mfaage", "g:projectname", "g:projectid",
+    "g:servicename", "g:userid", "g:username", "g:sourceip", "g:enterpriseprojectid", "g:tagkeys",
+    "g:requestedregion", "g:principalurn", "g:principalid", "g:principaltype", "g:principalaccount",
+    "g:securetransport", "g:useragent", "g:viaservice", "g:calledvia", "g:principalorgpath",
+}
+KEY_RE = re.compile(r"^([a-z][a-z0-9-]*):[A-Za-z][A-Za-z0-9_./-]*(/.+)?$")
+
+
+@dataclass(slots=True, frozen=True)
+class Condition:
+    operator: str  # as written
+    base: str
+    if_exists: bool
+    quantifier: str | None  # ForAnyValue | ForAllValues | AnyOf
+    key: str  # lower-cased
+    values: tuple[str, ...]
+
+    def evaluate(self, context: dict[str, Any]) -> bool:
+        present = self.key in context and context[self.key] is not None
+        value = context.get(self.key)
+        if self.base == "Null":
+            want_null = _bool(self.values[0])
+            return (not present) == want_null
+        if self.base == "IsNullOrEmpty":
+            empty = not present or value in ("", [], ())
+            return empty == _bool(self.values[0]) if self.values else empty
+        if not present:
+            return self.if_exists
+        test, negated = _TESTS[self.base]
+        req_values = value if isinstance(value, list | tuple | set) else [value]
+        if not req_values:
+            return self.if_exists or self.quantifier == "ForAllValues"
+
+        def one(rv: Any) -> bool:
+            try:
+                hit = any(test(rv, cv) for cv in self.values)
+            except (ValueError, TypeError):
+                hit = False
+            return not hit if negated else hit
+
+        if self.quantifier == "ForAllValues":
+            return all(one(rv) for rv in req_values)
+        return any(one(rv) for rv in req_values)
+
+
+def parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
+    from ecsim.iam.policy import PolicyError
+
+    if not isinstance(raw, dict) or not raw:
+        raise PolicyError(f"{where} must be a non-empty object of operator -> {{key: values}}")
+    out: list[Condition] = []
+    for operator, body in raw.items():
+        op = operator
+        quantifier = None
+        for prefix in ("ForAnyValue:", "ForAllValues:"):
+            if op.startswith(prefix):
+                quantifier = prefix[:-1]
+                op = op[len(prefix):]
+        if_exists = op.endswith("IfExists")
+        if if_exists:
+            op = op[: -len("IfExists")]
+        if op.endswith("AnyOf"):
+            quantifier = quantifier or "AnyOf"
+            op = op[: -len("AnyOf")]
+        if op not in _TESTS and op not in _PRESENCE:
+            raise PolicyError(f"{where}: unknown condition operator {operator!r}")
+        if not isinstance(body, dict) or not body:
+            raise PolicyError(f"{where}.{operator} must be a non-empty object of key -> values")
+        for key, values in body.items():
+            k = str(key)
+            if not KEY_RE.match(k):
+                raise PolicyError(f"{where}.{operator}: {k!r} is not a condition key (e.g. g:UserName)")
+            if k.lower().startswith("g:") and k.lower().split("/")[0] not in KNOWN_GLOBAL_KEYS and not any(
+                k.lower().startswith(p) for p in ("g:resourcetag/", "g:requesttag/", "g:principaltag/")
+            ):
+                raise PolicyError(f"{where}.{operator}: unknown global condition key {k!r}")
+            vals = values if isinstance(values, list) else [values]
+            if not vals or not all(isinstance(v, str | bool | int | float) for v in vals):
+                raise PolicyError(f"{where}.{operator}.{k} must be a value or a non-empty list of values")
+            svals = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in vals)
+            if op in ("IpAddress", "NotIpAddress"):
+                for v in svals:
+                    try:
+                        ipaddress.ip_network(v, strict=False)
+                    except ValueError as exc:
+                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not an IP address or CIDR") from exc
+            if op.startswith("Date"):
+                for v in svals:
+                    try:
+                        parse_iso(v)
+                    except ValueError as exc:
+                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not an ISO 8601 time") from exc
+            if op.startswith("Number"):
+                for v in svals:
+                    try:
+                        float(v)
+                    except ValueError as exc:
+                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not a number") from exc
+            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals))
+    return tuple(out)

@@ -1,0 +1,65 @@
+"""Everything a request needs besides the request itself: store, clock, identity directory, decision log, the
+flavor and image sets. Built once per process; tests build their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecsim.bootstrap import Bootstrap, bootstrap
+from ecsim.clock import Clock
+from ecsim.config import Config
+from ecsim.domain.catalogs import Flavor, Image, load_flavors, load_images
+from ecsim.domain.timeline import Timing
+from ecsim.iam.decisions import DecisionLog
+from ecsim.iam.directory import Directory
+from ecsim.store import SqlStore, open_store
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: SqlStore
+    clock: Clock
+    timing: Timing
+    directory: Directory
+    decisions: DecisionLog
+    flavors: dict[str, Flavor]
+    images: dict[str, Image]
+    boot: Bootstrap
+    token_secret: bytes
+
+    @classmethod
+    def create(cls, config: Config, store: SqlStore | None = None) -> Runtime:
+        store = store or open_store(config.store_url())
+        flavors = load_flavors(config.flavors_file)
+        images = load_images(config.images_file)
+        clock = Clock()
+        clock.load(store.meta_get("clock"))
+        boot = bootstrap(store, config, clock.now(), flavors, images)
+        directory = Directory(store)
+        return cls(
+            config=config,
+            store=store,
+            clock=clock,
+            timing=Timing(config.profile, config.time_scale),
+            directory=directory,
+            decisions=DecisionLog(store),
+            flavors=flavors,
+            images=images,
+            boot=boot,
+            token_secret=bytes.fromhex(store.meta_get("token_secret")),
+        )
+
+    def refresh(self) -> None:
+        """Pick up what other processes changed: identity data, the control-plane clock."""
+        if self.store.changed_elsewhere():
+            self.directory.sync()
+            self.clock.load(self.store.meta_get("clock"))
+
+    def save_clock(self) -> None:
+        with self.store.write() as tx:
+            tx.meta_set("clock", self.clock.state())
+
+    def close(self) -> None:
+        self.decisions.flush()
+        self.store.close()

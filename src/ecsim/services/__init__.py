@@ -1,0 +1,1 @@
+"""Use cases over the store, shared by every API face."""

@@ -1,0 +1,530 @@
+"""Server use cases over the store, shared by every API face (Huawei ECS v1/v1.1 now, Nova later): they load docs,
+apply the domain rules, write the result and its job in one transaction, and raise DomainErrors for the faces to
+render. A batch either passes validation for every server or changes none."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from dataclasses import dataclass, field
+
+from ecsim.config import quota_limit
+from ecsim.domain import jobs, network, servers, volumes
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
+from ecsim.domain.timeline import final_at, next_at, schedule, settle
+from ecsim.ids import new_uuid
+from ecsim.runtime import Runtime
+from ecsim.store import Cond, Put, SqlStore, like_escape
+
+NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")
+MAX_BATCH = 1000
+MAX_COUNT = 100
+
+
+@dataclass
+class NicSpec:
+    subnet_id: str
+    ip_address: str | None = None
+
+
+@dataclass
+class VolumeSpec:
+    volume_type: str
+    size: int | None = None
+    multiattach: bool = False
+    delete_on_termination: bool = False
+
+
+@dataclass
+class ServerSpec:
+    name: str
+    image_id: str
+    flavor_id: str
+    vpc_id: str
+    nics: list[NicSpec]
+    root_volume: VolumeSpec
+    data_volumes: list[VolumeSpec] = field(default_factory=list)
+    availability_zone: str | None = None
+    key_name: str | None = None
+    admin_pass: str | None = None
+    user_data: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    security_group_ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    description: str = ""
+    enterprise_project_id: str = "0"
+    scheduler_hints: dict[str, list[str]] = field(default_factory=dict)
+    charging_mode: str = "0"
+
+
+# -- persistence helpers ------------------------------------------------------------------------------------------
+def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> None:
+    settle(doc, now)
+    if servers.is_deleted(doc) and "_steps" not in doc:
+        if not new:
+            tx.delete("server", doc["id"])
+        return
+    put = Put("server", doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
+              created=doc["created"], settle_at=next_at(doc))
+    tx.insert(put) if new else tx.update(put)
+
+
+def save_volume(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> None:
+    settle(doc, now)
+    if doc["status"] == "deleted" and "_steps" not in doc:
+        if not new:
+            tx.delete("volume", doc["id"])
+        return
+    put = Put("volume", doc["id"], doc["project_id"], doc, name=doc["name"], status=doc["status"],
+              created=doc["created"], settle_at=next_at(doc))
+    tx.insert(put) if new else tx.update(put)
+
+
+def save_job(tx: SqlStore, job: dict) -> None:
+    tx.insert(Put("job", job["id"], job["project_id"], job, name=job["type"], created=job["begin"]))
+
+
+def settle_due(rt: Runtime, project_id: str, now: float) -> None:
+    """Apply the timed transitions that are due, so indexed status filters see the current state."""
+    due = rt.store.due(now, ("server", "volume"), project_id)
+    if not due:
+        return
+    with rt.store.write() as tx:
+        for row in tx.get_many("server", [r.id for r in due if r.kind == "server"], for_update=True).values():
+            save_server(tx, row.doc, now)
+        for row in tx.get_many("volume", [r.id for r in due if r.kind == "volume"], for_update=True).values():
+            save_volume(tx, row.doc, now)
+
+
+# -- reads --------------------------------------------------------------------------------------------------------
+def get_server(rt: Runtime, project_id: str, server_id: str, now: float) -> dict:
+    row = rt.store.get("server", server_id)
+    if row is None or row.scope != project_id:
+        raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
+    doc = row.doc
+    settle(doc, now)
+    if servers.is_deleted(doc):
+        raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
+    return doc
+
+
+def volumes_by_id(rt: Runtime, docs: list[dict], now: float) -> dict[str, dict]:
+    ids = [v["id"] for d in docs for v in d.get("volumes", [])]
+    rows = rt.store.get_many("volume", ids)
+    out = {}
+    for vid, row in rows.items():
+        settle(row.doc, now)
+        out[vid] = row.doc
+    return out
+
+
+@dataclass
+class ServerFilter:
+    name: str | None = None  # fuzzy; "." matches any single character
+    statuses: tuple[str, ...] | None = None
+    flavor_id: str | None = None
+    image_id: str | None = None
+    ip: str | None = None  # fuzzy
+    ip_eq: str | None = None
+    tags: str | None = None
+    not_tags: str | None = None
+    reservation_id: str | None = None
+    availability_zone: str | None = None  # fuzzy
+    availability_zone_eq: str | None = None
+    key_name: str | None = None
+    enterprise_project_id: str | None = None
+    metadata: tuple[str, str] | None = None
+    metadata_key: str | None = None
+    launched_since: float | None = None
+
+    def conds(self) -> list[Cond]:
+        c: list[Cond] = []
+        if self.name:
+            c.append(Cond("like", "name", "%" + like_escape(self.name).replace(".", "_") + "%"))
+        if self.statuses:
+            c.append(Cond("in", "status", self.statuses))
+        for op, f, v in (
+            ("jeq", "flavor_id", self.flavor_id),
+            ("jeq", "image_id", self.image_id),
+            ("jeq", "reservation_id", self.reservation_id),
+            ("jeq", "availability_zone", self.availability_zone_eq),
+            ("jeq", "key_name", self.key_name),
+            ("jhas", "ips", self.ip_eq),
+        ):
+            if v is not None:
+                c.append(Cond(op, f, v))
+        if self.enterprise_project_id and self.enterprise_project_id != "all_granted_eps":
+            c.append(Cond("jeq", "enterprise_project_id", self.enterprise_project_id))
+        if self.ip:
+            c.append(Cond("jlike_any", "ips", "%" + like_escape(self.ip) + "%"))
+        if self.availability_zone:
+            c.append(Cond("jlike_any", "az_list", "%" + like_escape(self.availability_zone) + "%"))
+        if self.tags:
+            c.append(Cond("jhas", "tag_index", self.tags))
+        if self.not_tags:
+            c.append(Cond("jlacks", "tag_index", self.not_tags))
+        if self.metadata:
+            c.append(Cond("jhas", "metadata_index", f"{self.metadata[0]}={self.metadata[1]}"))
+        if self.metadata_key:
+            c.append(Cond("jhas", "metadata_keys", self.metadata_key))
+        return c
+
+
+def list_servers(rt: Runtime, project_id: str, flt: ServerFilter, now: float, *, limit: int, offset: int = 0,
+                 marker: str | None = None, with_count: bool = False) -> tuple[list[dict], int | None]:
+    settle_due(rt, project_id, now)
+    conds = flt.conds()
+    if marker is not None:
+        row = rt.store.get("server", marker)
+        if row is None or row.scope != project_id:
+            raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
+        conds.append(Cond("before", "created", (row.created, row.id)))
+    rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset)
+    total = rt.store.count("server", project_id, flt.conds()) if with_count else None
+    docs = []
+    for r in rows:
+        settle(r.doc, now)
+        if flt.launched_since is not None and (r.doc.get("launched_at") or 0) < flt.launched_since:
+            continue
+        docs.append(r.doc)
+    return docs, total
+
+
+# -- create -------------------------------------------------------------------------------------------------------
+def validate_name(name: str, *, max_len: int = 64) -> None:
+    if not name or len(name) > max_len:
+        raise DomainError(f"The server name must be 1 to {max_len} characters long.", reason="name_too_long")
+    if not NAME_RE.match(name):
+        raise DomainError("The server name may contain only letters, digits, Chinese characters, '_', '-' and '.'.",
+                          reason="name_invalid")
+
+
+def validate_admin_pass(password: str) -> None:
+    classes = sum((any(c.islower() for c in password), any(c.isupper() for c in password),
+                   any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
+    if not 8 <= len(password) <= 26 or classes < 3:
+        raise DomainError("The password must be 8 to 26 characters long and contain at least three of: uppercase "
+                          "letters, lowercase letters, digits and special characters.", reason="password_weak")
+
+
+def _tag_index(tags: list[str]) -> list[str]:
+    """Every tag string plus its key, so `tags=k` and `tags=k=v` both match."""
+    out: list[str] = []
+    for t in tags:
+        out.append(t)
+        key = t.split("=", 1)[0]
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _hosts(rt: Runtime, az: str) -> list[str]:
+    return [f"pod{n:02d}.{az}" for n in range(1, rt.config.hosts_per_az + 1)]
+
+
+def _check_quota(tx: SqlStore, rt: Runtime, project_id: str, count: int, vcpus: int, ram: int) -> None:
+    usage = tx.group_count("server", project_id, "flavor_id")
+    instances = sum(usage.values())
+    cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
+    mem = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
+    for name, used, asked in (("instances", instances, count), ("cores", cores, vcpus * count),
+                              ("ram", mem, ram * count)):
+        limit = quota_limit(rt.config, name)
+        if used + asked > limit:
+            raise QuotaExceeded(
+                f"Quota exceeded for {name}: requested {asked}, but already used {used} of {limit} {name}.",
+                resource=name, used=used, limit=limit,
+            )
+
+
+def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec, *, count: int = 1,
+                   auto_rename: bool = True, dry_run: bool = False, now: float) -> tuple[dict | None, list[str]]:
+    """Validate everything, then (unless dry_run) write the servers, their disks and the create job."""
+    if not 1 <= count <= MAX_COUNT:
+        raise DomainError(f"count must be between 1 and {MAX_COUNT}.", reason="count_invalid")
+    validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
+    if spec.admin_pass is not None:
+        validate_admin_pass(spec.admin_pass)
+    flavor = rt.flavors.get(spec.flavor_id)
+    if flavor is None:
+        raise DomainError(f"The flavor {spec.flavor_id} does not exist.", reason="flavor_not_found")
+    image = rt.images.get(spec.image_id)
+    if image is None:
+        raise DomainError(f"The image {spec.image_id} does not exist.", reason="image_not_found")
+    if image.status != "active":
+        raise DomainError(f"The image {spec.image_id} is not in Active state.", reason="image_not_active")
+    if image.min_ram and flavor.ram < image.min_ram:
+        raise DomainError("The flavor does not match the image.", reason="flavor_image_mismatch")
+    azs = rt.config.availability_zones
+    az = spec.availability_zone or random.choice(azs)
+    if az not in azs:
+        raise DomainError(f"The availability zone {az} does not exist.", reason="az_not_found")
+    if flavor.az_status.get(az, flavor.status) == "abandon":
+        raise DomainError(f"Flavor {flavor.id} is abandoned.", reason="flavor_abandoned")
+    if not flavor.sellable_in(az):
+        raise DomainError(f"Insufficient resources for flavor {flavor.id} in {az}. Try another flavor.",
+                          reason="flavor_sold_out")
+    root = spec.root_volume
+    _check_volume(root, system=True)
+    root_size = root.size or image.min_disk
+    if root_size < image.min_disk:
+        raise InvalidInput(f"root_volume.size {root_size} is smaller than the image's minimum disk "
+                           f"{image.min_disk} GB.")
+    if len(spec.data_volumes) > 23:
+        raise DomainError("At most 23 data disks can be attached.", reason="too_many_volumes")
+    for v in spec.data_volumes:
+        _check_volume(v, system=False)
+    if not spec.nics or len(spec.nics) > 12:
+        raise InvalidInput("nics must list 1 to 12 network interfaces.")
+    if len(spec.metadata) > 10:
+        raise InvalidInput("metadata may hold at most 10 key-value pairs.")
+    if len(spec.tags) > 10:
+        raise DomainError("A server can have at most 10 tags.", reason="tags_invalid")
+
+    with rt.store.write() as tx:
+        vpc = tx.get("vpc", spec.vpc_id)
+        if vpc is None or vpc.scope != project_id:
+            raise DomainError(f"The VPC {spec.vpc_id} does not exist.", reason="vpc_not_found")
+        subnets: dict[str, dict] = {}
+        for nic in spec.nics:
+            if nic.subnet_id not in subnets:
+                subnet, _ = network.get_subnet(tx, project_id, nic.subnet_id)
+                if subnet["vpc_id"] != spec.vpc_id:
+                    raise DomainError(f"The subnet {nic.subnet_id} does not belong to VPC {spec.vpc_id}.",
+                                      reason="subnet_vpc_mismatch")
+                subnets[nic.subnet_id] = subnet
+            if nic.ip_address and count > 1:
+                raise InvalidInput("A fixed ip_address cannot be used when count is greater than 1.")
+            if nic.ip_address and tx.count("server", project_id, [Cond("jhas", "ips", nic.ip_address)]):
+                raise DomainError(f"The private IP address {nic.ip_address} is already in use.",
+                                  reason="ip_in_use")
+        sgs = []
+        for sg_id in spec.security_group_ids or []:
+            row = tx.get("secgroup", sg_id)
+            if row is None or row.scope != project_id:
+                raise DomainError(f"The security group {sg_id} does not exist.", reason="secgroup_not_found")
+            sgs.append({"id": sg_id, "name": row.doc["name"]})
+        if not sgs:
+            default = tx.select("secgroup", project_id, [Cond("eq", "name", "default")], limit=1)
+            sgs = [{"id": r.id, "name": "default"} for r in default]
+        _check_quota(tx, rt, project_id, count, flavor.vcpus, flavor.ram)
+        hint_group = spec.scheduler_hints.get("group")
+        if hint_group:
+            raise DomainError("Server groups are not available yet in this version of ecsim.", reason="invalid")
+
+        reservation = "r-" + os.urandom(4).hex()
+        timing = rt.timing
+        build = servers.create_steps(timing)
+        attach_delay = build[0][0] + build[1][0]
+        ready_delay = build[2][0] + build[3][0]
+        server_docs, volume_docs, subs = [], [], []
+        hosts = _hosts(rt, az)
+        for i in range(count):
+            sid = new_uuid()
+            name = spec.name if count == 1 or not auto_rename else f"{spec.name}-{i + 1:04d}"
+            nics = []
+            for j, nic in enumerate(spec.nics):
+                subnet = subnets[nic.subnet_id]
+                ip = network.allocate_ip(subnet, nic.ip_address)
+                nics.append({"port_id": new_uuid(), "subnet_id": nic.subnet_id, "vpc_id": spec.vpc_id, "ip": ip,
+                             "mac": network.new_mac(), "primary": j == 0})
+            host = random.choice(hosts)
+            host_no = int(host[3:5])
+            vols = []
+            root_vol = volumes.new_attached_volume(
+                project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-0000", size=root_size,
+                volume_type=root.volume_type, az=az, device=volumes.device_name(0), bootable=True,
+                multiattach=False, image_id=image.id, now=now, attach_delay=attach_delay, ready_delay=ready_delay)
+            volume_docs.append(root_vol)
+            vols.append({"id": root_vol["id"], "device": volumes.device_name(0), "boot_index": 0,
+                         "delete_on_termination": True})
+            for k, dv in enumerate(spec.data_volumes, start=1):
+                vol = volumes.new_attached_volume(
+                    project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-{k:04d}",
+                    size=dv.size or 10, volume_type=dv.volume_type, az=az, device=volumes.device_name(k),
+                    bootable=False, multiattach=dv.multiattach, image_id=None, now=now,
+                    attach_delay=attach_delay, ready_delay=ready_delay)
+                volume_docs.append(vol)
+                vols.append({"id": vol["id"], "device": volumes.device_name(k), "boot_index": -1,
+                             "delete_on_termination": dv.delete_on_termination})
+            system_metadata = {
+                "charging_mode": spec.charging_mode, "vpc_id": spec.vpc_id, "image_name": image.name,
+                "os_type": image.os_type, "os_bit": image.os_bit, "metering.image_id": image.id,
+                "metering.imagetype": image.imagetype, "metering.resourcespeccode": flavor.id,
+                "metering.resourcetype": "1",
+            }
+            doc = {
+                "id": sid, "name": name, "project_id": project_id, "user_id": user_id, "created": now,
+                "updated": now, "launched_at": None, "terminated_at": None, "vm_state": "building",
+                "task_state": "scheduling", "power_state": servers.POWER_NOSTATE, "flavor_id": flavor.id,
+                "image_id": image.id, "availability_zone": az, "az_list": [az], "host": host,
+                "hypervisor_hostname": f"nova{host_no:03d}@{az}", "vpc_id": spec.vpc_id, "nics": nics,
+                "ips": [n["ip"] for n in nics], "security_groups": sgs,
+                "metadata": {**system_metadata, **spec.metadata}, "user_metadata_keys": sorted(spec.metadata),
+                "metadata_index": [f"{k}={v}" for k, v in {**system_metadata, **spec.metadata}.items()],
+                "metadata_keys": sorted({**system_metadata, **spec.metadata}),
+                "tags": list(spec.tags), "tag_index": _tag_index(spec.tags), "description": spec.description,
+                "key_name": spec.key_name, "user_data": spec.user_data, "locked": False, "locked_reason": None,
+                "volumes": vols, "reservation_id": reservation, "launch_index": i,
+                "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
+                "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
+                "disk_config": "MANUAL", "fault": None,
+            }
+            schedule(doc, now, build)
+            server_docs.append(doc)
+            subs.append(jobs.sub_job("createSingleServer", now, final_at(doc, now), {"server_id": sid}))
+        ids = [d["id"] for d in server_docs]
+        if dry_run:
+            return None, ids
+        for subnet in subnets.values():
+            network.put_network(tx, "subnet", subnet, new=False)
+        for d in server_docs:
+            save_server(tx, d, now, new=True)
+        for v in volume_docs:
+            save_volume(tx, v, now, new=True)
+        job = jobs.new_job(project_id, "createServer", now, subs=subs, init_window=timing("job.init"))
+        save_job(tx, job)
+    return job, ids
+
+
+def _check_volume(v: VolumeSpec, *, system: bool) -> None:
+    if v.volume_type not in volumes.VOLUME_TYPES:
+        raise InvalidInput(f"volumetype {v.volume_type!r} is not one of {', '.join(volumes.VOLUME_TYPES)}.")
+    if v.size is not None:
+        low, high = (1, 1024) if system else (10, 32768)
+        if not (system and v.size == 0) and not low <= v.size <= high:
+            which = "root_volume" if system else "data_volumes"
+            raise InvalidInput(f"{which}.size must be between {low} and {high} GB.")
+
+
+# -- batch actions ------------------------------------------------------------------------------------------------
+def _load_batch(tx: SqlStore, project_id: str, ids: list[str], now: float) -> list[dict]:
+    if not ids:
+        raise InvalidInput("servers must list at least one server.")
+    if len(ids) > MAX_BATCH:
+        raise DomainError(f"The number of ECSs exceeds the maximum allowed limit ({MAX_BATCH}).",
+                          reason="too_many_servers")
+    unique = list(dict.fromkeys(ids))
+    rows = tx.get_many("server", unique, for_update=True)
+    docs = []
+    for sid in unique:
+        row = rows.get(sid)
+        if row is None or row.scope != project_id:
+            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
+        settle(row.doc, now)
+        if servers.is_deleted(row.doc):
+            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
+        docs.append(row.doc)
+    return docs
+
+
+_ACTIONS = {
+    "start": ("startServer", "startSingleServer"),
+    "stop": ("stopServer", "stopSingleServer"),
+    "reboot": ("rebootServer", "rebootSingleServer"),
+    "delete": ("deleteServer", "deleteSingleServer"),
+}
+
+
+_CHECKS = {
+    "start": lambda doc, hard: servers.check_start(doc),
+    "stop": lambda doc, hard: servers.check_stop(doc),
+    "reboot": servers.check_reboot,
+}
+_APPLY = {
+    "start": lambda doc, now, timing, hard: servers.start(doc, now, timing),
+    "stop": servers.stop,
+    "reboot": servers.reboot,
+}
+
+
+def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, now: float,
+                 hard: bool = False) -> dict:
+    timing = rt.timing
+    with rt.store.write() as tx:
+        docs = _load_batch(tx, project_id, ids, now)
+        for doc in docs:  # validate all before changing any
+            _CHECKS[action](doc, hard)
+        subs = []
+        for doc in docs:
+            _APPLY[action](doc, now, timing, hard)
+            subs.append(jobs.sub_job(_ACTIONS[action][1], now, final_at(doc, now), {"server_id": doc["id"]}))
+            save_server(tx, doc, now)
+        job = jobs.new_job(project_id, _ACTIONS[action][0], now, subs=subs, init_window=timing("job.init"))
+        save_job(tx, job)
+    return job
+
+
+def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, delete_volume: bool = False) -> dict:
+    timing = rt.timing
+    with rt.store.write() as tx:
+        docs = _load_batch(tx, project_id, ids, now)
+        for doc in docs:
+            servers.check_delete(doc)
+        vol_rows = tx.get_many("volume", [v["id"] for d in docs for v in d.get("volumes", [])], for_update=True)
+        subnets: dict[str, dict] = {}
+        subs = []
+        for doc in docs:
+            servers.delete(doc, now, timing)
+            end = final_at(doc, now)
+            for v in doc.get("volumes", []):
+                row = vol_rows.get(v["id"])
+                if row is None:
+                    continue
+                vol = row.doc
+                settle(vol, now)
+                drop = v["boot_index"] == 0 or delete_volume or bool(v.get("delete_on_termination"))
+                volumes.release(vol, doc["id"], now, end - now, delete=drop)
+                save_volume(tx, vol, now)
+            for nic in doc.get("nics", []):
+                if nic["subnet_id"] not in subnets:
+                    row = tx.get("subnet", nic["subnet_id"], for_update=True)
+                    if row is None:
+                        continue
+                    subnets[nic["subnet_id"]] = row.doc
+                network.release_ip(subnets[nic["subnet_id"]], nic["ip"])
+            subs.append(jobs.sub_job(_ACTIONS["delete"][1], now, end, {"server_id": doc["id"]}))
+            save_server(tx, doc, now)
+        for subnet in subnets.values():
+            network.put_network(tx, "subnet", subnet, new=False)
+        job = jobs.new_job(project_id, _ACTIONS["delete"][0], now, subs=subs, init_window=timing("job.init"))
+        save_job(tx, job)
+    return job
+
+
+def rename_servers(rt: Runtime, project_id: str, ids: list[str], name: str, *, now: float,
+                   dry_run: bool = False) -> list[str]:
+    validate_name(name)
+    with rt.store.write() as tx:
+        docs = _load_batch(tx, project_id, ids, now)
+        if dry_run:
+            return [d["id"] for d in docs]
+        for doc in docs:
+            doc["name"] = name
+            doc["updated"] = now
+            save_server(tx, doc, now)
+    return [d["id"] for d in docs]
+
+
+def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *, now: float) -> dict:
+    if "name" in changes:
+        validate_name(changes["name"])
+    if "description" in changes and (len(changes["description"]) > 85 or any(c in changes["description"]
+                                                                              for c in "<>")):
+        raise InvalidInput("description must be at most 85 characters and must not contain '<' or '>'.")
+    with rt.store.write() as tx:
+        doc = _load_batch(tx, project_id, [server_id], now)[0]
+        doc.update(changes)
+        doc["updated"] = now
+        save_server(tx, doc, now)
+    return doc
+
+
+# -- jobs ---------------------------------------------------------------------------------------------------------
+def show_job(rt: Runtime, project_id: str, job_id: str, now: float) -> dict:
+    parent_id, index = jobs.parent_of(job_id)
+    row = rt.store.get("job", parent_id)
+    if row is None or row.scope != project_id or jobs.expired(row.doc, now) or index > len(row.doc["subs"]):
+        raise DomainError(f"Failed to query system tasks: job {job_id} does not exist.", reason="job_not_found")
+    return jobs.render_sub(row.doc, index, now) if index else jobs.render(row.doc, now)

@@ -1,0 +1,367 @@
+"""The store interface: resources as JSON documents with a few indexed key columns, plus meta and the decision log.
+
+Columns: kind, id (primary key), scope (project id or account id), name, status, ref (a parent id: the user of a
+credential, the group of a grant), created, settle_at (when a pending timed transition next changes the
+resource; NULL when settled) and version (optimistic concurrency). The doc holds everything else.
+
+SQL is shared between SQLite and PostgreSQL; a dialect supplies placeholders and JSON expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import msgspec
+
+_decode = msgspec.json.decode
+_encode = msgspec.json.encode
+
+
+class StoreUnavailable(Exception):
+    """The database cannot serve requests right now (gone away, disk full, locked too long)."""
+
+
+class VersionConflict(Exception):
+    """An optimistic write lost a race: the row changed since it was read."""
+
+
+class Row(NamedTuple):
+    kind: str
+    id: str
+    scope: str
+    version: int
+    created: float
+    settle_at: float | None
+    doc: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """One filter term. `op`: eq, in, like (column), jeq (JSON field equals), jhas / jlacks (JSON array contains
+    / lacks a value), jlike_any (some element of a JSON array matches a LIKE pattern)."""
+
+    op: str
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    kind: str
+    id: str
+    scope: str
+    doc: dict
+    name: str | None = None
+    status: str | None = None
+    ref: str | None = None
+    created: float = 0.0
+    settle_at: float | None = None
+
+
+COLUMNS = ("kind", "id", "scope", "name", "status", "ref", "created", "settle_at")
+_ROW_SELECT = "SELECT kind, id, scope, version, created, settle_at, doc FROM resources"
+
+
+class Dialect:
+    param = "?"
+
+    def json_text(self, path: str) -> str:
+        raise NotImplementedError
+
+    def json_array_has(self, path: str) -> str:
+        """SQL that is true when the JSON array at `path` contains the bound parameter."""
+        raise NotImplementedError
+
+    def json_array_like(self, path: str) -> str:
+        raise NotImplementedError
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlStore:
+    """Shared SQL for both backends. Subclasses provide the connection handling."""
+
+    dialect: Dialect
+
+    # -- connection plumbing (backend specific) ------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def write(self) -> Iterator[SqlStore]:
+        raise NotImplementedError
+        yield self
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def changed_elsewhere(self) -> bool:
+        """True when another process committed since the last call (caches must be re-validated)."""
+        return False
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def _q(self, sql: str) -> str:
+        return sql if self.dialect.param == "?" else sql.replace("?", self.dialect.param)
+
+    def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
+        sql = _ROW_SELECT + " WHERE kind = ? AND id = ?"
+        if for_update and self.dialect.param != "?":
+            sql += " FOR UPDATE"
+        cur = self._execute(self._q(sql), (kind, ident))
+        r = cur.fetchone()
+        return None if r is None else _row(r)
+
+    def get_many(self, kind: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, Row]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"{_ROW_SELECT} WHERE kind = ? AND id IN ({marks})"
+        if for_update and self.dialect.param != "?":
+            sql += " FOR UPDATE"
+        cur = self._execute(self._q(sql), (kind, *ids))
+        return {r[1]: _row(r) for r in cur.fetchall()}
+
+    def _where(self, kind: str, scope: str | None, conds: Sequence[Cond]) -> tuple[str, list[Any]]:
+        clauses = ["kind = ?"]
+        params: list[Any] = [kind]
+        if scope is not None:
+            clauses.append("scope = ?")
+            params.append(scope)
+        d = self.dialect
+        for c in conds:
+            if c.op == "eq":
+                clauses.append(f"{_col(c.field)} = ?")
+                params.append(c.value)
+            elif c.op == "in":
+                values = list(c.value)
+                if not values:
+                    clauses.append("1 = 0")
+                    continue
+                clauses.append(f"{_col(c.field)} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+            elif c.op == "like":
+                clauses.append(f"{_col(c.field)} LIKE ? ESCAPE '\\'")
+                params.append(c.value)
+            elif c.op == "jeq":
+                clauses.append(f"{d.json_text(c.field)} = ?")
+                params.append(c.value)
+            elif c.op == "jhas":
+                clauses.append(d.json_array_has(c.field))
+                params.append(c.value)
+            elif c.op == "jlacks":
+                clauses.append("NOT " + d.json_array_has(c.field))
+                params.append(c.value)
+            elif c.op == "jlike_any":
+                clauses.append(d.json_array_like(c.field))
+                params.append(c.value)
+            elif c.op == "before":  # keyset paging on (created DESC, id DESC)
+                created, ident = c.value
+                clauses.append("(created < ? OR (created = ? AND id < ?))")
+                params.extend((created, created, ident))
+            elif c.op == "after":  # keyset paging on (created ASC, id ASC)
+                created, ident = c.value
+                clauses.append("(created > ? OR (created = ? AND id > ?))")
+                params.extend((created, created, ident))
+            else:
+                raise ValueError(f"unknown filter op {c.op!r}")
+        return " AND ".join(clauses), params
+
+    def select(
+        self,
+        kind: str,
+        scope: str | None = None,
+        conds: Sequence[Cond] = (),
+        *,
+        newest_first: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Row]:
+        where, params = self._where(kind, scope, conds)
+        order = "created DESC, id DESC" if newest_first else "created ASC, id ASC"
+        sql = f"{_ROW_SELECT} WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params.extend((limit, offset))
+        cur = self._execute(self._q(sql), params)
+        return [_row(r) for r in cur.fetchall()]
+
+    def count(self, kind: str, scope: str | None = None, conds: Sequence[Cond] = ()) -> int:
+        where, params = self._where(kind, scope, conds)
+        cur = self._execute(self._q(f"SELECT COUNT(*) FROM resources WHERE {where}"), params)
+        return int(cur.fetchone()[0])
+
+    def group_count(self, kind: str, scope: str, json_field: str) -> dict[str, int]:
+        """How many rows of a scope have each value of a JSON field (quota usage)."""
+        expr = self.dialect.json_text(json_field)
+        cur = self._execute(
+            self._q(f"SELECT {expr}, COUNT(*) FROM resources WHERE kind = ? AND scope = ? GROUP BY {expr}"),
+            (kind, scope),
+        )
+        return {str(v): int(n) for v, n in cur.fetchall()}
+
+    def due(self, now: float, kinds: Sequence[str], scope: str | None = None, limit: int = 1000) -> list[Row]:
+        """Rows whose timed transition has a step due at `now` (oldest first)."""
+        marks = ",".join("?" * len(kinds))
+        sql = f"{_ROW_SELECT} WHERE settle_at <= ? AND kind IN ({marks})"
+        params: list[Any] = [now, *kinds]
+        if scope is not None:
+            sql += " AND scope = ?"
+            params.append(scope)
+        sql += " ORDER BY settle_at LIMIT ?"
+        params.append(limit)
+        cur = self._execute(self._q(sql), params)
+        return [_row(r) for r in cur.fetchall()]
+
+    # -- writes (call inside write()) ---------------------------------------------------------------------------
+    def insert(self, p: Put) -> None:
+        self._execute(
+            self._q(
+                "INSERT INTO resources (kind, id, scope, name, status, ref, created, settle_at, version, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+            ),
+            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode()),
+        )
+
+    def insert_many(self, puts: Sequence[Put]) -> None:
+        self._executemany(
+            self._q(
+                "INSERT INTO resources (kind, id, scope, name, status, ref, created, settle_at, version, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+            ),
+            [
+                (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode())
+                for p in puts
+            ],
+        )
+
+    def update(self, p: Put, expect_version: int | None = None) -> None:
+        sql = (
+            "UPDATE resources SET scope = ?, name = ?, status = ?, ref = ?, created = ?, settle_at = ?, "
+            "version = version + 1, doc = ? WHERE kind = ? AND id = ?"
+        )
+        params: list[Any] = [p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode(),
+                             p.kind, p.id]
+        if expect_version is not None:
+            sql += " AND version = ?"
+            params.append(expect_version)
+        cur = self._execute(self._q(sql), params)
+        if cur.rowcount != 1:
+            raise VersionConflict(f"{p.kind} {p.id} changed concurrently")
+
+    def upsert(self, p: Put) -> None:
+        self._execute(
+            self._q(
+                "INSERT INTO resources (kind, id, scope, name, status, ref, created, settle_at, version, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (kind, id) DO UPDATE SET scope = excluded.scope, "
+                "name = excluded.name, status = excluded.status, ref = excluded.ref, created = excluded.created, "
+                "settle_at = excluded.settle_at, version = resources.version + 1, doc = excluded.doc"
+            ),
+            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode()),
+        )
+
+    def delete(self, kind: str, ident: str) -> bool:
+        cur = self._execute(self._q("DELETE FROM resources WHERE kind = ? AND id = ?"), (kind, ident))
+        return cur.rowcount > 0
+
+    def delete_where(self, kind: str, scope: str | None = None, conds: Sequence[Cond] = ()) -> int:
+        where, params = self._where(kind, scope, conds)
+        cur = self._execute(self._q(f"DELETE FROM resources WHERE {where}"), params)
+        return int(cur.rowcount)
+
+    # -- meta ---------------------------------------------------------------------------------------------------
+    def meta_get(self, key: str) -> Any:
+        cur = self._execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))
+        r = cur.fetchone()
+        return None if r is None else _decode(r[0])
+
+    def meta_all(self) -> dict[str, Any]:
+        cur = self._execute("SELECT key, value FROM meta")
+        return {k: _decode(v) for k, v in cur.fetchall()}
+
+    def meta_set(self, key: str, value: Any) -> None:
+        self._execute(
+            self._q("INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+            (key, _encode(value).decode()),
+        )
+
+    def bump(self, key: str) -> int:
+        value = int(self.meta_get(key) or 0) + 1
+        self.meta_set(key, value)
+        return value
+
+    # -- decision log -------------------------------------------------------------------------------------------
+    def append_decisions(self, rows: Sequence[tuple[float, str, str, str, str, int, bytes]]) -> None:
+        self._executemany(
+            self._q(
+                "INSERT INTO decisions (ts, request_id, user_id, user_name, operation, allowed, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ),
+            [(ts, rid, uid, uname, opn, allowed, doc.decode()) for ts, rid, uid, uname, opn, allowed, doc in rows],
+        )
+
+    def query_decisions(
+        self,
+        *,
+        denied_only: bool = False,
+        user: str | None = None,
+        operation: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        after_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[tuple[int, dict]]:
+        clauses, params = ["1 = 1"], []
+        if denied_only:
+            clauses.append("allowed = 0")
+        if user:
+            clauses.append("(user_id = ? OR user_name = ?)")
+            params.extend((user, user))
+        if operation:
+            clauses.append("operation = ?")
+            params.append(operation)
+        if since is not None:
+            clauses.append("ts >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("ts <= ?")
+            params.append(until)
+        if after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(after_seq)
+        sql = f"SELECT seq, doc FROM decisions WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?"
+        params.append(limit)
+        cur = self._execute(self._q(sql), params)
+        return [(int(seq), _decode(doc)) for seq, doc in cur.fetchall()]
+
+    def prune_decisions(self, keep: int) -> None:
+        self._execute(
+            self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,)
+        )
+
+    def reset(self) -> None:
+        """Drop every resource, meta value and decision (the control plane's reset)."""
+        self._execute("DELETE FROM resources")
+        self._execute("DELETE FROM meta")
+        self._execute("DELETE FROM decisions")
+
+
+def _col(name: str) -> str:
+    if name not in COLUMNS:
+        raise ValueError(f"not an indexed column: {name}")
+    return name
+
+
+def _row(r: Sequence[Any]) -> Row:
+    doc = r[6]
+    if isinstance(doc, str):
+        doc = _decode(doc)
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], doc)
