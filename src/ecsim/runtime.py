@@ -3,8 +3,10 @@ flavor and image sets. Built once per process; tests build their own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from ecsim.auth.tokens import TokenClaims
 from ecsim.bootstrap import Bootstrap, bootstrap
 from ecsim.clock import Clock
 from ecsim.config import Config
@@ -27,6 +29,17 @@ class Runtime:
     images: dict[str, Image]
     boot: Bootstrap
     token_secret: bytes
+    token_cache: dict[str, TokenClaims] = field(default_factory=dict)
+    view_cache: dict[tuple, bytes] = field(default_factory=dict)
+
+    def cached_view(self, key: tuple, render: Callable[[], bytes]) -> bytes:
+        """Encoded views keyed by (view, id, row version): a version names one immutable state of a resource."""
+        body = self.view_cache.get(key)
+        if body is None:
+            if len(self.view_cache) >= 8192:
+                self.view_cache.clear()
+            body = self.view_cache[key] = render()
+        return body
 
     @classmethod
     def create(cls, config: Config, store: SqlStore | None = None) -> Runtime:

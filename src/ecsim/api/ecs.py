@@ -12,7 +12,7 @@ from msgspec import Struct, field
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
-from ecsim.http.context import Ctx, Response, convert, empty, json_response
+from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute
 from ecsim.timefmt import parse_iso
 
@@ -195,8 +195,12 @@ def create_servers_v11(ctx: Ctx) -> Response:
 
 # -- reads --------------------------------------------------------------------------------------------------------
 def show_server(ctx: Ctx) -> Response:
-    doc = compute.get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
-    return json_response(200, {"server": server_detail(ctx.rt, doc)})
+    row = compute.load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    if "_steps" in row.doc:  # mid-transition: the view depends on the clock, not only on the stored version
+        return json_response(200, {"server": server_detail(ctx.rt, row.doc)})
+    body = ctx.rt.cached_view(("ecs.server", row.id, row.version),
+                              lambda: msgspec.json.encode({"server": server_detail(ctx.rt, row.doc)}))
+    return Response(200, body, list(JSON_HEADERS))
 
 
 def _project(ctx: Ctx) -> str:

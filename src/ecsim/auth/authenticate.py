@@ -47,20 +47,30 @@ def authenticate(ctx: Ctx) -> Principal:
 def user_principal(ctx: Ctx, user: dict, method: str, project_id: str | None, *, access_key: str | None = None,
                    mfa: bool = False) -> Principal:
     d = ctx.rt.directory
-    domain = d.domain(user["domain_id"]) or {"name": ""}
-    project = d.project(project_id) if project_id else None
-    return Principal(
-        user_id=user["id"], user_name=user["name"], domain_id=user["domain_id"], domain_name=domain["name"],
-        project_id=project_id, project_name=project["name"] if project else None, method=method,
-        is_admin=d.is_admin(user), access_key=access_key, mfa=mfa, source_ip=ctx.client_ip,
-    )
+
+    def load() -> Principal:
+        domain = d.domain(user["domain_id"]) or {"name": ""}
+        project = d.project(project_id) if project_id else None
+        return Principal(
+            user_id=user["id"], user_name=user["name"], domain_id=user["domain_id"], domain_name=domain["name"],
+            project_id=project_id, project_name=project["name"] if project else None, method=method,
+            is_admin=d.is_admin(user), access_key=access_key, mfa=mfa,
+        )
+
+    return d.cached(("principal", user["id"], method, project_id, access_key, mfa), load)
 
 
 def token_claims(ctx: Ctx, token: str) -> tokens.TokenClaims:
     """Decode and check a token: signature, expiry, revocation, user still enabled."""
-    claims = tokens.decode(ctx.rt.token_secret, token)
+    cache = ctx.rt.token_cache
+    claims = cache.get(token)
     if claims is None:
-        raise _unauthorized("decrypt token fail")
+        claims = tokens.decode(ctx.rt.token_secret, token)
+        if claims is None:
+            raise _unauthorized("decrypt token fail")
+        if len(cache) >= 4096:  # verified tokens are immutable; a full cache simply starts over
+            cache.clear()
+        cache[token] = claims
     if ctx.now >= claims.expires:
         raise _unauthorized("the token has expired")
     d = ctx.rt.directory

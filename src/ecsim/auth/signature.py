@@ -16,7 +16,7 @@ import hmac
 import re
 from calendar import timegm
 from dataclasses import dataclass
-from time import strptime
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -53,6 +53,7 @@ def _q(s: str) -> str:
     return quote(s, safe="~")
 
 
+@lru_cache(maxsize=4096)
 def canonical_uri(raw_path: str) -> str:
     uri = "/".join(_q(seg) for seg in unquote(raw_path).split("/"))
     return uri if uri.endswith("/") else uri + "/"
@@ -63,11 +64,18 @@ def canonical_query(pairs: list[tuple[str, str]]) -> str:
     return "&".join(f"{_q(k)}={_q(v)}" for k, v in sorted(pairs))
 
 
+_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
+
+
+@lru_cache(maxsize=1024)
 def parse_sdk_date(value: str) -> float:
-    try:
-        return float(timegm(strptime(value, "%Y%m%dT%H%M%SZ")))
-    except (ValueError, TypeError) as exc:
-        raise SignatureError("X-Sdk-Date is missing or not in the format YYYYMMDDTHHMMSSZ") from exc
+    m = _DATE_RE.match(value or "")
+    if m is None:
+        raise SignatureError("X-Sdk-Date is missing or not in the format YYYYMMDDTHHMMSSZ")
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and sec < 61):
+        raise SignatureError("X-Sdk-Date is not a valid time")
+    return float(timegm((y, mo, d, h, mi, sec, 0, 0, 0)))
 
 
 def string_to_sign(

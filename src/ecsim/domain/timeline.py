@@ -41,7 +41,14 @@ class Timing:
 
 
 def schedule(doc: dict, now: float, steps: list[tuple[float, dict]]) -> None:
-    """Queue patches at cumulative delays: [(0, {...}), (5, {...})] applies the second 5 s after the first."""
+    """Queue patches at cumulative delays: [(0, {...}), (5, {...})] applies the second 5 s after the first.
+    Without delays and with nothing pending (the instant profile) the patches apply at once."""
+    if STEPS not in doc and not any(delay for delay, _ in steps):
+        for _, patch in steps:
+            for key, value in patch.items():
+                doc[key] = now if value == AT else value
+        doc["updated"] = now
+        return
     pending = doc.setdefault(STEPS, [])
     at = now
     for delay, patch in steps:

@@ -67,7 +67,7 @@ class App:
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)
             try:
                 self.rt.decisions.flush()
             except StoreUnavailable as exc:
@@ -179,7 +179,7 @@ class App:
             assert user is not None
             project = ctx.project_id if op.scope == "project" else None
             decision = decide(rt.directory.policyset(user, project), op.actions, op.dependencies,
-                              _condition_context(ctx))
+                              _condition_context(ctx), cache_key=op.name)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
                             path=ctx.path, decision=decision, project_id=ctx.project_id)
         if not decision.allowed:

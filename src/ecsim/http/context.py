@@ -157,5 +157,5 @@ def convert(data: Any, typ: type[T], where: str = "$") -> T:
     except msgspec.ValidationError as exc:
         message = str(exc)
         if where != "$":
-            message = message.replace("`$", f"`{where}")
+            message = message.replace("`$", f"`{where}") if "`$" in message else f"{message} - at `{where}`"
         raise InvalidInput(f"Invalid request body: {message}") from exc

@@ -11,7 +11,7 @@ revoked_token (id = audit id).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecsim.iam import system
@@ -22,8 +22,11 @@ from ecsim.store import Cond, Put, SqlStore
 ADMIN_GROUP = "admin"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Principal:
+    """Who is calling, in which scope. Immutable: one instance serves every request of the same caller."""
+
+
     user_id: str
     user_name: str
     domain_id: str
@@ -34,7 +37,7 @@ class Principal:
     is_admin: bool
     access_key: str | None = None
     mfa: bool = False
-    source_ip: str | None = None
+    encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)  # log form, encoded once
 
     def as_dict(self) -> dict:
         return {
@@ -72,6 +75,10 @@ class Directory:
         """Call inside the transaction of every identity write."""
         self.version = tx.bump("iam_version")
         self._cache.clear()
+
+    def cached(self, key: tuple, load: Any) -> Any:
+        """A value computed from identity data, kept until the identity version changes."""
+        return self._cached(key, load)
 
     def _cached(self, key: tuple, load: Any) -> Any:
         try:
@@ -213,28 +220,28 @@ class Directory:
     @staticmethod
     def put_user(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("user", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
-        tx.insert(p) if new else tx.update(p)
+        tx.insert(p) if new else tx.update(p, rename=True)
 
     @staticmethod
     def put_group(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("group", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
-        tx.insert(p) if new else tx.update(p)
+        tx.insert(p) if new else tx.update(p, rename=True)
 
     @staticmethod
     def put_project(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("project", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
-        tx.insert(p) if new else tx.update(p)
+        tx.insert(p) if new else tx.update(p, rename=True)
 
     @staticmethod
     def put_role(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("role", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
-        tx.insert(p) if new else tx.update(p)
+        tx.insert(p) if new else tx.update(p, rename=True)
 
     @staticmethod
     def put_credential(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("credential", doc["access"], doc["domain_id"], doc, ref=doc["user_id"], status=doc["status"],
                 created=doc["created"])
-        tx.insert(p) if new else tx.update(p)
+        tx.insert(p) if new else tx.update(p, rename=True)
 
     @staticmethod
     def add_member(tx: SqlStore, domain_id: str, group_id: str, user_id: str, now: float) -> None:

@@ -72,6 +72,7 @@ class Decision:
     basis: str  # "admin" (admin group / account owner) | "self" | "policy"
     results: list[ActionResult]
     denied: ActionResult | None = None
+    encoded: bytes | None = None  # the decision's log document, encoded once (decisions are shared when cached)
 
     def explain(self) -> str:
         d = self.denied
@@ -92,11 +93,13 @@ _Candidate = tuple[Policy, Statement]
 
 
 class PolicySet:
-    __slots__ = ("_candidates", "policies")
+    __slots__ = ("_candidates", "decisions", "policies")
 
     def __init__(self, policies: list[Policy]) -> None:
         self.policies = policies
         self._candidates: dict[str, tuple[list[_Candidate], list[_Candidate]]] = {}
+        # Decisions that consulted no Condition and no resource: the same for every request of this operation.
+        self.decisions: dict[str, Decision] = {}
 
     def candidates(self, action: str) -> tuple[list[_Candidate], list[_Candidate]]:
         hit = self._candidates.get(action)
@@ -144,13 +147,27 @@ def decide(
     dependencies: tuple[str, ...],
     context: Callable[[str], dict[str, Any]],
     urns: tuple[str, ...] | None = None,
+    cache_key: str | None = None,
 ) -> Decision:
+    """Evaluate every action and dependency. With a cache_key, a decision that needed no request context (no
+    Condition, no resource) is remembered on the policy set, which lives until the identity data changes."""
+    if cache_key is not None:
+        hit = policyset.decisions.get(cache_key)
+        if hit is not None:
+            return hit
+    used_context = False
+
+    def tracked(action: str) -> dict[str, Any]:
+        nonlocal used_context
+        used_context = True
+        return context(action)
+
     results: list[ActionResult] = []
     first_explicit: ActionResult | None = None
     first_implicit: ActionResult | None = None
     for role, names in (("action", actions), ("dependency", dependencies)):
         for action in names:
-            effect, match = policyset.evaluate(action, context, urns)
+            effect, match = policyset.evaluate(action, tracked, urns)
             r = ActionResult(action, role, effect, match)
             results.append(r)
             if effect == "explicit_deny" and first_explicit is None:
@@ -158,11 +175,21 @@ def decide(
             elif effect == "implicit_deny" and first_implicit is None:
                 first_implicit = r
     denied = first_explicit or first_implicit
-    return Decision(denied is None, "policy", results, denied)
+    decision = Decision(denied is None, "policy", results, denied)
+    if cache_key is not None and not used_context and not urns:
+        policyset.decisions[cache_key] = decision
+    return decision
+
+
+_ALLOW_ALL: dict[tuple, Decision] = {}
 
 
 def allow_all(actions: tuple[str, ...], dependencies: tuple[str, ...], basis: str = "admin") -> Decision:
     """Admin-group members and account owners ("admin"), or users acting on themselves ("self")."""
-    results = [ActionResult(a, "action", "allow", None) for a in actions]
-    results += [ActionResult(a, "dependency", "allow", None) for a in dependencies]
-    return Decision(True, basis, results)
+    key = (actions, dependencies, basis)
+    hit = _ALLOW_ALL.get(key)
+    if hit is None:
+        results = [ActionResult(a, "action", "allow", None) for a in actions]
+        results += [ActionResult(a, "dependency", "allow", None) for a in dependencies]
+        hit = _ALLOW_ALL[key] = Decision(True, basis, results)
+    return hit

@@ -15,7 +15,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceed
 from ecsim.domain.timeline import final_at, next_at, schedule, settle
 from ecsim.ids import new_uuid
 from ecsim.runtime import Runtime
-from ecsim.store import Cond, Put, SqlStore, like_escape
+from ecsim.store import Cond, Put, Row, SqlStore, like_escape
 
 NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")
 MAX_BATCH = 1000
@@ -59,15 +59,24 @@ class ServerSpec:
 
 
 # -- persistence helpers ------------------------------------------------------------------------------------------
-def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> None:
+def server_put(doc: dict, now: float) -> Put | None:
+    """The row for a server doc after settling what is due; None once it is gone (deleted and settled)."""
     settle(doc, now)
     if servers.is_deleted(doc) and "_steps" not in doc:
+        return None
+    return Put("server", doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
+               created=doc["created"], settle_at=next_at(doc))
+
+
+def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, rename: bool = False) -> None:
+    put = server_put(doc, now)
+    if put is None:
         if not new:
             tx.delete("server", doc["id"])
-        return
-    put = Put("server", doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
-              created=doc["created"], settle_at=next_at(doc))
-    tx.insert(put) if new else tx.update(put)
+    elif new:
+        tx.insert(put)
+    else:
+        tx.update(put, rename=rename)
 
 
 def save_volume(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> None:
@@ -98,15 +107,19 @@ def settle_due(rt: Runtime, project_id: str, now: float) -> None:
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
-def get_server(rt: Runtime, project_id: str, server_id: str, now: float) -> dict:
+def load_server(rt: Runtime, project_id: str, server_id: str, now: float) -> Row:
+    """The server's row with its doc settled at `now`; NotFound for unknown, other-project or deleted servers."""
     row = rt.store.get("server", server_id)
     if row is None or row.scope != project_id:
         raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
-    doc = row.doc
-    settle(doc, now)
-    if servers.is_deleted(doc):
+    settle(row.doc, now)
+    if servers.is_deleted(row.doc):
         raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
-    return doc
+    return row
+
+
+def get_server(rt: Runtime, project_id: str, server_id: str, now: float) -> dict:
+    return load_server(rt, project_id, server_id, now).doc
 
 
 def volumes_by_id(rt: Runtime, docs: list[dict], now: float) -> dict[str, dict]:
@@ -151,6 +164,10 @@ class ServerFilter:
             ("jeq", "availability_zone", self.availability_zone_eq),
             ("jeq", "key_name", self.key_name),
             ("jhas", "ips", self.ip_eq),
+            ("jtag", "tags", self.tags),
+            ("jnotag", "tags", self.not_tags),
+            ("jkv", "metadata", self.metadata),
+            ("jkey", "metadata", self.metadata_key),
         ):
             if v is not None:
                 c.append(Cond(op, f, v))
@@ -159,15 +176,7 @@ class ServerFilter:
         if self.ip:
             c.append(Cond("jlike_any", "ips", "%" + like_escape(self.ip) + "%"))
         if self.availability_zone:
-            c.append(Cond("jlike_any", "az_list", "%" + like_escape(self.availability_zone) + "%"))
-        if self.tags:
-            c.append(Cond("jhas", "tag_index", self.tags))
-        if self.not_tags:
-            c.append(Cond("jlacks", "tag_index", self.not_tags))
-        if self.metadata:
-            c.append(Cond("jhas", "metadata_index", f"{self.metadata[0]}={self.metadata[1]}"))
-        if self.metadata_key:
-            c.append(Cond("jhas", "metadata_keys", self.metadata_key))
+            c.append(Cond("jlike", "availability_zone", "%" + like_escape(self.availability_zone) + "%"))
         return c
 
 
@@ -206,17 +215,6 @@ def validate_admin_pass(password: str) -> None:
     if not 8 <= len(password) <= 26 or classes < 3:
         raise DomainError("The password must be 8 to 26 characters long and contain at least three of: uppercase "
                           "letters, lowercase letters, digits and special characters.", reason="password_weak")
-
-
-def _tag_index(tags: list[str]) -> list[str]:
-    """Every tag string plus its key, so `tags=k` and `tags=k=v` both match."""
-    out: list[str] = []
-    for t in tags:
-        out.append(t)
-        key = t.split("=", 1)[0]
-        if key not in out:
-            out.append(key)
-    return out
 
 
 def _hosts(rt: Runtime, az: str) -> list[str]:
@@ -358,13 +356,11 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
                 "id": sid, "name": name, "project_id": project_id, "user_id": user_id, "created": now,
                 "updated": now, "launched_at": None, "terminated_at": None, "vm_state": "building",
                 "task_state": "scheduling", "power_state": servers.POWER_NOSTATE, "flavor_id": flavor.id,
-                "image_id": image.id, "availability_zone": az, "az_list": [az], "host": host,
+                "image_id": image.id, "availability_zone": az, "host": host,
                 "hypervisor_hostname": f"nova{host_no:03d}@{az}", "vpc_id": spec.vpc_id, "nics": nics,
                 "ips": [n["ip"] for n in nics], "security_groups": sgs,
-                "metadata": {**system_metadata, **spec.metadata}, "user_metadata_keys": sorted(spec.metadata),
-                "metadata_index": [f"{k}={v}" for k, v in {**system_metadata, **spec.metadata}.items()],
-                "metadata_keys": sorted({**system_metadata, **spec.metadata}),
-                "tags": list(spec.tags), "tag_index": _tag_index(spec.tags), "description": spec.description,
+                "metadata": {**system_metadata, **spec.metadata}, "tags": list(spec.tags),
+                "description": spec.description,
                 "key_name": spec.key_name, "user_data": spec.user_data, "locked": False, "locked_reason": None,
                 "volumes": vols, "reservation_id": reservation, "launch_index": i,
                 "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
@@ -427,11 +423,6 @@ _ACTIONS = {
 }
 
 
-_CHECKS = {
-    "start": lambda doc, hard: servers.check_start(doc),
-    "stop": lambda doc, hard: servers.check_stop(doc),
-    "reboot": servers.check_reboot,
-}
 _APPLY = {
     "start": lambda doc, now, timing, hard: servers.start(doc, now, timing),
     "stop": servers.stop,
@@ -441,16 +432,19 @@ _APPLY = {
 
 def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, now: float,
                  hard: bool = False) -> dict:
+    """Start / stop / reboot: every server must allow the action, or the transaction rolls back and none changes."""
     timing = rt.timing
+    apply = _APPLY[action]
     with rt.store.write() as tx:
         docs = _load_batch(tx, project_id, ids, now)
-        for doc in docs:  # validate all before changing any
-            _CHECKS[action](doc, hard)
-        subs = []
+        puts, subs = [], []
         for doc in docs:
-            _APPLY[action](doc, now, timing, hard)
+            apply(doc, now, timing, hard)
             subs.append(jobs.sub_job(_ACTIONS[action][1], now, final_at(doc, now), {"server_id": doc["id"]}))
-            save_server(tx, doc, now)
+            put = server_put(doc, now)
+            assert put is not None
+            puts.append(put)
+        tx.update_many(puts)
         job = jobs.new_job(project_id, _ACTIONS[action][0], now, subs=subs, init_window=timing("job.init"))
         save_job(tx, job)
     return job
@@ -503,7 +497,7 @@ def rename_servers(rt: Runtime, project_id: str, ids: list[str], name: str, *, n
         for doc in docs:
             doc["name"] = name
             doc["updated"] = now
-            save_server(tx, doc, now)
+            save_server(tx, doc, now, rename=True)
     return [d["id"] for d in docs]
 
 
@@ -517,7 +511,7 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
         doc = _load_batch(tx, project_id, [server_id], now)[0]
         doc.update(changes)
         doc["updated"] = now
-        save_server(tx, doc, now)
+        save_server(tx, doc, now, rename="name" in changes)
     return doc
 
 

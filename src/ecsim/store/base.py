@@ -40,8 +40,11 @@ class Row(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Cond:
-    """One filter term. `op`: eq, in, like (column), jeq (JSON field equals), jhas / jlacks (JSON array contains
-    / lacks a value), jlike_any (some element of a JSON array matches a LIKE pattern)."""
+    """One filter term. `op`: eq, in, like (indexed column); jeq / jlike (a JSON field equals / matches a LIKE
+    pattern); jhas / jlacks (a JSON array contains / lacks a value); jlike_any (some element of a JSON array
+    matches a LIKE pattern); jtag / jnotag (a "key=value" tag list has / lacks the value or the key); jkv (a JSON
+    object has key = value, value a (key, value) pair); jkey (a JSON object has the key); before / after (keyset
+    paging on created, id)."""
 
     op: str
     field: str
@@ -69,13 +72,12 @@ class Dialect:
     param = "?"
 
     def json_text(self, path: str) -> str:
+        """SQL for the text of a scalar JSON field of `doc`."""
         raise NotImplementedError
 
-    def json_array_has(self, path: str) -> str:
-        """SQL that is true when the JSON array at `path` contains the bound parameter."""
-        raise NotImplementedError
-
-    def json_array_like(self, path: str) -> str:
+    def json_items(self, path: str) -> str:
+        """A FROM-clause item `j` over the elements of the JSON array or object at `path`, with columns
+        `j.value` (and `j.key` for objects)."""
         raise NotImplementedError
 
 
@@ -153,14 +155,26 @@ class SqlStore:
             elif c.op == "jeq":
                 clauses.append(f"{d.json_text(c.field)} = ?")
                 params.append(c.value)
-            elif c.op == "jhas":
-                clauses.append(d.json_array_has(c.field))
+            elif c.op == "jlike":
+                clauses.append(f"{d.json_text(c.field)} LIKE ? ESCAPE '\\'")
                 params.append(c.value)
-            elif c.op == "jlacks":
-                clauses.append("NOT " + d.json_array_has(c.field))
+            elif c.op in ("jhas", "jlacks"):
+                neg = "NOT " if c.op == "jlacks" else ""
+                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.value = ?)")
                 params.append(c.value)
             elif c.op == "jlike_any":
-                clauses.append(d.json_array_like(c.field))
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.value LIKE ? ESCAPE '\\')")
+                params.append(c.value)
+            elif c.op in ("jtag", "jnotag"):
+                neg = "NOT " if c.op == "jnotag" else ""
+                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_items(c.field)} "
+                               "WHERE j.value = ? OR j.value LIKE ? ESCAPE '\\')")
+                params.extend((c.value, like_escape(c.value) + "=%"))
+            elif c.op == "jkv":
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.key = ? AND j.value = ?)")
+                params.extend(c.value)
+            elif c.op == "jkey":
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.key = ?)")
                 params.append(c.value)
             elif c.op == "before":  # keyset paging on (created DESC, id DESC)
                 created, ident = c.value
@@ -242,19 +256,32 @@ class SqlStore:
             ],
         )
 
-    def update(self, p: Put, expect_version: int | None = None) -> None:
-        sql = (
-            "UPDATE resources SET scope = ?, name = ?, status = ?, ref = ?, created = ?, settle_at = ?, "
-            "version = version + 1, doc = ? WHERE kind = ? AND id = ?"
-        )
-        params: list[Any] = [p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode(),
-                             p.kind, p.id]
+    # Updates set only status, settle_at and the doc (and the name when asked): SQLite maintains every index whose
+    # columns appear in SET, so naming unchanged indexed columns would double the cost. scope, ref and created
+    # are fixed at insert.
+    def update(self, p: Put, expect_version: int | None = None, *, rename: bool = False) -> None:
+        name_set = "name = ?, " if rename else ""
+        sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
+              "WHERE kind = ? AND id = ?"
+        params: list[Any] = [p.name] if rename else []
+        params += [p.status, p.settle_at, _encode(p.doc).decode(), p.kind, p.id]
         if expect_version is not None:
             sql += " AND version = ?"
             params.append(expect_version)
         cur = self._execute(self._q(sql), params)
         if cur.rowcount != 1:
             raise VersionConflict(f"{p.kind} {p.id} changed concurrently")
+
+    def update_many(self, puts: Sequence[Put], *, rename: bool = False) -> None:
+        """Update several rows in one statement call (rows read, for update, in this transaction)."""
+        if not puts:
+            return
+        name_set = "name = ?, " if rename else ""
+        sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
+              "WHERE kind = ? AND id = ?"
+        rows = [((p.name,) if rename else ()) + (p.status, p.settle_at, _encode(p.doc).decode(), p.kind, p.id)
+                for p in puts]
+        self._executemany(self._q(sql), rows)
 
     def upsert(self, p: Put) -> None:
         self._execute(
@@ -298,15 +325,27 @@ class SqlStore:
         self.meta_set(key, value)
         return value
 
-    # -- decision log -------------------------------------------------------------------------------------------
-    def append_decisions(self, rows: Sequence[tuple[float, str, str, str, str, int, bytes]]) -> None:
-        self._executemany(
+    # -- decision log (a backend may keep it apart from the state: see SqliteStore) ------------------------------
+    def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._execute(sql, params)
+
+    def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._executemany(sql, rows)
+
+    def _log_commit(self) -> None:
+        """Make appended decisions durable (the main store commits in write())."""
+
+    def append_decisions(self, rows: Sequence[tuple]) -> None:
+        """rows: (ts, request_id, user_id, user_name, operation, allowed, method, path, project_id, principal
+        JSON, decision JSON)."""
+        self._log_executemany(
             self._q(
-                "INSERT INTO decisions (ts, request_id, user_id, user_name, operation, allowed, doc) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO decisions (ts, request_id, user_id, user_name, operation, allowed, method, path, "
+                "project_id, principal, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
-            [(ts, rid, uid, uname, opn, allowed, doc.decode()) for ts, rid, uid, uname, opn, allowed, doc in rows],
+            rows,
         )
+        self._log_commit()
 
     def query_decisions(
         self,
@@ -318,7 +357,7 @@ class SqlStore:
         until: float | None = None,
         after_seq: int | None = None,
         limit: int = 100,
-    ) -> list[tuple[int, dict]]:
+    ) -> list[dict]:
         clauses, params = ["1 = 1"], []
         if denied_only:
             clauses.append("allowed = 0")
@@ -337,21 +376,28 @@ class SqlStore:
         if after_seq is not None:
             clauses.append("seq > ?")
             params.append(after_seq)
-        sql = f"SELECT seq, doc FROM decisions WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?"
+        sql = (f"SELECT seq, ts, request_id, operation, allowed, method, path, project_id, principal, decision "
+               f"FROM decisions WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?")
         params.append(limit)
-        cur = self._execute(self._q(sql), params)
-        return [(int(seq), _decode(doc)) for seq, doc in cur.fetchall()]
+        out = []
+        for seq, ts, rid, opname, allowed, method, path, project, principal, decision in \
+                self._log_execute(self._q(sql), params).fetchall():
+            doc = {"seq": int(seq), "ts": ts, "request_id": rid, "operation": opname, "allowed": bool(allowed),
+                   "method": method, "path": path, "project_id": project, "principal": _decode(principal)}
+            doc.update(_decode(decision))
+            out.append(doc)
+        return out
 
     def prune_decisions(self, keep: int) -> None:
-        self._execute(
-            self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,)
-        )
+        self._log_execute(self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,))
+        self._log_commit()
 
     def reset(self) -> None:
         """Drop every resource, meta value and decision (the control plane's reset)."""
         self._execute("DELETE FROM resources")
         self._execute("DELETE FROM meta")
-        self._execute("DELETE FROM decisions")
+        self._log_execute("DELETE FROM decisions")
+        self._log_commit()
 
 
 def _col(name: str) -> str:

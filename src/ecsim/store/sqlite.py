@@ -1,11 +1,16 @@
 """SQLite store (stdlib sqlite3, WAL). One connection per process; the event loop calls it synchronously, which is
 the fastest path for a local file. WAL with synchronous=NORMAL keeps every committed transaction across a crash of
-the process (kill -9); `durability="full"` also survives power loss."""
+the process (kill -9); `durability="full"` also survives power loss.
+
+Two things stay off the request path: WAL checkpoints (and their fsync) run in a background thread on a connection
+of its own, and the decision log lives in its own file (decisions.db), so logging never grows the state's WAL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -16,12 +21,15 @@ from ecsim.store.base import Dialect, SqlStore, StoreUnavailable, VersionConflic
 DECISIONS_DDL = """
 CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL, request_id TEXT, user_id TEXT, user_name TEXT, operation TEXT,
-    allowed INTEGER NOT NULL, doc TEXT NOT NULL
+    ts REAL NOT NULL, request_id TEXT, user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL,
+    method TEXT, path TEXT, project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_user ON decisions (user_id, seq);
+CREATE INDEX IF NOT EXISTS decisions_user_name ON decisions (user_name, seq);
 CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);
+CREATE INDEX IF NOT EXISTS decisions_ts ON decisions (ts);
 """
+CHECKPOINT_SECONDS = 1.0
 
 
 class SqliteDialect(Dialect):
@@ -30,11 +38,8 @@ class SqliteDialect(Dialect):
     def json_text(self, path: str) -> str:
         return f"json_extract(doc, '$.{_path(path)}')"
 
-    def json_array_has(self, path: str) -> str:
-        return f"EXISTS (SELECT 1 FROM json_each(doc, '$.{_path(path)}') AS j WHERE j.value = ?)"
-
-    def json_array_like(self, path: str) -> str:
-        return f"EXISTS (SELECT 1 FROM json_each(doc, '$.{_path(path)}') AS j WHERE j.value LIKE ? ESCAPE '\\')"
+    def json_items(self, path: str) -> str:
+        return f"json_each(doc, '$.{_path(path)}') AS j"
 
 
 def _path(path: str) -> str:
@@ -48,24 +53,45 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
-        if path != ":memory:":
+        memory = path == ":memory:"
+        if not memory:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+            log_path = ":memory:" if memory else os.path.join(os.path.dirname(os.path.abspath(path)), "decisions.db")
+            self._log = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, timeout=10.0)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
         c = self._conn
-        if path != ":memory:":
+        if not memory:
             c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
+            self._log.execute("PRAGMA journal_mode=WAL")
         c.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         c.execute("PRAGMA busy_timeout=10000")
         c.execute("PRAGMA cache_size=-65536")
         c.execute("PRAGMA temp_store=MEMORY")
         c.execute("PRAGMA case_sensitive_like=ON")
+        self._log.execute("PRAGMA synchronous=OFF")  # a log, not state: no fsync
         schema = resources.files("ecsim.store").joinpath("schema.sql").read_text()
-        c.executescript(schema.replace("DOUBLE PRECISION", "REAL") + DECISIONS_DDL)
+        c.executescript(schema.replace("DOUBLE PRECISION", "REAL"))
+        self._log.executescript(DECISIONS_DDL)
         self._depth = 0
         self._data_version = self._read_data_version()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if not memory:
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="ecsim-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     def _read_data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
@@ -119,7 +145,30 @@ class SqliteStore(SqlStore):
                 self._conn.execute("ROLLBACK")
             raise StoreUnavailable(_explain(exc)) from exc
 
+    def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self._log.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(_explain(exc)) from exc
+
+    def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._log.execute("BEGIN")
+            self._log.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            if self._log.in_transaction:
+                self._log.execute("ROLLBACK")
+            raise StoreUnavailable(_explain(exc)) from exc
+
+    def _log_commit(self) -> None:
+        if self._log.in_transaction:
+            self._log.execute("COMMIT")
+
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=5)
+        self._log.close()
         self._conn.close()
 
 

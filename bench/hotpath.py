@@ -1,0 +1,99 @@
+"""Profile ecsim's request path in-process (no sockets): where does the time of one request go?
+
+    python bench/hotpath.py [token-show|signed-show|batch-10] [--n 20000] [--store memory|file]
+
+Prints the per-request cost and the top functions by cumulative time (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from ecsim.config import Config  # noqa: E402
+from ecsim.http.app import App  # noqa: E402
+from ecsim.runtime import Runtime  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario", choices=["token-show", "signed-show", "batch-10"])
+    ap.add_argument("--n", type=int, default=20000)
+    ap.add_argument("--store", choices=["memory", "file"], default="file")
+    ap.add_argument("--no-profile", action="store_true", help="only time the requests")
+    ap.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="ecsim-prof-")
+    cfg = Config(memory=args.store == "memory", data_dir=work, quota={"instances": 100000, "cores": 10**7,
+                                                                        "ram": 10**9})
+    app = App(Runtime.create(cfg))
+    info = app.rt.boot
+    pid = info.project_id
+
+    def call(method: str, path: str, body: object = None, headers: dict | None = None, query: bytes = b""):
+        raw = json.dumps(body).encode() if body is not None else b""
+        h = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
+        return app.handle(method, path, query, h, raw, "127.0.0.1")
+
+    tok = call("POST", "/v3/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": info.admin_user, "password": info.admin_password, "domain": {"name": info.domain_name}}}},
+        "scope": {"project": {"name": info.region}}}})
+    token = dict(tok.headers)[b"x-subject-token"].decode()
+    server = {"server": {"imageRef": info.image_id, "flavorRef": info.flavor_id, "name": "p", "vpcid": info.vpc_id,
+                         "nics": [{"subnet_id": info.subnet_id}], "root_volume": {"volumetype": "SSD"}, "count": 100}}
+    ids: list[str] = []
+    for _ in range(10):
+        r = call("POST", f"/v1/{pid}/cloudservers", server, {"X-Auth-Token": token})
+        ids += json.loads(r.body)["serverIds"]
+    show = f"/v1/{pid}/cloudservers/{ids[0]}"
+    if args.scenario == "signed-show":
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkcore.sdk_request import SdkRequest
+        from huaweicloudsdkcore.signer.signer import Signer
+
+        req = SdkRequest(method="GET", schema="http", host="127.0.0.1:8000", resource_path=show, query_params=[],
+                         header_params={"Content-Type": "application/json", "X-Project-Id": pid}, body=b"")
+        signed = dict(Signer(BasicCredentials(info.access_key, info.secret_key, pid)).sign(req).header_params)
+
+        def one(i: int) -> None:
+            assert call("GET", show, headers=signed).status == 200
+    elif args.scenario == "token-show":
+        def one(i: int) -> None:
+            assert call("GET", show, headers={"X-Auth-Token": token}).status == 200
+    else:
+        groups = [ids[i:i + 10] for i in range(0, 1000, 10)]
+
+        def one(i: int) -> None:
+            g = groups[i % len(groups)]
+            key = "os-stop" if (i // len(groups)) % 2 == 0 else "os-start"
+            body = {key: {"servers": [{"id": x} for x in g]}}
+            assert call("POST", f"/v1/{pid}/cloudservers/action", body, {"X-Auth-Token": token}).status == 200
+
+    for i in range(200):
+        one(i)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    if not args.no_profile:
+        prof.enable()
+    for i in range(200, 200 + args.n):
+        one(i)
+    prof.disable()
+    dt = time.perf_counter() - t0
+    label = "timed" if args.no_profile else "profiled"
+    print(f"{args.scenario}: {dt / args.n * 1e6:.1f} us per request ({label}), {args.n / dt:,.0f} req/s in-process")
+    if not args.no_profile:
+        pstats.Stats(prof).sort_stats(args.sort).print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Huawei ECS v1/v1.1 through the unmodified huaweicloudsdkecs: create, list, show, update, delete, batch actions,
+rename, flavors and jobs."""
+
+from __future__ import annotations
+
+import pytest
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkecs.v2 import (
+    BatchRebootServersRequest,
+    BatchRebootServersRequestBody,
+    BatchRebootSeversOption,
+    BatchUpdateServersNameRequest,
+    BatchUpdateServersNameRequestBody,
+    CreatePostPaidServersRequest,
+    CreateServersRequest,
+    CreateServersRequestBody,
+    DeleteServersRequest,
+    DeleteServersRequestBody,
+    ListCloudServersRequest,
+    ListFlavorsRequest,
+    ListServersDetailsRequest,
+    PostPaidServerTag,
+    PrePaidServer,
+    PrePaidServerNic,
+    PrePaidServerRootVolume,
+    ShowJobRequest,
+    ShowServerRequest,
+    UpdateServerOption,
+    UpdateServerRequest,
+    UpdateServerRequestBody,
+)
+
+from helpers import create, job, refs, server_body, start, stop
+
+
+@pytest.fixture(scope="module")
+def ecs(ecsim_server):
+    return ecsim_server.ecs()
+
+
+@pytest.fixture(scope="module")
+def info(ecsim_server):
+    return ecsim_server.info
+
+
+def show(ecs, sid):
+    return ecs.show_server(ShowServerRequest(server_id=sid)).server
+
+
+def err(call) -> ClientRequestException:
+    with pytest.raises(ClientRequestException) as exc:
+        call()
+    return exc.value
+
+
+def test_create_returns_job_and_servers_become_active(ecs, info, unique):
+    job_id, ids = create(ecs, info, f"web-{unique}", count=3, metadata={"env": "dev"},
+                         server_tags=[PostPaidServerTag(key="team", value="a")], data_volumes=[20])
+    assert len(job_id) == 32 and len(ids) == 3
+    j = job(ecs, job_id)
+    assert j.status == "SUCCESS" and j.job_type == "createServer"
+    assert j.entities.sub_jobs_total == 3
+    assert {s.entities.server_id for s in j.entities.sub_jobs} == set(ids)
+    assert all(s.status == "SUCCESS" and s.job_type == "createSingleServer" for s in j.entities.sub_jobs)
+    s = show(ecs, ids[0])
+    assert s.status == "ACTIVE" and s.os_ext_st_svm_state == "active" and s.os_ext_st_spower_state == 1
+    assert s.name == f"web-{unique}-0001"
+    assert s.flavor.id == info["flavor_id"] and s.flavor.vcpus == "1" and s.flavor.ram == "1024"
+    assert s.image.id == info["image_id"]
+    assert s.metadata["env"] == "dev" and s.metadata["vpc_id"] == info["vpc_id"]
+    assert s.tags == ["team=a"]
+    assert list(s.addresses) == [info["vpc_id"]] and s.addresses[info["vpc_id"]][0].addr.startswith("192.168.")
+    vols = s.os_extended_volumesvolumes_attached
+    assert [v.boot_index for v in vols] == ["0", "-1"] and vols[0].device == "/dev/vda"
+    assert s.tenant_id == info["project_id"] and len(s.host_id) == 56
+    assert s.os_ext_a_zavailability_zone.startswith(info["region"])
+
+
+def test_sub_job_can_be_queried_by_its_own_id(ecs, info, unique):
+    job_id, ids = create(ecs, info, f"sub-{unique}")
+    sub = job(ecs, job_id).entities.sub_jobs[0]
+    own = job(ecs, sub.job_id)
+    assert own.job_id == sub.job_id and own.entities.server_id == ids[0] and own.status == "SUCCESS"
+
+
+def test_dry_run_is_202_and_creates_nothing(ecs, info, unique):
+    r = ecs.create_post_paid_servers(CreatePostPaidServersRequest(body=server_body(info, f"dry-{unique}",
+                                                                                   dry_run=True)))
+    assert r.status_code == 202 and r.job_id is None
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"dry-{unique}")).count == 0
+
+
+def test_dry_run_reports_the_same_errors(ecs, info, unique):
+    e = err(lambda: ecs.create_post_paid_servers(CreatePostPaidServersRequest(
+        body=server_body(info, f"dry-{unique}", flavor_ref="no.such.flavor", dry_run=True))))
+    assert e.status_code == 400 and e.error_code == "Ecs.0029"
+
+
+@pytest.mark.parametrize(("kw", "code"), [
+    ({"flavor_ref": "x1.nope.1"}, "Ecs.0029"),
+    ({"image_ref": "00000000-0000-0000-0000-000000000000"}, "Ecs.0031"),
+    ({"vpcid": "00000000-0000-0000-0000-000000000000"}, "Ecs.0014"),
+    ({"count": 101}, "Ecs.0005"),
+    ({"count": 0}, "Ecs.0005"),
+    ({"availability_zone": "mars-1a"}, "Ecs.0005"),
+    ({"root_volume": None}, "Ecs.0005"),
+    ({"admin_pass": "short"}, "Ecs.0011"),
+])
+def test_create_validation(ecs, info, unique, kw, code):
+    e = err(lambda: create(ecs, info, f"bad-{unique}", **kw))
+    assert (e.status_code, e.error_code) == (400, code)
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"bad-{unique}")).count == 0
+
+
+def test_create_name_rules(ecs, info):
+    assert err(lambda: create(ecs, info, "x" * 65)).error_code == "Ecs.0914"
+    assert err(lambda: create(ecs, info, "x" * 60, count=2)).error_code == "Ecs.0914"
+    assert err(lambda: create(ecs, info, "bad name!")).error_code == "Ecs.0915"
+
+
+def test_windows_image_needs_enough_ram(ecs, info, ecsim_server):
+    win = next(i for i in ecsim_server.ims().list_images(__import__("huaweicloudsdkims.v2", fromlist=["x"])
+                                                         .ListImagesRequest(os_type="Windows")).images)
+    e = err(lambda: create(ecs, info, "win", image_ref=win.id, flavor_ref="s6.small.1"))
+    assert e.error_code == "Ecs.0005" and "flavor does not match the image" in e.error_msg
+
+
+def test_v11_create_answers_like_v1(ecs, info, unique):
+    body = CreateServersRequestBody(server=PrePaidServer(
+        image_ref=info["image_id"], flavor_ref="c7.large.2", name=f"v11-{unique}", vpcid=info["vpc_id"],
+        nics=[PrePaidServerNic(subnet_id=info["subnet_id"])], root_volume=PrePaidServerRootVolume(volumetype="SSD")))
+    r = ecs.create_servers(CreateServersRequest(body=body))
+    assert r.job_id and len(r.server_ids) == 1
+    assert show(ecs, r.server_ids[0]).flavor.vcpus == "2"
+
+
+def test_list_v1_offset_is_a_page_number_and_count_the_total(ecs, info, unique):
+    _, ids = create(ecs, info, f"page-{unique}", count=5)
+    page1 = ecs.list_servers_details(ListServersDetailsRequest(name=f"page-{unique}", limit=2, offset=1))
+    page3 = ecs.list_servers_details(ListServersDetailsRequest(name=f"page-{unique}", limit=2, offset=3))
+    assert page1.count == 5 and len(page1.servers) == 2 and len(page3.servers) == 1
+    allp = ecs.list_servers_details(ListServersDetailsRequest(name=f"page-{unique}", limit=10))
+    assert {s.id for s in allp.servers} == set(ids)
+    # the name filter is fuzzy: "." matches any character
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"page.{unique}")).count == 5
+
+
+def test_list_v1_filters(ecs, info, unique):
+    _, ids = create(ecs, info, f"flt-{unique}", count=2, server_tags=[PostPaidServerTag(key="tier", value=unique)])
+    stop(ecs, ids[:1])
+    by_status = ecs.list_servers_details(ListServersDetailsRequest(name=f"flt-{unique}", status="SHUTOFF"))
+    assert [s.id for s in by_status.servers] == ids[:1]
+    tagged = ecs.list_servers_details(ListServersDetailsRequest(tags=f"tier={unique}"))
+    assert {s.id for s in tagged.servers} == set(ids)
+    s0 = show(ecs, ids[0])
+    ip = s0.addresses[info["vpc_id"]][0].addr
+    assert [s.id for s in ecs.list_servers_details(ListServersDetailsRequest(ip_eq=ip)).servers] == [ids[0]]
+    res = ecs.list_servers_details(ListServersDetailsRequest(reservation_id=s0.os_ext_srv_att_rreservation_id))
+    assert {s.id for s in res.servers} == set(ids)
+    by_id = ecs.list_servers_details(ListServersDetailsRequest(server_id=f"{ids[1]},nope"))
+    assert by_id.count == 2 and by_id.servers[0].id == ids[1] and by_id.servers[1].fault["code"] == 404
+
+
+def test_list_v11_marker_paging_and_expect_fields(ecs, info, unique):
+    _, ids = create(ecs, info, f"mk-{unique}", count=3)
+    first = ecs.list_cloud_servers(ListCloudServersRequest(name=f"mk-{unique}", limit=2,
+                                                           expect_fields=["addresses", "tags", "power_state"]))
+    assert len(first.servers) == 2 and first.servers_links[0].rel == "next"
+    s = first.servers[0]
+    assert s.flavor.vcpus == 1 and s.power_state == 1 and s.vm_state == "active"
+    assert s.addresses[info["vpc_id"]][0].version == 4
+    second = ecs.list_cloud_servers(ListCloudServersRequest(name=f"mk-{unique}", limit=2,
+                                                            marker=first.servers[-1].id))
+    assert len(second.servers) == 1 and not second.servers_links
+    assert {x.id for x in first.servers + second.servers} == set(ids)
+    assert second.servers[0].addresses is None  # not asked for
+
+
+def test_batch_stop_start_reboot_and_state_rules(ecs, info, unique):
+    _, ids = create(ecs, info, f"act-{unique}", count=2)
+    j = job(ecs, stop(ecs, ids, "HARD"))
+    assert j.status == "SUCCESS" and j.entities.sub_jobs_total == 2
+    assert {show(ecs, i).status for i in ids} == {"SHUTOFF"}
+    assert show(ecs, ids[0]).os_ext_st_spower_state == 4
+    # stopping a stopped server is refused up front, and nothing changes
+    e = err(lambda: stop(ecs, ids))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0100")
+    job(ecs, start(ecs, ids))
+    assert {show(ecs, i).status for i in ids} == {"ACTIVE"}
+    reboot = BatchRebootServersRequestBody(reboot=BatchRebootSeversOption(servers=refs(ids), type="SOFT"))
+    assert job(ecs, ecs.batch_reboot_servers(BatchRebootServersRequest(body=reboot)).job_id).status == "SUCCESS"
+    assert {show(ecs, i).status for i in ids} == {"ACTIVE"}
+
+
+def test_batch_with_unknown_server_changes_nothing(ecs, info, unique):
+    _, ids = create(ecs, info, f"all-{unique}")
+    e = err(lambda: stop(ecs, [ids[0], "11111111-2222-3333-4444-555555555555"]))
+    assert (e.status_code, e.error_code) == (404, "Ecs.0114")
+    assert show(ecs, ids[0]).status == "ACTIVE"
+
+
+def test_batch_rename_and_update(ecs, info, unique):
+    _, ids = create(ecs, info, f"rn-{unique}", count=2)
+    r = ecs.batch_update_servers_name(BatchUpdateServersNameRequest(body=BatchUpdateServersNameRequestBody(
+        name=f"new-{unique}", servers=refs(ids))))
+    assert [x.id for x in r.response] == ids
+    assert {show(ecs, i).name for i in ids} == {f"new-{unique}"}
+    upd = ecs.update_server(UpdateServerRequest(server_id=ids[0], body=UpdateServerRequestBody(
+        server=UpdateServerOption(name=f"one-{unique}", description="hello"))))
+    assert upd.server.name == f"one-{unique}" and upd.server.description == "hello"
+    assert show(ecs, ids[0]).description == "hello"
+
+
+def test_delete_removes_servers_and_frees_disks(ecs, info, unique):
+    _, ids = create(ecs, info, f"del-{unique}", count=2)
+    j = ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs(ids))))
+    assert job(ecs, j.job_id).status == "SUCCESS"
+    for i in ids:
+        assert err(lambda i=i: show(ecs, i)).error_code == "Ecs.0114"
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"del-{unique}")).count == 0
+
+
+def test_unknown_job_is_common_0011(ecs):
+    e = err(lambda: ecs.show_job(ShowJobRequest(job_id="0" * 32)))
+    assert (e.status_code, e.error_code) == (400, "Common.0011")
+
+
+def test_flavors(ecs, info):
+    flavors = ecs.list_flavors(ListFlavorsRequest()).flavors
+    by_id = {f.id: f for f in flavors}
+    f = by_id["c7.xlarge.2"]
+    assert f.vcpus == "4" and f.ram == 8192 and f.disk == "0"
+    assert f.os_extra_specs.ecsperformancetype == "computingv3"
+    assert f.os_extra_specs.condoperationaz.startswith(f"{info['region']}a(normal)")
+    one = ecs.list_flavors(ListFlavorsRequest(flavor_id="m7.large.8")).flavors
+    assert [x.id for x in one] == ["m7.large.8"] and one[0].ram == 16384
+    assert len(ecs.list_flavors(ListFlavorsRequest(limit=5)).flavors) == 5
+
+
+def test_images_through_ims(ecsim_server):
+    from huaweicloudsdkims.v2 import ListImagesRequest
+
+    ims = ecsim_server.ims()
+    images = ims.list_images(ListImagesRequest(imagetype="gold", platform="Ubuntu")).images
+    assert images and all(i.platform == "Ubuntu" for i in images)
+    assert any(i.id == ecsim_server.info["image_id"] for i in images)
+    assert images[0].min_disk == 40 and images[0].status == "active"

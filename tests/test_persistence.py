@@ -1,0 +1,68 @@
+"""State survives restarts: servers, jobs, users, policies and keys; an acknowledged write survives kill -9; jobs
+that were running when the server died finish correctly afterwards (they are computed from timestamps)."""
+
+from __future__ import annotations
+
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkecs.v2 import ListServersDetailsRequest, ShowServerRequest
+
+from helpers import create, job, make_user, stop
+
+
+def test_everything_survives_a_restart(ecsim_launcher, tmp_path):
+    data = str(tmp_path / "data")
+    first = ecsim_launcher(["--data-dir", data])
+    ecs = first.ecs()
+    job_id, ids = create(ecs, first.info, "persist", count=2)
+    stop(ecs, ids[:1])
+    user = make_user(first, "persisted-user", allow=["ecs:cloudServers:list"])
+    token = first.token()
+    first.stop()
+
+    second = ecsim_launcher(["--data-dir", data])
+    assert second.info["access_key"] == first.info["access_key"]
+    assert second.info["project_id"] == first.info["project_id"]
+    ecs = second.ecs()
+    assert {s.id: s.status for s in ecs.list_servers_details(ListServersDetailsRequest()).servers} == {
+        ids[0]: "SHUTOFF", ids[1]: "ACTIVE"}
+    assert job(ecs, job_id).status == "SUCCESS"
+    # the user's key and policy are still in force, and old tokens still verify
+    mine = second.ecs(user["ak"], user["sk"])
+    assert mine.list_servers_details(ListServersDetailsRequest()).count == 2
+    try:
+        mine.show_server(ShowServerRequest(server_id=ids[0]))
+        raise AssertionError("the restricted user must not be allowed to show servers")
+    except ClientRequestException as exc:
+        assert exc.status_code == 403
+    assert second.http("GET", f"/v1/{second.info['project_id']}/cloudservers/detail", token=token)[0] == 200
+
+
+def test_acknowledged_writes_survive_kill_9(ecsim_launcher, tmp_path):
+    data = str(tmp_path / "data")
+    first = ecsim_launcher(["--data-dir", data])
+    ecs = first.ecs()
+    _, ids = create(ecs, first.info, "crash", count=3)
+    stop(ecs, ids)
+    first.stop(kill=True)
+    second = ecsim_launcher(["--data-dir", data])
+    statuses = {s.status for s in second.ecs().list_servers_details(ListServersDetailsRequest()).servers}
+    assert statuses == {"SHUTOFF"}
+
+
+def test_running_jobs_finish_after_a_crash(ecsim_launcher, tmp_path):
+    data = str(tmp_path / "data")
+    args = ["--data-dir", data, "--profile", "realistic"]
+    first = ecsim_launcher(args)
+    assert first.http("POST", "/_ecsim/clock", {"freeze": True})[0] == 200
+    job_id, ids = create(first.ecs(), first.info, "slow")
+    first.http("POST", "/_ecsim/clock", {"advance": 3})
+    assert job(first.ecs(), job_id).status == "RUNNING"
+    first.stop(kill=True)
+
+    second = ecsim_launcher(args)
+    ecs = second.ecs()
+    assert job(ecs, job_id).status == "RUNNING"  # the frozen clock came back with the data
+    assert ecs.show_server(ShowServerRequest(server_id=ids[0])).server.status == "BUILD"
+    second.http("POST", "/_ecsim/clock", {"advance": 60})
+    assert job(ecs, job_id).status == "SUCCESS"
+    assert ecs.show_server(ShowServerRequest(server_id=ids[0])).server.status == "ACTIVE"

@@ -1,0 +1,143 @@
+"""Policy grammar, validation messages and evaluation (no HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecsim.iam import system
+from ecsim.iam.evaluate import PolicySet, decide
+from ecsim.iam.policy import PolicyError, parse_policy
+
+
+def pset(*statements: dict, version: str = "1.1") -> PolicySet:
+    return PolicySet([parse_policy({"Version": version, "Statement": list(statements)}, policy_id="p", name="P")])
+
+
+def allow(*actions: str, **extra: object) -> dict:
+    return {"Effect": "Allow", "Action": list(actions), **extra}
+
+
+def deny(*actions: str, **extra: object) -> dict:
+    return {"Effect": "Deny", "Action": list(actions), **extra}
+
+
+def ctx(values: dict | None = None):
+    return lambda action: dict(values or {})
+
+
+def effect(ps: PolicySet, action: str, context: dict | None = None) -> str:
+    return ps.evaluate(action, ctx(context))[0]
+
+
+@pytest.mark.parametrize(("pattern", "action", "hit"), [
+    ("ecs:cloudServers:list", "ecs:cloudServers:list", True),
+    ("ecs:cloudservers:LIST", "ecs:cloudServers:list", True),  # resource type and action are case-insensitive
+    ("ecs:*:get*", "ecs:cloudServers:get", True),
+    ("ecs:*:get*", "ecs:cloudServerFlavors:get", True),
+    ("ecs:*:get", "ecs:cloudServers:getSomething", False),  # `get` is exact, `get*` a prefix
+    ("ecs:*:*", "evs:volumes:get", False),
+    ("*:*:*", "evs:volumes:get", True),
+    ("*", "iam:users:createUser", True),
+    ("ecs:cloud*:st*", "ecs:cloudServers:stop", True),
+    ("ecs:cloud*:st*", "ecs:servers:stop", False),
+    ("ecs:*:list*", "ecs:cloudServers:list", True),
+])
+def test_action_wildcards(pattern, action, hit):
+    assert (effect(pset(allow(pattern)), action) == "allow") is hit
+
+
+def test_aliases_old_and_new_names_are_one_permission():
+    assert effect(pset(allow("ecs:cloudServers:createServers")), "ecs:cloudServers:create") == "allow"
+    assert effect(pset(allow("ecs:cloudServers:get")), "ecs:cloudServers:showServer") == "allow"
+    assert effect(pset(allow("*:*:*"), deny("ecs:cloudServers:deleteServers")), "ecs:cloudServers:delete") \
+        == "explicit_deny"
+
+
+def test_explicit_deny_wins_and_no_allow_is_implicit_deny():
+    ps = PolicySet([
+        parse_policy(system.ECS_FULL, policy_id="full", name="ECS FullAccess"),
+        parse_policy({"Version": "1.1", "Statement": [deny("ecs:cloudServers:delete")]}, policy_id="d", name="D"),
+    ])
+    assert effect(ps, "ecs:cloudServers:stop") == "allow"
+    assert effect(ps, "ecs:cloudServers:delete") == "explicit_deny"
+    assert effect(ps, "iam:users:createUser") == "implicit_deny"
+
+
+def test_decide_reports_each_action_and_dependency():
+    ps = pset(allow("evs:volumes:extend"))
+    d = decide(ps, ("evs:volumes:extend",), ("evs:volumes:get",), ctx())
+    assert not d.allowed
+    assert d.denied is not None and d.denied.action == "evs:volumes:get" and d.denied.role == "dependency"
+    assert [r.effect for r in d.results] == ["allow", "implicit_deny"]
+    assert "dependency" in d.explain()
+    d = decide(pset(allow("evs:*:*")), ("evs:volumes:extend",), ("evs:volumes:get",), ctx())
+    assert d.allowed and d.denied is None
+
+
+def test_system_policies_hold_their_contents():
+    read_only = PolicySet([parse_policy(system.ECS_READONLY, policy_id="ro", name="ro")])
+    assert effect(read_only, "ecs:cloudServers:list") == "allow"
+    assert effect(read_only, "ecs:cloudServers:stop") == "implicit_deny"
+    common = PolicySet([parse_policy(system.ECS_COMMON, policy_id="co", name="co")])
+    assert effect(common, "ecs:cloudServers:stop") == "allow"
+    assert effect(common, "ecs:cloudServers:create") == "implicit_deny"
+    assert effect(common, "ecs:cloudServers:put") == "implicit_deny"
+    te_admin = system.BY_NAME["te_admin"]
+    admin = PolicySet([parse_policy(te_admin.policy, policy_id="t", name="t")])
+    assert effect(admin, "ecs:cloudServers:delete") == "allow"
+    assert effect(admin, "iam:users:createUser") == "explicit_deny"
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"Statement": [allow("ecs:*:*")]}, "Version must be one of"),
+    ({"Version": "1.1", "Statement": []}, "Statement must be a non-empty list"),
+    ({"Version": "1.1", "Statement": [{"Effect": "Permit", "Action": ["ecs:*:*"]}]}, r"Statement\[0\].Effect"),
+    ({"Version": "1.1", "Statement": [allow("ecs:servers")]}, r"Statement\[0\].Action\[0\] 'ecs:servers'"),
+    ({"Version": "1.1", "Statement": [allow("ECS:servers:list")]}, "lower-case"),
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"StringEq": {"g:UserName": ["a"]}})]},
+     "unknown condition operator 'StringEq'"),
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"StringEquals": {"g:Nobody": ["a"]}})]},
+     "unknown global condition key"),
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"IpAddress": {"g:SourceIp": ["1.2.3"]}})]},
+     "not an IP address"),
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Resource=["instance-1"])]}, "not a resource URN"),
+    ({"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["a:b:c"], "Extra": 1}]}, "unknown element"),
+])
+def test_malformed_policies_name_the_faulty_element(doc, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(doc)
+
+
+def test_conditions_user_name_time_and_source_ip():
+    ps = pset(allow("ecs:*:*", Condition={"StringEquals": {"g:UserName": ["alice", "bob"]}}))
+    assert effect(ps, "ecs:cloudServers:list", {"g:username": "bob"}) == "allow"
+    assert effect(ps, "ecs:cloudServers:list", {"g:username": "carol"}) == "implicit_deny"
+    assert effect(ps, "ecs:cloudServers:list", {}) == "implicit_deny"
+    window = pset(allow("ecs:*:*", Condition={"DateLessThan": {"g:CurrentTime": ["2030-01-01T00:00:00Z"]},
+                                              "DateGreaterThan": {"g:CurrentTime": ["2020-01-01T00:00:00Z"]}}))
+    assert effect(window, "ecs:a:b", {"g:currenttime": "2026-01-01T00:00:00Z"}) == "allow"
+    assert effect(window, "ecs:a:b", {"g:currenttime": "2031-01-01T00:00:00Z"}) == "implicit_deny"
+    ip = pset(deny("ecs:*:*", Condition={"NotIpAddress": {"g:SourceIp": ["10.0.0.0/8"]}}), allow("ecs:*:*"))
+    assert effect(ip, "ecs:a:b", {"g:sourceip": "10.1.2.3"}) == "allow"
+    assert effect(ip, "ecs:a:b", {"g:sourceip": "192.168.1.1"}) == "explicit_deny"
+
+
+def test_condition_if_exists_and_negation():
+    ps = pset(allow("ecs:*:*", Condition={"StringEqualsIfExists": {"g:ProjectName": ["cn-north-4"]}}))
+    assert effect(ps, "ecs:a:b", {}) == "allow"
+    assert effect(ps, "ecs:a:b", {"g:projectname": "cn-north-4"}) == "allow"
+    assert effect(ps, "ecs:a:b", {"g:projectname": "ap-southeast-1"}) == "implicit_deny"
+    ne = pset(allow("ecs:*:*", Condition={"StringNotEquals": {"g:UserName": ["mallory"]}}))
+    assert effect(ne, "ecs:a:b", {"g:username": "alice"}) == "allow"
+    assert effect(ne, "ecs:a:b", {"g:username": "mallory"}) == "implicit_deny"
+    start = pset(allow("ecs:*:*", Condition={"StringStartWith": {"g:UserName": ["ops-"]}}))
+    assert effect(start, "ecs:a:b", {"g:username": "ops-1"}) == "allow"
+    assert effect(start, "ecs:a:b", {"g:username": "dev-1"}) == "implicit_deny"
+
+
+def test_resource_scoped_statement_matches_only_listed_instances():
+    ps = pset(allow("ecs:cloudServers:stop", Resource=["ECS:*:*:instance:9e02*"]))
+    urn_ok = ("ecs:cn-north-4:acct:instance:9e0263ee",)
+    urn_other = ("ecs:cn-north-4:acct:instance:abcd",)
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), urn_ok)[0] == "allow"
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), urn_other)[0] == "implicit_deny"
