@@ -97,3 +97,14 @@ def test_delete_takes_time_then_the_server_is_gone(slow):
     with pytest.raises(ClientRequestException) as exc:
         show(slow, ids[0])
     assert exc.value.status_code == 404
+
+
+def test_finished_jobs_are_forgotten_after_a_day(slow):
+    ecs = slow.ecs()
+    job_id, _ = create(ecs, slow.info, "old-job")
+    advance(slow, 60)
+    assert job(ecs, job_id).status == "SUCCESS"
+    advance(slow, 24 * 3600)
+    with pytest.raises(ClientRequestException) as exc:
+        job(ecs, job_id)
+    assert exc.value.error_code == "Common.0011"

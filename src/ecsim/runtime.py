@@ -73,6 +73,12 @@ class Runtime:
         with self.store.write() as tx:
             tx.meta_set("clock", self.clock.state())
 
+    def purge_expired_jobs(self) -> None:
+        from ecsim.domain.jobs import JOB_RETENTION_SECONDS
+
+        with self.store.write() as tx:
+            tx.purge_jobs(self.clock.now() - JOB_RETENTION_SECONDS)
+
     def close(self) -> None:
         self.decisions.flush()
         self.store.close()

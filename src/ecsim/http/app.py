@@ -66,12 +66,17 @@ class App:
                 return
 
     async def _flush_loop(self) -> None:
+        """Housekeeping between requests: write the decision log, now and then forget expired jobs."""
+        ticks = 0
         while True:
             await asyncio.sleep(0.1)
+            ticks += 1
             try:
                 self.rt.decisions.flush()
+                if ticks % 600 == 0:
+                    self.rt.purge_expired_jobs()
             except StoreUnavailable as exc:
-                log.warning("decision log not flushed: %s", exc)
+                log.warning("housekeeping skipped: %s", exc)
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         limit = self.rt.config.max_body_bytes

@@ -91,7 +91,7 @@ def save_volume(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> No
 
 
 def save_job(tx: SqlStore, job: dict) -> None:
-    tx.insert(Put("job", job["id"], job["project_id"], job, name=job["type"], created=job["begin"]))
+    tx.insert_job(job["id"], job["project_id"], job["end"], job)
 
 
 def settle_due(rt: Runtime, project_id: str, now: float) -> None:
@@ -518,7 +518,8 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
 # -- jobs ---------------------------------------------------------------------------------------------------------
 def show_job(rt: Runtime, project_id: str, job_id: str, now: float) -> dict:
     parent_id, index = jobs.parent_of(job_id)
-    row = rt.store.get("job", parent_id)
-    if row is None or row.scope != project_id or jobs.expired(row.doc, now) or index > len(row.doc["subs"]):
+    found = rt.store.get_job(parent_id)
+    if found is None or found[0] != project_id or jobs.expired(found[1], now) or index > len(found[1]["subs"]):
         raise DomainError(f"Failed to query system tasks: job {job_id} does not exist.", reason="job_not_found")
-    return jobs.render_sub(row.doc, index, now) if index else jobs.render(row.doc, now)
+    job = found[1]
+    return jobs.render_sub(job, index, now) if index else jobs.render(job, now)

@@ -303,6 +303,19 @@ class SqlStore:
         cur = self._execute(self._q(f"DELETE FROM resources WHERE {where}"), params)
         return int(cur.rowcount)
 
+    # -- jobs ---------------------------------------------------------------------------------------------------------
+    def insert_job(self, job_id: str, scope: str, finished: float, doc: dict) -> None:
+        self._execute(self._q("INSERT INTO jobs (id, scope, finished, doc) VALUES (?, ?, ?, ?)"),
+                      (job_id, scope, finished, _encode(doc).decode()))
+
+    def get_job(self, job_id: str) -> tuple[str, dict] | None:
+        """(scope, doc) of a job."""
+        r = self._execute(self._q("SELECT scope, doc FROM jobs WHERE id = ?"), (job_id,)).fetchone()
+        return None if r is None else (r[0], _decode(r[1]) if isinstance(r[1], str) else r[1])
+
+    def purge_jobs(self, finished_before: float) -> int:
+        return int(self._execute(self._q("DELETE FROM jobs WHERE finished < ?"), (finished_before,)).rowcount)
+
     # -- meta ---------------------------------------------------------------------------------------------------
     def meta_get(self, key: str) -> Any:
         cur = self._execute(self._q("SELECT value FROM meta WHERE key = ?"), (key,))
@@ -395,6 +408,7 @@ class SqlStore:
     def reset(self) -> None:
         """Drop every resource, meta value and decision (the control plane's reset)."""
         self._execute("DELETE FROM resources")
+        self._execute("DELETE FROM jobs")
         self._execute("DELETE FROM meta")
         self._log_execute("DELETE FROM decisions")
         self._log_commit()

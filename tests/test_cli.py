@@ -1,0 +1,60 @@
+"""The `ecsim` command: coverage, argument checks, and serve options (custom catalogs, fixed credentials)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from huaweicloudsdkecs.v2 import ListFlavorsRequest
+
+from ecsim.cli import main
+
+
+def test_coverage_lists_seed_rows_and_what_is_served():
+    result = CliRunner().invoke(main, ["coverage", "--json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    stop = next(r for r in rows if r["selector"] == "os-stop" and r["family"] == "ecs")
+    assert stop["served"] and stop["actions"] == ["ecs:cloudServers:stop"] and stop["source"] == "seed:000"
+    resize = next(r for r in rows if r["selector"] == "resize" and r["path"].startswith("/v2.1/"))
+    assert not resize["served"] and len(resize["dependencies"]) == 14
+    table = CliRunner().invoke(main, ["coverage"])
+    assert table.exit_code == 0 and "seed rows" in table.output
+
+
+def test_serve_rejects_inconsistent_options(tmp_path):
+    r = CliRunner().invoke(main, ["serve", "--access-key", "AK"])
+    assert r.exit_code == 2 and "--secret-key" in r.output
+    r = CliRunner().invoke(main, ["serve", "--memory", "--workers", "2"])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(main, ["serve", "--memory", "--quota", "instances"])
+    assert r.exit_code == 2 and "NAME=NUMBER" in r.output
+    bad = tmp_path / "flavors.json"
+    bad.write_text('[{"id": "x"}]')
+    r = CliRunner().invoke(main, ["serve", "--memory", "--flavors", str(bad)])
+    assert r.exit_code == 1 and "cannot load flavors" in r.output
+
+
+def test_custom_flavors_images_and_fixed_credentials_from_env(ecsim_launcher, tmp_path):
+    flavors = tmp_path / "flavors.json"
+    flavors.write_text(json.dumps([{"id": "x1.tiny.1", "vcpus": 1, "ram": 512},
+                                   {"id": "x1.big.4", "vcpus": 8, "ram": 32768, "status": "sellout"}]))
+    images = tmp_path / "images.json"
+    images.write_text(json.dumps([{"id": "11111111-2222-3333-4444-555555555555", "name": "Corp Linux 1",
+                                   "os_version": "Corp Linux 1 64bit", "platform": "Other", "os_type": "Linux"}]))
+    env = {"ECSIM_ACCESS_KEY": "FIXEDAKFIXEDAKFIXED1", "ECSIM_SECRET_KEY": "fixed-secret-key-0123456789",
+           "ECSIM_ADMIN_PASSWORD": "Fixed-Passw0rd", "ECSIM_REGION": "ap-southeast-1"}
+    server = ecsim_launcher(["--memory", "--flavors", str(flavors), "--images", str(images)], env=env)
+    info = server.info
+    assert (info["access_key"], info["region"], info["admin_password"]) == (env["ECSIM_ACCESS_KEY"],
+                                                                           "ap-southeast-1", "Fixed-Passw0rd")
+    assert info["image_id"] == "11111111-2222-3333-4444-555555555555"
+    ecs = server.ecs()
+    assert [f.id for f in ecs.list_flavors(ListFlavorsRequest()).flavors] == ["x1.big.4", "x1.tiny.1"]
+    assert [f.id for f in ecs.list_flavors(ListFlavorsRequest(availability_zone="ap-southeast-1a")).flavors] == [
+        "x1.tiny.1"]
+    from helpers import create
+
+    _, ids = create(ecs, info, "custom", flavor_ref="x1.tiny.1")
+    assert ids
+    server.token("admin", "Fixed-Passw0rd")

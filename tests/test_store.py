@@ -1,0 +1,103 @@
+"""The store interface (no HTTP): documents, filters, keyset paging, optimistic versions, jobs, the decision log."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecsim.store import Cond, Put, VersionConflict, open_store
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request, tmp_path):
+    url = "sqlite://:memory:" if request.param == "memory" else f"sqlite:///{tmp_path}/s.db"
+    s = open_store(url)
+    yield s
+    s.close()
+
+
+def put(i: int, **kw) -> Put:
+    doc = {"id": f"s{i}", "name": f"web-{i}", "tags": [f"k{i % 2}=v"], "metadata": {"env": "dev" if i % 3 else "prod"},
+           "ips": [f"10.0.0.{i}"], "flavor_id": "f1" if i < 5 else "f2"}
+    return Put("server", f"s{i}", kw.get("scope", "p1"), doc, name=doc["name"], status=kw.get("status", "ACTIVE"),
+               created=float(i))
+
+
+def test_insert_get_update_delete(store):
+    with store.write() as tx:
+        tx.insert(put(1))
+    row = store.get("server", "s1")
+    assert row is not None and row.version == 1 and row.doc["name"] == "web-1"
+    doc = dict(row.doc, name="renamed")
+    with store.write() as tx:
+        tx.update(Put("server", "s1", "p1", doc, name="renamed", status="SHUTOFF", created=1.0), rename=True)
+    row = store.get("server", "s1")
+    assert row.version == 2 and row.doc["name"] == "renamed"
+    assert [r.id for r in store.select("server", "p1", [Cond("eq", "status", "SHUTOFF")])] == ["s1"]
+    assert [r.id for r in store.select("server", "p1", [Cond("eq", "name", "renamed")])] == ["s1"]
+    with pytest.raises(VersionConflict), store.write() as tx:  # a stale optimistic write loses
+        tx.update(put(1), expect_version=1)
+    with store.write() as tx:
+        assert tx.delete("server", "s1")
+    assert store.get("server", "s1") is None
+
+
+def test_failed_transaction_changes_nothing(store):
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.insert(put(1))
+        raise RuntimeError("boom")
+    assert store.get("server", "s1") is None
+    with store.write() as tx:
+        tx.insert(put(1))
+    with pytest.raises(VersionConflict), store.write() as tx:  # duplicate key
+        tx.insert(put(2))
+        tx.insert(put(1))
+    assert store.get("server", "s2") is None
+
+
+def test_filters_and_paging(store):
+    with store.write() as tx:
+        tx.insert_many([put(i) for i in range(10)] + [put(99, scope="p2")])
+    ids = lambda conds, **kw: [r.id for r in store.select("server", "p1", conds, **kw)]  # noqa: E731
+    assert ids([], limit=3) == ["s9", "s8", "s7"]
+    assert ids([], limit=3, offset=3) == ["s6", "s5", "s4"]
+    assert ids([Cond("before", "created", (7.0, "s7"))], limit=2) == ["s6", "s5"]
+    assert ids([Cond("jeq", "flavor_id", "f1")]) == ["s4", "s3", "s2", "s1", "s0"]
+    assert ids([Cond("jtag", "tags", "k1")]) == ["s9", "s7", "s5", "s3", "s1"]
+    assert ids([Cond("jtag", "tags", "k1=v")]) == ["s9", "s7", "s5", "s3", "s1"]
+    assert len(ids([Cond("jnotag", "tags", "k1")])) == 5
+    assert ids([Cond("jkv", "metadata", ("env", "prod"))]) == ["s9", "s6", "s3", "s0"]
+    assert len(ids([Cond("jkey", "metadata", "env")])) == 10
+    assert ids([Cond("jhas", "ips", "10.0.0.3")]) == ["s3"]
+    assert ids([Cond("jlike_any", "ips", "%.0.1%")]) == ["s1"]
+    assert ids([Cond("like", "name", "web-_")], limit=2) == ["s9", "s8"]
+    assert store.count("server", "p1") == 10 and store.count("server", "p2") == 1
+    assert store.group_count("server", "p1", "flavor_id") == {"f1": 5, "f2": 5}
+
+
+def test_due_rows_and_jobs(store):
+    with store.write() as tx:
+        tx.insert(Put("server", "a", "p1", {}, status="BUILD", created=1.0, settle_at=50.0))
+        tx.insert(Put("server", "b", "p1", {}, status="ACTIVE", created=2.0))
+        tx.insert_job("j1", "p1", 10.0, {"id": "j1"})
+    assert [r.id for r in store.due(60.0, ("server",))] == ["a"]
+    assert store.due(40.0, ("server",)) == []
+    assert store.get_job("j1") == ("p1", {"id": "j1"})
+    with store.write() as tx:
+        assert tx.purge_jobs(11.0) == 1
+    assert store.get_job("j1") is None
+
+
+def test_meta_and_decisions(store):
+    with store.write() as tx:
+        tx.meta_set("k", {"a": 1})
+        assert tx.bump("counter") == 1 and tx.bump("counter") == 2
+    assert store.meta_get("k") == {"a": 1}
+    store.append_decisions([(1.0, "r1", "u1", "alice", "op.a", 1, "GET", "/x", "p", '{"user_name": "alice"}',
+                             '{"basis": "policy"}'),
+                            (2.0, "r2", "u2", "bob", "op.b", 0, "POST", "/y", "p", '{"user_name": "bob"}',
+                             '{"basis": "policy"}')])
+    rows = store.query_decisions()
+    assert [r["request_id"] for r in rows] == ["r2", "r1"]
+    assert [r["request_id"] for r in store.query_decisions(denied_only=True)] == ["r2"]
+    assert [r["request_id"] for r in store.query_decisions(user="alice")] == ["r1"]
+    assert rows[0]["principal"] == {"user_name": "bob"} and rows[0]["basis"] == "policy"
