@@ -3,7 +3,7 @@ statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once; a flush (every 100 ms
-from the event loop, when 256 are pending, before every read and at shutdown) is one multi-row insert.
+from the event loop, when 64 are pending, before every read and at shutdown) is one multi-row insert.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ecsim.iam.evaluate import Decision
 from ecsim.store import SqlStore
 from ecsim.timefmt import iso_millis_z
 
-FLUSH_AT = 256
+FLUSH_AT = 64  # small batches: no single flush is long enough to stall the requests queued behind it
 KEEP = 200_000
 _encode = msgspec.json.encode
 
@@ -55,7 +55,6 @@ class DecisionLog:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.pending: list[Pending] = []
-        self._since_prune = 0
 
     def record(self, *, now: float, request_id: str, principal: Principal, op: Operation, method: str, path: str,
                decision: Decision, project_id: str | None = None) -> None:
@@ -73,10 +72,9 @@ class DecisionLog:
              decision_json(p.decision))
             for p in batch
         ])
-        self._since_prune += len(batch)
-        if self._since_prune > 10_000:
-            self.store.prune_decisions(KEEP)
-            self._since_prune = 0
+        # Forget as many old decisions as were just written (a primary-key range delete), so the log stays at
+        # KEEP rows without ever deleting a large chunk at once.
+        self.store.prune_decisions(KEEP)
 
     def query(self, **filters: object) -> list[dict]:
         self.flush()
