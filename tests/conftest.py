@@ -1,14 +1,36 @@
-"""Shared fixtures. The live-server fixtures come from ecsim's pytest plugin (ecsim.testing.plugin)."""
+"""Shared fixtures. The live-server machinery comes from ecsim's pytest plugin (ecsim.testing.plugin); here the
+session server is run once per backend, so every HTTP test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
+from ecsim.testing.plugin import EcsimServer, postgres_available, postgres_schema
+
 # Importing the Huawei SDK writes ~/.huaweicloud/application_id; keep that out of the real home directory.
 os.environ.setdefault("HOME", os.environ.get("TMPDIR", "/tmp"))
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def ecsim_server(request: pytest.FixtureRequest, ecsim_workdir: str) -> Iterator[EcsimServer]:
+    if request.param == "postgres":
+        if not postgres_available():
+            pytest.skip("PostgreSQL is not reachable (set ECSIM_TEST_POSTGRES to a database URL)")
+        with postgres_schema() as url:
+            server = EcsimServer(["--store", url], ecsim_workdir, env={"HOME": ecsim_workdir})
+            yield server
+            server.stop()
+        return
+    data = os.path.join(ecsim_workdir, "session-data")
+    server = EcsimServer(["--data-dir", data], ecsim_workdir, env={"HOME": ecsim_workdir})
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 
 from ecsim.store import Cond, Put, VersionConflict, open_store
+from ecsim.testing.plugin import postgres_available, postgres_schema
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", "postgres"])
 def store(request, tmp_path):
-    url = "sqlite://:memory:" if request.param == "memory" else f"sqlite:///{tmp_path}/s.db"
-    s = open_store(url)
+    if request.param == "postgres":
+        if not postgres_available():
+            pytest.skip("PostgreSQL is not reachable")
+        with postgres_schema() as url:
+            s = open_store(url)
+            yield s
+            s.close()
+        return
+    s = open_store("sqlite://:memory:" if request.param == "memory" else f"sqlite:///{tmp_path}/s.db")
     yield s
     s.close()
 

@@ -72,6 +72,7 @@ class Runtime:
     def save_clock(self) -> None:
         with self.store.write() as tx:
             tx.meta_set("clock", self.clock.state())
+            tx.notify_change()
 
     def purge_expired_jobs(self) -> None:
         from ecsim.domain.jobs import JOB_RETENTION_SECONDS

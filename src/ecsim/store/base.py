@@ -75,10 +75,17 @@ class Dialect:
         """SQL for the text of a scalar JSON field of `doc`."""
         raise NotImplementedError
 
-    def json_items(self, path: str) -> str:
-        """A FROM-clause item `j` over the elements of the JSON array or object at `path`, with columns
-        `j.value` (and `j.key` for objects)."""
+    def json_array(self, path: str) -> str:
+        """A FROM-clause item `j` over the elements of the JSON array at `path`, as text in column `j.value`."""
         raise NotImplementedError
+
+    def json_object(self, path: str) -> str:
+        """A FROM-clause item `j` over the members of the JSON object at `path`: `j.key`, `j.value` (text)."""
+        raise NotImplementedError
+
+    def doc_param(self, doc: dict) -> Any:
+        """The doc as a statement parameter."""
+        return _encode(doc).decode()
 
 
 def like_escape(text: str) -> str:
@@ -106,8 +113,11 @@ class SqlStore:
         raise NotImplementedError
 
     def changed_elsewhere(self) -> bool:
-        """True when another process committed since the last call (caches must be re-validated)."""
+        """True when another process may have changed identity data or the clock (caches must be re-validated)."""
         return False
+
+    def notify_change(self) -> None:
+        """Inside a write: tell the other processes, on commit, to re-validate their caches."""
 
     # -- reads -------------------------------------------------------------------------------------------------
     def _q(self, sql: str) -> str:
@@ -127,7 +137,7 @@ class SqlStore:
         marks = ",".join("?" * len(ids))
         sql = f"{_ROW_SELECT} WHERE kind = ? AND id IN ({marks})"
         if for_update and self.dialect.param != "?":
-            sql += " FOR UPDATE"
+            sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
         cur = self._execute(self._q(sql), (kind, *ids))
         return {r[1]: _row(r) for r in cur.fetchall()}
 
@@ -160,21 +170,21 @@ class SqlStore:
                 params.append(c.value)
             elif c.op in ("jhas", "jlacks"):
                 neg = "NOT " if c.op == "jlacks" else ""
-                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.value = ?)")
+                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_array(c.field)} WHERE j.value = ?)")
                 params.append(c.value)
             elif c.op == "jlike_any":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.value LIKE ? ESCAPE '\\')")
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_array(c.field)} WHERE j.value LIKE ? ESCAPE '\\')")
                 params.append(c.value)
             elif c.op in ("jtag", "jnotag"):
                 neg = "NOT " if c.op == "jnotag" else ""
-                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_items(c.field)} "
+                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_array(c.field)} "
                                "WHERE j.value = ? OR j.value LIKE ? ESCAPE '\\')")
                 params.extend((c.value, like_escape(c.value) + "=%"))
             elif c.op == "jkv":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.key = ? AND j.value = ?)")
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_object(c.field)} WHERE j.key = ? AND j.value = ?)")
                 params.extend(c.value)
             elif c.op == "jkey":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_items(c.field)} WHERE j.key = ?)")
+                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_object(c.field)} WHERE j.key = ?)")
                 params.append(c.value)
             elif c.op == "before":  # keyset paging on (created DESC, id DESC)
                 created, ident = c.value
@@ -241,7 +251,7 @@ class SqlStore:
                 "INSERT INTO resources (kind, id, scope, name, status, ref, created, settle_at, version, doc) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
             ),
-            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode()),
+            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, self.dialect.doc_param(p.doc)),
         )
 
     def insert_many(self, puts: Sequence[Put]) -> None:
@@ -251,7 +261,7 @@ class SqlStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
             ),
             [
-                (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode())
+                (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, self.dialect.doc_param(p.doc))
                 for p in puts
             ],
         )
@@ -264,7 +274,7 @@ class SqlStore:
         sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
               "WHERE kind = ? AND id = ?"
         params: list[Any] = [p.name] if rename else []
-        params += [p.status, p.settle_at, _encode(p.doc).decode(), p.kind, p.id]
+        params += [p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id]
         if expect_version is not None:
             sql += " AND version = ?"
             params.append(expect_version)
@@ -279,7 +289,7 @@ class SqlStore:
         name_set = "name = ?, " if rename else ""
         sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
               "WHERE kind = ? AND id = ?"
-        rows = [((p.name,) if rename else ()) + (p.status, p.settle_at, _encode(p.doc).decode(), p.kind, p.id)
+        rows = [((p.name,) if rename else ()) + (p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id)
                 for p in puts]
         self._executemany(self._q(sql), rows)
 
@@ -291,7 +301,7 @@ class SqlStore:
                 "name = excluded.name, status = excluded.status, ref = excluded.ref, created = excluded.created, "
                 "settle_at = excluded.settle_at, version = resources.version + 1, doc = excluded.doc"
             ),
-            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, _encode(p.doc).decode()),
+            (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, self.dialect.doc_param(p.doc)),
         )
 
     def delete(self, kind: str, ident: str) -> bool:
@@ -306,7 +316,7 @@ class SqlStore:
     # -- jobs ---------------------------------------------------------------------------------------------------------
     def insert_job(self, job_id: str, scope: str, finished: float, doc: dict) -> None:
         self._execute(self._q("INSERT INTO jobs (id, scope, finished, doc) VALUES (?, ?, ?, ?)"),
-                      (job_id, scope, finished, _encode(doc).decode()))
+                      (job_id, scope, finished, self.dialect.doc_param(doc)))
 
     def get_job(self, job_id: str) -> tuple[str, dict] | None:
         """(scope, doc) of a job."""
@@ -334,8 +344,14 @@ class SqlStore:
         )
 
     def bump(self, key: str) -> int:
-        value = int(self.meta_get(key) or 0) + 1
-        self.meta_set(key, value)
+        """Atomically increment a counter (and notify the other processes on commit)."""
+        cur = self._execute(
+            self._q("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+                    "SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) RETURNING value"),
+            (key,),
+        )
+        value = int(cur.fetchone()[0])
+        self.notify_change()
         return value
 
     # -- decision log (a backend may keep it apart from the state: see SqliteStore) ------------------------------

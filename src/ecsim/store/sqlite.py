@@ -38,8 +38,10 @@ class SqliteDialect(Dialect):
     def json_text(self, path: str) -> str:
         return f"json_extract(doc, '$.{_path(path)}')"
 
-    def json_items(self, path: str) -> str:
+    def json_array(self, path: str) -> str:
         return f"json_each(doc, '$.{_path(path)}') AS j"
+
+    json_object = json_array  # json_each yields key and value for objects too
 
 
 def _path(path: str) -> str:

@@ -159,6 +159,33 @@ class EcsimServer:
                 .with_endpoint(self.endpoint).build())
 
 
+POSTGRES_URL = os.environ.get("ECSIM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available(url: str = POSTGRES_URL) -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str = POSTGRES_URL) -> Iterator[str]:
+    """A store URL on a fresh schema of the test database, dropped afterwards."""
+    import psycopg
+
+    schema = "ecsim_test_" + os.urandom(6).hex()
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}schema={schema}"
+    finally:
+        with contextlib.suppress(Exception), psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ecsim")
     group.addoption("--ecsim-store", default=os.environ.get("ECSIM_TEST_STORE"),

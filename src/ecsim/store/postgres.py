@@ -1,0 +1,235 @@
+"""PostgreSQL store (psycopg 3 and its connection pool): the scale-out backend. Several workers, on one host or
+many, share one database.
+
+Each worker pins one pooled connection for its synchronous request path (a broken one goes back to the pool, which
+replaces it) and keeps a second one that LISTENs: identity and clock changes NOTIFY on commit, so every worker drops
+its caches as soon as another one changes them. Writes run in transactions that lock the rows they read
+(`SELECT ... FOR UPDATE`, in id order to avoid deadlocks), so concurrent conflicting requests serialize and never
+lose an update. When the database goes away, requests fail fast with StoreUnavailable (the API's 503) and the pool
+reconnects by itself when it returns.
+
+The URL is a libpq URL; `?schema=NAME` keeps ecsim's tables in that schema (created if missing), so several
+instances can share one database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import msgspec
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ecsim.store.base import Dialect, SqlStore, StoreUnavailable, VersionConflict
+
+CHANNEL = "ecsim_changes"
+CONNECT_TIMEOUT = 3
+GETCONN_TIMEOUT = 1.0  # while the database is away, fail the request fast (503) rather than stall the loop
+STATEMENT_TIMEOUT_MS = 10_000
+_encode = msgspec.json.encode
+
+set_json_loads(msgspec.json.decode)
+set_json_dumps(lambda obj: _encode(obj).decode())
+
+
+class PostgresDialect(Dialect):
+    param = "%s"
+
+    def json_text(self, path: str) -> str:
+        parts = path.split(".")
+        if len(parts) == 1:
+            return f"(doc->>'{_ident(path)}')"
+        return "(doc#>>'{" + ",".join(_ident(p) for p in parts) + "}')"
+
+    def _json(self, path: str) -> str:
+        return "(doc#>'{" + ",".join(_ident(p) for p in path.split(".")) + "}')"
+
+    def json_array(self, path: str) -> str:
+        return f"jsonb_array_elements_text(COALESCE({self._json(path)}, '[]'::jsonb)) AS j(value)"
+
+    def json_object(self, path: str) -> str:
+        return f"jsonb_each_text(COALESCE({self._json(path)}, '{{}}'::jsonb)) AS j(key, value)"
+
+    def doc_param(self, doc: dict) -> Any:
+        return Jsonb(doc)
+
+
+def _ident(part: str) -> str:
+    if not part.replace("_", "").isalnum():
+        raise ValueError(f"bad JSON path segment {part!r}")
+    return part
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """(libpq URL without our own parameters, schema)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = [(k, v) for k, v in query if k != "schema"]
+    if schema is not None and not schema.replace("_", "").isalnum():
+        raise StoreUnavailable(f"schema name {schema!r} must be letters, digits and underscores")
+    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+
+
+class PostgresStore(SqlStore):
+    dialect = PostgresDialect()
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        self.url = url
+        self.conninfo, self.schema = split_url(url)
+        self.application_name = f"ecsim:{self.schema or 'public'}"
+        self._pool = ConnectionPool(
+            self.conninfo, min_size=1, max_size=pool_size, timeout=GETCONN_TIMEOUT, open=False,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
+                    "application_name": self.application_name},
+            configure=self._configure, reconnect_timeout=3600, name="ecsim",
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT + 2)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreUnavailable(f"cannot connect to PostgreSQL at {_safe(self.conninfo)}: {exc}") from exc
+        self._conn: psycopg.Connection | None = None
+        self._listener: psycopg.Connection | None = None
+        self._depth = 0
+        self._create_schema()
+        self._listen()
+
+    # -- connections ----------------------------------------------------------------------------------------------
+    def _configure(self, conn: psycopg.Connection) -> None:
+        if self.schema:
+            conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.schema)))
+            conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))
+        conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        conn.execute("SET lock_timeout = 5000")
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None:
+            try:
+                self._conn = self._pool.getconn()
+            except PoolTimeout as exc:
+                raise StoreUnavailable(f"PostgreSQL at {_safe(self.conninfo)} is unreachable: {exc}") from exc
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        self._depth = 0
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                self._pool.putconn(conn)  # the pool notices a broken connection and replaces it
+
+    def _create_schema(self) -> None:
+        ddl = resources.files("ecsim.store").joinpath("schema_postgres.sql").read_text()
+        conn = self._connection()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(8414541)")  # workers starting together create it once
+            conn.execute(ddl)
+
+    def _listen(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            if self._listener is not None:
+                self._listener.close()
+        self._listener = None
+        try:
+            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                                   application_name=self.application_name)
+            conn.execute(f"LISTEN {CHANNEL}")
+            self._listener = conn
+        except psycopg.Error:
+            self._listener = None
+
+    def changed_elsewhere(self) -> bool:
+        """Drain notifications without waiting; a lost listener counts as 'changed' until it is back."""
+        if self._listener is None:
+            self._listen()
+            return True
+        try:
+            return any(True for _ in self._listener.notifies(timeout=0))
+        except psycopg.Error:
+            self._listen()
+            return True
+
+    def notify_change(self) -> None:
+        self._execute(f"NOTIFY {CHANNEL}")
+
+    # -- statements -----------------------------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        conn = self._connection()
+        try:
+            return conn.execute(sql, params or None)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
+                psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable) as exc:
+            raise VersionConflict(str(exc).strip()) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._drop_connection()
+            raise StoreUnavailable(f"PostgreSQL is unavailable: {str(exc).strip()}") from exc
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        conn = self._connection()
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(sql, rows)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
+                psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable) as exc:
+            raise VersionConflict(str(exc).strip()) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._drop_connection()
+            raise StoreUnavailable(f"PostgreSQL is unavailable: {str(exc).strip()}") from exc
+
+    def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.write():
+            self._executemany(sql, rows)
+
+    def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._execute(sql, params)
+
+    @contextmanager
+    def write(self) -> Iterator[PostgresStore]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._execute("BEGIN")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            conn = self._conn
+            if conn is not None:
+                try:
+                    conn.execute("ROLLBACK")
+                except psycopg.Error:
+                    self._drop_connection()
+            raise
+        self._depth = 0
+        self._execute("COMMIT")
+
+    def close(self) -> None:
+        self._drop_connection()
+        if self._listener is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._listener.close()
+        self._pool.close()
+
+    def drop_schema(self) -> None:
+        """Remove the schema and everything in it (test clean-up)."""
+        if self.schema:
+            self._execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(self.schema))
+                          .as_string(self._connection()))
+
+
+def _safe(conninfo: str) -> str:
+    parts = urlsplit(conninfo)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 5432}{parts.path}"
