@@ -24,10 +24,11 @@ def store(request, tmp_path):
 
 
 def put(i: int, **kw) -> Put:
-    doc = {"id": f"s{i}", "name": f"web-{i}", "tags": [f"k{i % 2}=v"], "metadata": {"env": "dev" if i % 3 else "prod"},
-           "ips": [f"10.0.0.{i}"], "flavor_id": "f1" if i < 5 else "f2"}
+    doc = {"id": f"s{i}", "name": f"web-{i}", "flavor_id": "f1" if i < 5 else "f2"}
+    facets = (("tag", f"k{i % 2}=v"), ("tag", f"k{i % 2}"), ("meta", "env=prod" if i % 3 == 0 else "env=dev"),
+              ("ip", f"10.0.0.{i}"), ("flavor", doc["flavor_id"]))
     return Put("server", f"s{i}", kw.get("scope", "p1"), doc, name=doc["name"], status=kw.get("status", "ACTIVE"),
-               created=float(i))
+               created=float(i), facets=facets)
 
 
 def test_insert_get_update_delete(store):
@@ -70,16 +71,27 @@ def test_filters_and_paging(store):
     assert ids([], limit=3, offset=3) == ["s6", "s5", "s4"]
     assert ids([Cond("before", "created", (7.0, "s7"))], limit=2) == ["s6", "s5"]
     assert ids([Cond("jeq", "flavor_id", "f1")]) == ["s4", "s3", "s2", "s1", "s0"]
-    assert ids([Cond("jtag", "tags", "k1")]) == ["s9", "s7", "s5", "s3", "s1"]
-    assert ids([Cond("jtag", "tags", "k1=v")]) == ["s9", "s7", "s5", "s3", "s1"]
-    assert len(ids([Cond("jnotag", "tags", "k1")])) == 5
-    assert ids([Cond("jkv", "metadata", ("env", "prod"))]) == ["s9", "s6", "s3", "s0"]
-    assert len(ids([Cond("jkey", "metadata", "env")])) == 10
-    assert ids([Cond("jhas", "ips", "10.0.0.3")]) == ["s3"]
-    assert ids([Cond("jlike_any", "ips", "%.0.1%")]) == ["s1"]
+    assert ids([Cond("facet", "flavor", "f1")]) == ["s4", "s3", "s2", "s1", "s0"]
+    assert ids([Cond("facet", "tag", "k1")]) == ["s9", "s7", "s5", "s3", "s1"]
+    assert ids([Cond("facet", "tag", "k1=v")], limit=2) == ["s9", "s7"]
+    assert ids([Cond("facet", "tag", "k1=v"), Cond("before", "created", (7.0, "s7"))], limit=2) == ["s5", "s3"]
+    assert len(ids([Cond("nofacet", "tag", "k1")])) == 5
+    assert ids([Cond("facet", "meta", "env=prod")]) == ["s9", "s6", "s3", "s0"]
+    assert ids([Cond("facet", "meta", "env=prod"), Cond("facet", "flavor", "f2")]) == ["s9", "s6"]
+    assert ids([Cond("facet", "ip", "10.0.0.3")]) == ["s3"]
+    assert ids([Cond("facet_like", "ip", "%.0.1%")]) == ["s1"]
     assert ids([Cond("like", "name", "web-_")], limit=2) == ["s9", "s8"]
+    assert store.count("server", "p1", [Cond("facet", "flavor", "f2")]) == 5
+    assert store.count("server", "p1", [Cond("facet", "meta", "env=prod"), Cond("eq", "status", "ACTIVE")]) == 4
     assert store.count("server", "p1") == 10 and store.count("server", "p2") == 1
     assert store.group_count("server", "p1", "flavor_id") == {"f1": 5, "f2": 5}
+    with store.write() as tx:  # facets follow updates and deletes
+        tx.update(Put("server", "s3", "p1", {"id": "s3", "name": "x"}, status="ACTIVE", created=3.0,
+                      facets=(("flavor", "f9"),)))
+        tx.delete("server", "s4")
+    assert ids([Cond("facet", "flavor", "f1")]) == ["s2", "s1", "s0"]
+    assert ids([Cond("facet", "flavor", "f9")]) == ["s3"]
+    assert store.count("server", "p1") == 9
 
 
 def test_due_rows_and_jobs(store):

@@ -32,31 +32,41 @@ def main() -> None:
     """ecsim: a local emulator of the Huawei Cloud ECS/EVS control plane with IAM enforced."""
 
 
+def store_options(f):  # type: ignore[no-untyped-def]
+    """Where the state lives and which account to bootstrap: shared by serve and seed."""
+    for option in reversed([
+        click.option("--data-dir", default="ecsim-data", envvar="ECSIM_DATA_DIR", show_default=True,
+                     help="Directory of the SQLite store."),
+        click.option("--store", default=None, envvar="ECSIM_STORE",
+                     help="Store URL, e.g. postgresql://user@host/db?schema=ecsim."),
+        click.option("--region", default="cn-north-4", envvar="ECSIM_REGION", show_default=True),
+        click.option("--account-name", default="ecsim", envvar="ECSIM_ACCOUNT_NAME", show_default=True,
+                     help="Name of the default account (IAM domain), created on first start."),
+        click.option("--admin-user", default="admin", envvar="ECSIM_ADMIN_USER", show_default=True),
+        click.option("--admin-password", default=None, envvar="ECSIM_ADMIN_PASSWORD",
+                     help="Fix the admin password (generated on first start otherwise)."),
+        click.option("--access-key", default=None, envvar="ECSIM_ACCESS_KEY", help="Fix the admin's access key."),
+        click.option("--secret-key", default=None, envvar="ECSIM_SECRET_KEY", help="Fix the admin's secret key."),
+        click.option("--flavors", "flavors_file", default=None, envvar="ECSIM_FLAVORS",
+                     help="JSON file replacing the built-in flavor set."),
+        click.option("--images", "images_file", default=None, envvar="ECSIM_IMAGES",
+                     help="JSON file replacing the built-in public image set."),
+    ]):
+        f = option(f)
+    return f
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", envvar="ECSIM_HOST", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, type=int, envvar="ECSIM_PORT", show_default=True, help="Port to listen on.")
-@click.option("--data-dir", default="ecsim-data", envvar="ECSIM_DATA_DIR", show_default=True,
-              help="Directory of the SQLite store.")
+@store_options
 @click.option("--memory", is_flag=True, envvar="ECSIM_MEMORY", help="Keep everything in memory (nothing on disk).")
-@click.option("--store", default=None, envvar="ECSIM_STORE", help="Store URL, e.g. postgresql://user@host/db.")
 @click.option("--workers", default=1, type=int, envvar="ECSIM_WORKERS", show_default=True,
               help="Worker processes sharing the port (needs a file or PostgreSQL store).")
-@click.option("--region", default="cn-north-4", envvar="ECSIM_REGION", show_default=True)
-@click.option("--account-name", default="ecsim", envvar="ECSIM_ACCOUNT_NAME", show_default=True,
-              help="Name of the default account (IAM domain), created on first start.")
-@click.option("--admin-user", default="admin", envvar="ECSIM_ADMIN_USER", show_default=True)
-@click.option("--admin-password", default=None, envvar="ECSIM_ADMIN_PASSWORD",
-              help="Fix the admin password (generated on first start otherwise).")
-@click.option("--access-key", default=None, envvar="ECSIM_ACCESS_KEY", help="Fix the admin's access key (AK).")
-@click.option("--secret-key", default=None, envvar="ECSIM_SECRET_KEY", help="Fix the admin's secret key (SK).")
 @click.option("--profile", type=click.Choice(["instant", "realistic"]), default="instant", envvar="ECSIM_PROFILE",
               show_default=True, help="instant: jobs finish at once; realistic: real durations and states.")
 @click.option("--time-scale", type=float, default=1.0, envvar="ECSIM_TIME_SCALE", show_default=True,
               help="Multiply the realistic profile's durations (0.1 = ten times faster).")
-@click.option("--flavors", "flavors_file", default=None, envvar="ECSIM_FLAVORS",
-              help="JSON file replacing the built-in flavor set.")
-@click.option("--images", "images_file", default=None, envvar="ECSIM_IMAGES",
-              help="JSON file replacing the built-in public image set.")
 @click.option("--credentials-file", default=None, envvar="ECSIM_CREDENTIALS_FILE",
               help="Also write the endpoint, credentials and default resource ids to this JSON file.")
 @click.option("--public-url", default=None, envvar="ECSIM_PUBLIC_URL",
@@ -67,21 +77,11 @@ def main() -> None:
 def serve(quiet: bool, quota: tuple[str, ...], **options: object) -> None:
     """Start the emulator (SQLite store in --data-dir unless --memory or --store)."""
     config = Config(quota=_quota(quota), **options)  # type: ignore[arg-type]
-    if bool(config.access_key) != bool(config.secret_key):
-        raise click.UsageError("--access-key and --secret-key must be given together")
     if config.memory and config.workers > 1:
         raise click.UsageError("--memory keeps state in one process; use --workers 1, a --data-dir or --store")
     if config.profile == "realistic" and config.time_scale <= 0:
         raise click.UsageError("--time-scale must be positive")
-
-    from ecsim.domain.catalogs import CatalogFileError
-    from ecsim.runtime import Runtime
-    from ecsim.store import StoreUnavailable
-
-    try:
-        rt = Runtime.create(config)
-    except (CatalogFileError, StoreUnavailable) as exc:
-        raise click.ClickException(str(exc)) from exc
+    rt = _runtime(config)
     info = {"endpoint": config.base_url(), "identity_url": config.base_url() + "/identity/v3",
             **rt.boot.as_dict()}
     if config.credentials_file:
@@ -89,6 +89,47 @@ def serve(quiet: bool, quota: tuple[str, ...], **options: object) -> None:
             json.dump(info, fh, indent=2)
     _banner(info, config, quiet)
     _run(rt, config)
+
+
+def _runtime(config: Config) -> object:
+    if bool(config.access_key) != bool(config.secret_key):
+        raise click.UsageError("--access-key and --secret-key must be given together")
+    from ecsim.domain.catalogs import CatalogFileError
+    from ecsim.runtime import Runtime
+    from ecsim.store import StoreUnavailable
+
+    try:
+        return Runtime.create(config)
+    except (CatalogFileError, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@store_options
+@click.option("--servers", default=0, type=int, show_default=True, help="Servers to add (each with a system disk).")
+@click.option("--volumes", "volumes_count", default=0, type=int, show_default=True,
+              help="Standalone (available) volumes to add.")
+@click.option("--prefix", default="seed", show_default=True, help="Name prefix of the seeded resources.")
+def seed(servers: int, volumes_count: int, prefix: str, **options: object) -> None:
+    """Bulk-load servers and volumes into the default project (for scale tests), bypassing quotas."""
+    import time
+
+    if servers < 0 or volumes_count < 0:
+        raise click.UsageError("--servers and --volumes must not be negative")
+    config = Config(**options)  # type: ignore[arg-type]
+    rt = _runtime(config)
+    from ecsim.services.seed import seed as run_seed
+
+    t0 = time.monotonic()
+
+    def progress(what: str, n: int) -> None:
+        console.print(f"  {what}: {n:,}", end="\r")
+
+    made = run_seed(rt, servers=servers, volumes_count=volumes_count, prefix=prefix,  # type: ignore[arg-type]
+                    progress=progress)
+    rt.close()  # type: ignore[attr-defined]
+    console.print(f"seeded {made['servers']:,} servers and {made['volumes']:,} volumes into project "
+                  f"{rt.boot.project_id} in {time.monotonic() - t0:.1f}s")  # type: ignore[attr-defined]
 
 
 def _banner(info: dict, config: Config, quiet: bool) -> None:

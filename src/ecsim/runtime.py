@@ -14,7 +14,28 @@ from ecsim.domain.catalogs import Flavor, Image, load_flavors, load_images
 from ecsim.domain.timeline import Timing
 from ecsim.iam.decisions import DecisionLog
 from ecsim.iam.directory import Directory
-from ecsim.store import SqlStore, open_store
+from ecsim.store import Cond, Put, SqlStore, open_store
+
+
+def refresh_facets(store: SqlStore) -> None:
+    """Recompute stored servers' facets when their definition changed (or they predate facets)."""
+    from ecsim.domain import servers
+
+    if store.meta_get("facets_version") == servers.FACETS_VERSION:
+        return
+    after: tuple[float, str] | None = None
+    while True:
+        rows = store.select("server", None, [Cond("after", "created", after)] if after else [], newest_first=False,
+                            limit=2000)
+        if not rows:
+            break
+        with store.write() as tx:
+            tx.update_many([Put("server", r.id, r.scope, r.doc, name=r.doc["name"], status=servers.status(r.doc),
+                                created=r.created, settle_at=r.settle_at, facets=servers.facets(r.doc))
+                            for r in rows])
+        after = (rows[-1].created, rows[-1].id)
+    with store.write() as tx:
+        tx.meta_set("facets_version", servers.FACETS_VERSION)
 
 
 @dataclass
@@ -49,6 +70,7 @@ class Runtime:
         clock = Clock()
         clock.load(store.meta_get("clock"))
         boot = bootstrap(store, config, clock.now(), flavors, images)
+        refresh_facets(store)
         directory = Directory(store)
         return cls(
             config=config,

@@ -11,9 +11,11 @@ from msgspec import Struct, field
 
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail
 from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute
+from ecsim.store import Row
 from ecsim.timefmt import parse_iso
 
 
@@ -140,14 +142,14 @@ class UpdateBody(Struct):
 
 
 # -- create -------------------------------------------------------------------------------------------------------
-def _spec(s: CreateServer, extend: ExtendParam | None) -> compute.ServerSpec:
+def _spec(s: CreateServer, extend: ExtendParam | None) -> ServerSpec:
     if s.publicip is not None:
         raise InvalidInput("publicip (EIP) is not supported by ecsim yet; create the server without it.")
     nics = []
     for i, n in enumerate(s.nics):
         if not n.subnet_id:
             raise InvalidInput(f"server.nics[{i}].subnet_id is required (ports are not supported by ecsim yet).")
-        nics.append(compute.NicSpec(n.subnet_id, n.ip_address))
+        nics.append(NicSpec(n.subnet_id, n.ip_address))
     tags = [t.replace(".", "=", 1) if "=" not in t else t for t in s.tags]
     tags += [f"{t.key}={t.value}" if t.value else t.key for t in s.server_tags]
     charging = "0"
@@ -156,10 +158,10 @@ def _spec(s: CreateServer, extend: ExtendParam | None) -> compute.ServerSpec:
     hints = {}
     if s.scheduler_hints is not None:
         hints = {k: [v] for k, v in msgspec.structs.asdict(s.scheduler_hints).items() if v is not None}
-    return compute.ServerSpec(
+    return ServerSpec(
         name=s.name, image_id=s.imageRef, flavor_id=s.flavorRef, vpc_id=s.vpcid, nics=nics,
-        root_volume=compute.VolumeSpec(s.root_volume.volumetype, s.root_volume.size),
-        data_volumes=[compute.VolumeSpec(d.volumetype, d.size, d.multiattach or d.shareable,
+        root_volume=VolumeSpec(s.root_volume.volumetype, s.root_volume.size),
+        data_volumes=[VolumeSpec(d.volumetype, d.size, d.multiattach or d.shareable,
                                          d.delete_on_termination) for d in s.data_volumes],
         availability_zone=s.availability_zone, key_name=s.key_name, admin_pass=s.adminPass, user_data=s.user_data,
         metadata=dict(s.metadata), security_group_ids=[g.id for g in s.security_groups], tags=tags,
@@ -194,13 +196,17 @@ def create_servers_v11(ctx: Ctx) -> Response:
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
+def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
+    """The encoded v1 view of a server, cached per row version (mid-transition views depend on the clock)."""
+    if "_steps" in row.doc:
+        return msgspec.json.encode(server_detail(ctx.rt, row.doc))
+    return ctx.rt.cached_view(("ecs.server", row.id, row.version),
+                              lambda: msgspec.json.encode(server_detail(ctx.rt, row.doc)))
+
+
 def show_server(ctx: Ctx) -> Response:
     row = compute.load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
-    if "_steps" in row.doc:  # mid-transition: the view depends on the clock, not only on the stored version
-        return json_response(200, {"server": server_detail(ctx.rt, row.doc)})
-    body = ctx.rt.cached_view(("ecs.server", row.id, row.version),
-                              lambda: msgspec.json.encode({"server": server_detail(ctx.rt, row.doc)}))
-    return Response(200, body, list(JSON_HEADERS))
+    return Response(200, b'{"server":' + _detail_bytes(ctx, row) + b"}", list(JSON_HEADERS))
 
 
 def _project(ctx: Ctx) -> str:
@@ -231,9 +237,10 @@ def list_servers_details(ctx: Ctx) -> Response:
         reservation_id=ctx.q("reservation_id"), enterprise_project_id=ctx.q("enterprise_project_id"),
     )
     marker = ctx.q("marker")
-    docs, total = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit,
+    rows, total = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit,
                                        offset=0 if marker else (page - 1) * limit, marker=marker, with_count=True)
-    return json_response(200, {"count": total, "servers": [server_detail(ctx.rt, d) for d in docs]})
+    body = b'{"count":%d,"servers":[' % (total or 0) + b",".join(_detail_bytes(ctx, r) for r in rows) + b"]}"
+    return Response(200, body, list(JSON_HEADERS))
 
 
 def _list_by_ids(ctx: Ctx, ids: list[str]) -> Response:
@@ -287,7 +294,8 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         except NotFound:
             docs = []
     else:
-        docs, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
+        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
+        docs = [r.doc for r in rows]
     sizes = {vid: v["size"] for vid, v in compute.volumes_by_id(ctx.rt, docs, ctx.now).items()} \
         if "volumes_attached" in expect else {}
     body: dict = {"servers": [cloud_server(ctx.rt, d, expect, sizes) for d in docs]}

@@ -74,6 +74,28 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
+FACETS_VERSION = 1  # bump when facets() changes: the runtime recomputes them for stored servers
+
+
+def facets(doc: dict) -> tuple[tuple[str, str], ...]:
+    """The attributes server lists filter on (store/query.py). A tag is findable by `key=value` and by its key."""
+    out = [("name", doc["name"]), ("flavor", doc["flavor_id"]), ("image", doc["image_id"]),
+           ("az", doc["availability_zone"]), ("ep", doc.get("enterprise_project_id") or "0")]
+    if doc.get("reservation_id"):
+        out.append(("reservation", doc["reservation_id"]))
+    if doc.get("key_name"):
+        out.append(("key_name", doc["key_name"]))
+    out += [("ip", ip) for ip in doc.get("ips", [])]
+    for tag in doc.get("tags", []):
+        out.append(("tag", tag))
+        key = tag.split("=", 1)[0]
+        if key != tag:
+            out.append(("tag", key))
+    for key, value in (doc.get("metadata") or {}).items():
+        out += [("meta", f"{key}={value}"), ("metakey", key)]
+    return tuple(dict.fromkeys(out))
+
+
 def is_deleted(doc: dict) -> bool:
     return doc.get("vm_state") == "deleted"
 

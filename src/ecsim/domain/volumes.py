@@ -46,3 +46,15 @@ def release(vol: dict, server_id: str, now: float, delay: float, *, delete: bool
         final = "in-use" if remaining else "available"
         schedule(vol, now, [(0.0, {"status": "detaching"}),
                             (delay, {"status": final, "attachments": remaining, "detached_at": AT})])
+
+
+def new_volume(*, project_id: str, user_id: str, name: str, size: int, volume_type: str, az: str, now: float,
+               bootable: bool = False, multiattach: bool = False, image_id: str | None = None,
+               description: str = "") -> dict:
+    """A standalone, available disk."""
+    return {
+        "id": new_uuid(), "name": name, "project_id": project_id, "user_id": user_id, "size": size,
+        "volume_type": volume_type, "availability_zone": az, "status": "available", "bootable": bootable,
+        "multiattach": multiattach, "attachments": [], "image_id": image_id, "metadata": {},
+        "description": description, "encrypted": False, "created": now, "updated": now,
+    }

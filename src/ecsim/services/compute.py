@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ecsim.config import quota_limit
-from ecsim.domain import jobs, network, servers, volumes
+from ecsim.domain import jobs, network, provision, servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
-from ecsim.domain.timeline import final_at, next_at, schedule, settle
-from ecsim.ids import new_uuid
+from ecsim.domain.provision import ServerSpec, VolumeSpec
+from ecsim.domain.timeline import final_at, next_at, settle
 from ecsim.runtime import Runtime
 from ecsim.store import Cond, Put, Row, SqlStore, like_escape
 
@@ -22,54 +22,20 @@ MAX_BATCH = 1000
 MAX_COUNT = 100
 
 
-@dataclass
-class NicSpec:
-    subnet_id: str
-    ip_address: str | None = None
-
-
-@dataclass
-class VolumeSpec:
-    volume_type: str
-    size: int | None = None
-    multiattach: bool = False
-    delete_on_termination: bool = False
-
-
-@dataclass
-class ServerSpec:
-    name: str
-    image_id: str
-    flavor_id: str
-    vpc_id: str
-    nics: list[NicSpec]
-    root_volume: VolumeSpec
-    data_volumes: list[VolumeSpec] = field(default_factory=list)
-    availability_zone: str | None = None
-    key_name: str | None = None
-    admin_pass: str | None = None
-    user_data: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    security_group_ids: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    description: str = ""
-    enterprise_project_id: str = "0"
-    scheduler_hints: dict[str, list[str]] = field(default_factory=dict)
-    charging_mode: str = "0"
-
-
 # -- persistence helpers ------------------------------------------------------------------------------------------
-def server_put(doc: dict, now: float) -> Put | None:
-    """The row for a server doc after settling what is due; None once it is gone (deleted and settled)."""
+def server_put(doc: dict, now: float, *, with_facets: bool = False) -> Put | None:
+    """The row for a server doc after settling what is due; None once it is gone (deleted and settled).
+    `with_facets` when the filterable attributes may have changed (creation, rename, updates)."""
     settle(doc, now)
     if servers.is_deleted(doc) and "_steps" not in doc:
         return None
     return Put("server", doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
-               created=doc["created"], settle_at=next_at(doc))
+               created=doc["created"], settle_at=next_at(doc),
+               facets=servers.facets(doc) if with_facets else None)
 
 
 def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, rename: bool = False) -> None:
-    put = server_put(doc, now)
+    put = server_put(doc, now, with_facets=new or rename)
     if put is None:
         if not new:
             tx.delete("server", doc["id"])
@@ -123,6 +89,7 @@ def get_server(rt: Runtime, project_id: str, server_id: str, now: float) -> dict
 
 
 def volumes_by_id(rt: Runtime, docs: list[dict], now: float) -> dict[str, dict]:
+    """The volumes attached to these servers, settled at `now`."""
     ids = [v["id"] for d in docs for v in d.get("volumes", [])]
     rows = rt.store.get_many("volume", ids)
     out = {}
@@ -153,35 +120,41 @@ class ServerFilter:
 
     def conds(self) -> list[Cond]:
         c: list[Cond] = []
-        if self.name:
-            c.append(Cond("like", "name", "%" + like_escape(self.name).replace(".", "_") + "%"))
         if self.statuses:
             c.append(Cond("in", "status", self.statuses))
-        for op, f, v in (
-            ("jeq", "flavor_id", self.flavor_id),
-            ("jeq", "image_id", self.image_id),
-            ("jeq", "reservation_id", self.reservation_id),
-            ("jeq", "availability_zone", self.availability_zone_eq),
-            ("jeq", "key_name", self.key_name),
-            ("jhas", "ips", self.ip_eq),
-            ("jtag", "tags", self.tags),
-            ("jnotag", "tags", self.not_tags),
-            ("jkv", "metadata", self.metadata),
-            ("jkey", "metadata", self.metadata_key),
+        for op, key, value in (
+            ("facet", "flavor", self.flavor_id),
+            ("facet", "image", self.image_id),
+            ("facet", "reservation", self.reservation_id),
+            ("facet", "az", self.availability_zone_eq),
+            ("facet", "key_name", self.key_name),
+            ("facet", "ip", self.ip_eq),
+            ("facet", "tag", self.tags),
+            ("nofacet", "tag", self.not_tags),
+            ("facet", "meta", f"{self.metadata[0]}={self.metadata[1]}" if self.metadata else None),
+            ("facet", "metakey", self.metadata_key),
+            ("facet_like", "name", _fuzzy(self.name, dot_is_any=True)),
+            ("facet_like", "ip", _fuzzy(self.ip)),
+            ("facet_like", "az", _fuzzy(self.availability_zone)),
         ):
-            if v is not None:
-                c.append(Cond(op, f, v))
+            if value is not None:
+                c.append(Cond(op, key, value))
         if self.enterprise_project_id and self.enterprise_project_id != "all_granted_eps":
-            c.append(Cond("jeq", "enterprise_project_id", self.enterprise_project_id))
-        if self.ip:
-            c.append(Cond("jlike_any", "ips", "%" + like_escape(self.ip) + "%"))
-        if self.availability_zone:
-            c.append(Cond("jlike", "availability_zone", "%" + like_escape(self.availability_zone) + "%"))
+            c.append(Cond("facet", "ep", self.enterprise_project_id))
         return c
 
 
+def _fuzzy(text: str | None, *, dot_is_any: bool = False) -> str | None:
+    """A LIKE pattern matching `text` anywhere (ECS name filters let "." match any character)."""
+    if not text:
+        return None
+    pattern = like_escape(text)
+    return "%" + (pattern.replace(".", "_") if dot_is_any else pattern) + "%"
+
+
 def list_servers(rt: Runtime, project_id: str, flt: ServerFilter, now: float, *, limit: int, offset: int = 0,
-                 marker: str | None = None, with_count: bool = False) -> tuple[list[dict], int | None]:
+                 marker: str | None = None, with_count: bool = False) -> tuple[list[Row], int | None]:
+    """A page of servers, newest first, their docs settled at `now` (rows carry the version for view caches)."""
     settle_due(rt, project_id, now)
     conds = flt.conds()
     if marker is not None:
@@ -191,13 +164,13 @@ def list_servers(rt: Runtime, project_id: str, flt: ServerFilter, now: float, *,
         conds.append(Cond("before", "created", (row.created, row.id)))
     rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset)
     total = rt.store.count("server", project_id, flt.conds()) if with_count else None
-    docs = []
+    out = []
     for r in rows:
         settle(r.doc, now)
         if flt.launched_since is not None and (r.doc.get("launched_at") or 0) < flt.launched_since:
             continue
-        docs.append(r.doc)
-    return docs, total
+        out.append(r)
+    return out, total
 
 
 # -- create -------------------------------------------------------------------------------------------------------
@@ -313,63 +286,17 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
 
         reservation = "r-" + os.urandom(4).hex()
         timing = rt.timing
-        build = servers.create_steps(timing)
-        attach_delay = build[0][0] + build[1][0]
-        ready_delay = build[2][0] + build[3][0]
         server_docs, volume_docs, subs = [], [], []
         hosts = _hosts(rt, az)
         for i in range(count):
-            sid = new_uuid()
             name = spec.name if count == 1 or not auto_rename else f"{spec.name}-{i + 1:04d}"
-            nics = []
-            for j, nic in enumerate(spec.nics):
-                subnet = subnets[nic.subnet_id]
-                ip = network.allocate_ip(subnet, nic.ip_address)
-                nics.append({"port_id": new_uuid(), "subnet_id": nic.subnet_id, "vpc_id": spec.vpc_id, "ip": ip,
-                             "mac": network.new_mac(), "primary": j == 0})
-            host = random.choice(hosts)
-            host_no = int(host[3:5])
-            vols = []
-            root_vol = volumes.new_attached_volume(
-                project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-0000", size=root_size,
-                volume_type=root.volume_type, az=az, device=volumes.device_name(0), bootable=True,
-                multiattach=False, image_id=image.id, now=now, attach_delay=attach_delay, ready_delay=ready_delay)
-            volume_docs.append(root_vol)
-            vols.append({"id": root_vol["id"], "device": volumes.device_name(0), "boot_index": 0,
-                         "delete_on_termination": True})
-            for k, dv in enumerate(spec.data_volumes, start=1):
-                vol = volumes.new_attached_volume(
-                    project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-{k:04d}",
-                    size=dv.size or 10, volume_type=dv.volume_type, az=az, device=volumes.device_name(k),
-                    bootable=False, multiattach=dv.multiattach, image_id=None, now=now,
-                    attach_delay=attach_delay, ready_delay=ready_delay)
-                volume_docs.append(vol)
-                vols.append({"id": vol["id"], "device": volumes.device_name(k), "boot_index": -1,
-                             "delete_on_termination": dv.delete_on_termination})
-            system_metadata = {
-                "charging_mode": spec.charging_mode, "vpc_id": spec.vpc_id, "image_name": image.name,
-                "os_type": image.os_type, "os_bit": image.os_bit, "metering.image_id": image.id,
-                "metering.imagetype": image.imagetype, "metering.resourcespeccode": flavor.id,
-                "metering.resourcetype": "1",
-            }
-            doc = {
-                "id": sid, "name": name, "project_id": project_id, "user_id": user_id, "created": now,
-                "updated": now, "launched_at": None, "terminated_at": None, "vm_state": "building",
-                "task_state": "scheduling", "power_state": servers.POWER_NOSTATE, "flavor_id": flavor.id,
-                "image_id": image.id, "availability_zone": az, "host": host,
-                "hypervisor_hostname": f"nova{host_no:03d}@{az}", "vpc_id": spec.vpc_id, "nics": nics,
-                "ips": [n["ip"] for n in nics], "security_groups": sgs,
-                "metadata": {**system_metadata, **spec.metadata}, "tags": list(spec.tags),
-                "description": spec.description,
-                "key_name": spec.key_name, "user_data": spec.user_data, "locked": False, "locked_reason": None,
-                "volumes": vols, "reservation_id": reservation, "launch_index": i,
-                "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
-                "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
-                "disk_config": "MANUAL", "fault": None,
-            }
-            schedule(doc, now, build)
+            doc, vols = provision.build_server(
+                spec, project_id=project_id, user_id=user_id, name=name, index=i, az=az, host=random.choice(hosts),
+                subnets=subnets, security_groups=sgs, reservation=reservation, image=image, flavor=flavor,
+                root_size=root_size, now=now, timing=timing)
             server_docs.append(doc)
-            subs.append(jobs.sub_job("createSingleServer", now, final_at(doc, now), {"server_id": sid}))
+            volume_docs.extend(vols)
+            subs.append(jobs.sub_job("createSingleServer", now, final_at(doc, now), {"server_id": doc["id"]}))
         ids = [d["id"] for d in server_docs]
         if dry_run:
             return None, ids
@@ -502,6 +429,7 @@ def rename_servers(rt: Runtime, project_id: str, ids: list[str], name: str, *, n
 
 
 def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *, now: float) -> dict:
+    """Name, description, hostname, user data (rename refreshes the name filter's facet)."""
     if "name" in changes:
         validate_name(changes["name"])
     if "description" in changes and (len(changes["description"]) > 85 or any(c in changes["description"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ecsim.store.base import Cond, Put, Row, SqlStore, StoreUnavailable, VersionConflict, like_escape
+from ecsim.store.base import Put, Row, SqlStore, StoreUnavailable, VersionConflict
+from ecsim.store.query import Cond, like_escape
 
 __all__ = ["Cond", "Put", "Row", "SqlStore", "StoreUnavailable", "VersionConflict", "like_escape", "open_store"]
 

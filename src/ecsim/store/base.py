@@ -16,6 +16,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from ecsim.store import query
+from ecsim.store.query import Cond
+
 _decode = msgspec.json.decode
 _encode = msgspec.json.encode
 
@@ -39,19 +42,6 @@ class Row(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Cond:
-    """One filter term. `op`: eq, in, like (indexed column); jeq / jlike (a JSON field equals / matches a LIKE
-    pattern); jhas / jlacks (a JSON array contains / lacks a value); jlike_any (some element of a JSON array
-    matches a LIKE pattern); jtag / jnotag (a "key=value" tag list has / lacks the value or the key); jkv (a JSON
-    object has key = value, value a (key, value) pair); jkey (a JSON object has the key); before / after (keyset
-    paging on created, id)."""
-
-    op: str
-    field: str
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
 class Put:
     kind: str
     id: str
@@ -62,25 +52,19 @@ class Put:
     ref: str | None = None
     created: float = 0.0
     settle_at: float | None = None
+    # The resource's facets (filterable attributes kept in the facets table); None leaves them as they are.
+    facets: tuple[tuple[str, str], ...] | None = None
 
 
-COLUMNS = ("kind", "id", "scope", "name", "status", "ref", "created", "settle_at")
+_COLS = "kind, id, scope, version, created, settle_at, doc"
 _ROW_SELECT = "SELECT kind, id, scope, version, created, settle_at, doc FROM resources"
 
 
 class Dialect:
     param = "?"
 
-    def json_text(self, path: str) -> str:
-        """SQL for the text of a scalar JSON field of `doc`."""
-        raise NotImplementedError
-
-    def json_array(self, path: str) -> str:
-        """A FROM-clause item `j` over the elements of the JSON array at `path`, as text in column `j.value`."""
-        raise NotImplementedError
-
-    def json_object(self, path: str) -> str:
-        """A FROM-clause item `j` over the members of the JSON object at `path`: `j.key`, `j.value` (text)."""
+    def json_text(self, path: str, doc: str = "doc") -> str:
+        """SQL for the text of a scalar JSON field of the doc column `doc`."""
         raise NotImplementedError
 
     def doc_param(self, doc: dict) -> Any:
@@ -88,14 +72,26 @@ class Dialect:
         return _encode(doc).decode()
 
 
-def like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+SCHEMA_VERSION = 3  # 1: first release; 2: per-scope counts; 3: facets (filled by the runtime, see Runtime.create)
 
 
 class SqlStore:
     """Shared SQL for both backends. Subclasses provide the connection handling."""
 
     dialect: Dialect
+
+    def migrate(self) -> None:
+        """Bring an existing database up to SCHEMA_VERSION (the DDL itself is idempotent)."""
+        with self.write() as tx:
+            version = int(tx.meta_get("schema_version") or 0)
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(f"the store was written by a newer ecsim (schema {version}); upgrade ecsim")
+            if version < 2:  # counts appeared in schema 2: derive them from the rows
+                tx._execute("DELETE FROM counts")
+                tx._execute("INSERT INTO counts (kind, scope, n) SELECT kind, scope, COUNT(*) FROM resources "
+                            "GROUP BY kind, scope")
+            if version != SCHEMA_VERSION:
+                tx.meta_set("schema_version", SCHEMA_VERSION)
 
     # -- connection plumbing (backend specific) ------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -141,62 +137,32 @@ class SqlStore:
         cur = self._execute(self._q(sql), (kind, *ids))
         return {r[1]: _row(r) for r in cur.fetchall()}
 
-    def _where(self, kind: str, scope: str | None, conds: Sequence[Cond]) -> tuple[str, list[Any]]:
-        clauses = ["kind = ?"]
-        params: list[Any] = [kind]
+    def _where(self, kind: str, scope: str | None, conds: Sequence[Cond], alias: str = "",
+               keyset_alias: str | None = None) -> tuple[str, list[Any]]:
+        clauses, params = [f"{alias}kind = ?"], [kind]
         if scope is not None:
-            clauses.append("scope = ?")
+            clauses.append(f"{alias}scope = ?")
             params.append(scope)
-        d = self.dialect
-        for c in conds:
-            if c.op == "eq":
-                clauses.append(f"{_col(c.field)} = ?")
-                params.append(c.value)
-            elif c.op == "in":
-                values = list(c.value)
-                if not values:
-                    clauses.append("1 = 0")
-                    continue
-                clauses.append(f"{_col(c.field)} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-            elif c.op == "like":
-                clauses.append(f"{_col(c.field)} LIKE ? ESCAPE '\\'")
-                params.append(c.value)
-            elif c.op == "jeq":
-                clauses.append(f"{d.json_text(c.field)} = ?")
-                params.append(c.value)
-            elif c.op == "jlike":
-                clauses.append(f"{d.json_text(c.field)} LIKE ? ESCAPE '\\'")
-                params.append(c.value)
-            elif c.op in ("jhas", "jlacks"):
-                neg = "NOT " if c.op == "jlacks" else ""
-                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_array(c.field)} WHERE j.value = ?)")
-                params.append(c.value)
-            elif c.op == "jlike_any":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_array(c.field)} WHERE j.value LIKE ? ESCAPE '\\')")
-                params.append(c.value)
-            elif c.op in ("jtag", "jnotag"):
-                neg = "NOT " if c.op == "jnotag" else ""
-                clauses.append(f"{neg}EXISTS (SELECT 1 FROM {d.json_array(c.field)} "
-                               "WHERE j.value = ? OR j.value LIKE ? ESCAPE '\\')")
-                params.extend((c.value, like_escape(c.value) + "=%"))
-            elif c.op == "jkv":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_object(c.field)} WHERE j.key = ? AND j.value = ?)")
-                params.extend(c.value)
-            elif c.op == "jkey":
-                clauses.append(f"EXISTS (SELECT 1 FROM {d.json_object(c.field)} WHERE j.key = ?)")
-                params.append(c.value)
-            elif c.op == "before":  # keyset paging on (created DESC, id DESC)
-                created, ident = c.value
-                clauses.append("(created < ? OR (created = ? AND id < ?))")
-                params.extend((created, created, ident))
-            elif c.op == "after":  # keyset paging on (created ASC, id ASC)
-                created, ident = c.value
-                clauses.append("(created > ? OR (created = ? AND id > ?))")
-                params.extend((created, created, ident))
-            else:
-                raise ValueError(f"unknown filter op {c.op!r}")
-        return " AND ".join(clauses), params
+        more, more_params = query.where(conds, self.dialect.json_text, alias, keyset_alias)
+        return " AND ".join(clauses + more), params + more_params
+
+    def _from(self, kind: str, scope: str | None, conds: Sequence[Cond], *, rows: bool = True
+              ) -> tuple[str, list[Any], str]:
+        """FROM ... WHERE ... for a list query, and the ORDER BY prefix: driven by a facet's index when a facet
+        filter is present (its rows are in creation order), else by the resources table's own indexes. Without
+        `rows` (a count) and without other conditions, the facet index alone answers."""
+        lead, rest = query.driver(conds)
+        if lead is None or scope is None:
+            where, params = self._where(kind, scope, conds)
+            return f"resources WHERE {where}", params, ""
+        test = "LIKE ? ESCAPE '\\'" if lead.op == "facet_like" else "= ?"
+        head = f"f.kind = ? AND f.scope = ? AND f.key = ? AND f.value {test}"
+        params = [kind, scope, lead.field, lead.value]
+        if not rows and not rest:
+            return f"facets f WHERE {head}", params, "f."
+        more, more_params = query.where(rest, self.dialect.json_text, "r.", "f.")
+        where = " AND ".join([head, *more])
+        return f"facets f JOIN resources r ON r.kind = f.kind AND r.id = f.id WHERE {where}", params + more_params, "f."
 
     def select(
         self,
@@ -208,9 +174,19 @@ class SqlStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Row]:
-        where, params = self._where(kind, scope, conds)
-        order = "created DESC, id DESC" if newest_first else "created ASC, id ASC"
-        sql = f"{_ROW_SELECT} WHERE {where} ORDER BY {order}"
+        split = query.split_in(conds) if limit is not None else None
+        if split is not None:
+            runs = [self.select(kind, scope, c, newest_first=newest_first, limit=offset + (limit or 0))
+                    for c in split]
+            merged = sorted((r for run in runs for r in run), key=lambda r: (r.created, r.id),
+                            reverse=newest_first)
+            return merged[offset:offset + (limit or 0)]
+        source, params, order_alias = self._from(kind, scope, conds)
+        row_alias = "r." if order_alias else ""
+        cols = ", ".join(row_alias + c for c in _COLS.split(", "))
+        direction = "DESC" if newest_first else "ASC"
+        sql = (f"SELECT {cols} FROM {source} "
+               f"ORDER BY {order_alias}created {direction}, {order_alias}id {direction}")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params.extend((limit, offset))
@@ -218,9 +194,24 @@ class SqlStore:
         return [_row(r) for r in cur.fetchall()]
 
     def count(self, kind: str, scope: str | None = None, conds: Sequence[Cond] = ()) -> int:
-        where, params = self._where(kind, scope, conds)
-        cur = self._execute(self._q(f"SELECT COUNT(*) FROM resources WHERE {where}"), params)
+        if scope is not None and not conds:
+            r = self._execute(self._q("SELECT n FROM counts WHERE kind = ? AND scope = ?"), (kind, scope)).fetchone()
+            return int(r[0]) if r else 0
+        split = query.split_in(conds)
+        if split is not None:  # one index range per value
+            return sum(self.count(kind, scope, c) for c in split)
+        source, params, _ = self._from(kind, scope, conds, rows=False)
+        cur = self._execute(self._q(f"SELECT COUNT(*) FROM {source}"), params)
         return int(cur.fetchone()[0])
+
+    def _adjust_counts(self, deltas: dict[tuple[str, str], int]) -> None:
+        rows = [(kind, scope, n) for (kind, scope), n in deltas.items() if n]
+        if rows:
+            self._executemany(
+                self._q("INSERT INTO counts (kind, scope, n) VALUES (?, ?, ?) "
+                        "ON CONFLICT (kind, scope) DO UPDATE SET n = counts.n + excluded.n"),
+                rows,
+            )
 
     def group_count(self, kind: str, scope: str, json_field: str) -> dict[str, int]:
         """How many rows of a scope have each value of a JSON field (quota usage)."""
@@ -232,17 +223,12 @@ class SqlStore:
         return {str(v): int(n) for v, n in cur.fetchall()}
 
     def due(self, now: float, kinds: Sequence[str], scope: str | None = None, limit: int = 1000) -> list[Row]:
-        """Rows whose timed transition has a step due at `now` (oldest first)."""
-        marks = ",".join("?" * len(kinds))
-        sql = f"{_ROW_SELECT} WHERE settle_at <= ? AND kind IN ({marks})"
-        params: list[Any] = [now, *kinds]
-        if scope is not None:
-            sql += " AND scope = ?"
-            params.append(scope)
-        sql += " ORDER BY settle_at LIMIT ?"
-        params.append(limit)
-        cur = self._execute(self._q(sql), params)
-        return [_row(r) for r in cur.fetchall()]
+        """Rows whose timed transition has a step due at `now` (oldest first). Only the partial index on settle_at
+        is used (due rows are few; a kind / scope condition would tempt the planner into a scan of the scope)."""
+        sql = f"{_ROW_SELECT} WHERE settle_at IS NOT NULL AND settle_at <= ? ORDER BY settle_at LIMIT ?"
+        cur = self._execute(self._q(sql), (now, limit))
+        rows = [_row(r) for r in cur.fetchall()]
+        return [r for r in rows if r.kind in kinds and (scope is None or r.scope == scope)]
 
     # -- writes (call inside write()) ---------------------------------------------------------------------------
     def insert(self, p: Put) -> None:
@@ -253,6 +239,9 @@ class SqlStore:
             ),
             (p.kind, p.id, p.scope, p.name, p.status, p.ref, p.created, p.settle_at, self.dialect.doc_param(p.doc)),
         )
+        self._adjust_counts({(p.kind, p.scope): 1})
+        if p.facets:
+            self._write_facets([p], replace=False)
 
     def insert_many(self, puts: Sequence[Put]) -> None:
         self._executemany(
@@ -265,6 +254,21 @@ class SqlStore:
                 for p in puts
             ],
         )
+        deltas: dict[tuple[str, str], int] = {}
+        for p in puts:
+            deltas[(p.kind, p.scope)] = deltas.get((p.kind, p.scope), 0) + 1
+        self._adjust_counts(deltas)
+        self._write_facets([p for p in puts if p.facets], replace=False)
+
+    def _write_facets(self, puts: Sequence[Put], *, replace: bool) -> None:
+        if not puts:
+            return
+        if replace:
+            self._executemany(self._q("DELETE FROM facets WHERE kind = ? AND id = ?"), [(p.kind, p.id) for p in puts])
+        rows = [(p.kind, p.scope, key, value, p.created, p.id) for p in puts for key, value in p.facets or ()]
+        if rows:
+            self._executemany(
+                self._q("INSERT INTO facets (kind, scope, key, value, created, id) VALUES (?, ?, ?, ?, ?, ?)"), rows)
 
     # Updates set only status, settle_at and the doc (and the name when asked): SQLite maintains every index whose
     # columns appear in SET, so naming unchanged indexed columns would double the cost. scope, ref and created
@@ -281,6 +285,8 @@ class SqlStore:
         cur = self._execute(self._q(sql), params)
         if cur.rowcount != 1:
             raise VersionConflict(f"{p.kind} {p.id} changed concurrently")
+        if p.facets is not None:
+            self._write_facets([p], replace=True)
 
     def update_many(self, puts: Sequence[Put], *, rename: bool = False) -> None:
         """Update several rows in one statement call (rows read, for update, in this transaction)."""
@@ -292,8 +298,13 @@ class SqlStore:
         rows = [((p.name,) if rename else ()) + (p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id)
                 for p in puts]
         self._executemany(self._q(sql), rows)
+        self._write_facets([p for p in puts if p.facets is not None], replace=True)
 
     def upsert(self, p: Put) -> None:
+        if self.get(p.kind, p.id) is None:
+            self._adjust_counts({(p.kind, p.scope): 1})
+        if p.facets is not None:
+            self._write_facets([p], replace=True)
         self._execute(
             self._q(
                 "INSERT INTO resources (kind, id, scope, name, status, ref, created, settle_at, version, doc) "
@@ -305,13 +316,24 @@ class SqlStore:
         )
 
     def delete(self, kind: str, ident: str) -> bool:
-        cur = self._execute(self._q("DELETE FROM resources WHERE kind = ? AND id = ?"), (kind, ident))
-        return cur.rowcount > 0
+        cur = self._execute(self._q("DELETE FROM resources WHERE kind = ? AND id = ? RETURNING scope"), (kind, ident))
+        gone = cur.fetchall()
+        if gone:
+            self._adjust_counts({(kind, gone[0][0]): -1})
+            self._execute(self._q("DELETE FROM facets WHERE kind = ? AND id = ?"), (kind, ident))
+        return bool(gone)
 
     def delete_where(self, kind: str, scope: str | None = None, conds: Sequence[Cond] = ()) -> int:
         where, params = self._where(kind, scope, conds)
-        cur = self._execute(self._q(f"DELETE FROM resources WHERE {where}"), params)
-        return int(cur.rowcount)
+        cur = self._execute(self._q(f"DELETE FROM resources WHERE {where} RETURNING scope, id"), params)
+        deltas: dict[tuple[str, str], int] = {}
+        gone = cur.fetchall()
+        for scope_of, _ in gone:
+            deltas[(kind, scope_of)] = deltas.get((kind, scope_of), 0) - 1
+        self._adjust_counts(deltas)
+        if gone:
+            self._executemany(self._q("DELETE FROM facets WHERE kind = ? AND id = ?"), [(kind, i) for _, i in gone])
+        return len(gone)
 
     # -- jobs ---------------------------------------------------------------------------------------------------------
     def insert_job(self, job_id: str, scope: str, finished: float, doc: dict) -> None:
@@ -424,16 +446,12 @@ class SqlStore:
     def reset(self) -> None:
         """Drop every resource, meta value and decision (the control plane's reset)."""
         self._execute("DELETE FROM resources")
+        self._execute("DELETE FROM counts")
+        self._execute("DELETE FROM facets")
         self._execute("DELETE FROM jobs")
         self._execute("DELETE FROM meta")
         self._log_execute("DELETE FROM decisions")
         self._log_commit()
-
-
-def _col(name: str) -> str:
-    if name not in COLUMNS:
-        raise ValueError(f"not an indexed column: {name}")
-    return name
 
 
 def _row(r: Sequence[Any]) -> Row:

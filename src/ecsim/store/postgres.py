@@ -42,20 +42,8 @@ set_json_dumps(lambda obj: _encode(obj).decode())
 class PostgresDialect(Dialect):
     param = "%s"
 
-    def json_text(self, path: str) -> str:
-        parts = path.split(".")
-        if len(parts) == 1:
-            return f"(doc->>'{_ident(path)}')"
-        return "(doc#>>'{" + ",".join(_ident(p) for p in parts) + "}')"
-
-    def _json(self, path: str) -> str:
-        return "(doc#>'{" + ",".join(_ident(p) for p in path.split(".")) + "}')"
-
-    def json_array(self, path: str) -> str:
-        return f"jsonb_array_elements_text(COALESCE({self._json(path)}, '[]'::jsonb)) AS j(value)"
-
-    def json_object(self, path: str) -> str:
-        return f"jsonb_each_text(COALESCE({self._json(path)}, '{{}}'::jsonb)) AS j(key, value)"
+    def json_text(self, path: str, doc: str = "doc") -> str:
+        return f"({doc}#>>'{{" + ",".join(_ident(p) for p in path.split(".")) + "}')"
 
     def doc_param(self, doc: dict) -> Any:
         return Jsonb(doc)
@@ -100,6 +88,7 @@ class PostgresStore(SqlStore):
         self._listener: psycopg.Connection | None = None
         self._depth = 0
         self._create_schema()
+        self.migrate()
         self._listen()
 
     # -- connections ----------------------------------------------------------------------------------------------

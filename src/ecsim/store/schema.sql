@@ -24,6 +24,26 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished DOUBLE PRECISION NOT NULL,
     doc TEXT NOT NULL
 );
+-- Filterable attributes of resources (see store/query.py): a list with a facet filter walks the first index in
+-- creation order; the second serves per-row checks and deletes.
+CREATE TABLE IF NOT EXISTS facets (
+    kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created REAL NOT NULL,
+    id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facets_lookup ON facets (kind, scope, key, value, created, id);
+CREATE INDEX IF NOT EXISTS facets_owner ON facets (kind, id, key, value);
+-- How many resources of each kind a scope holds (maintained with every insert and delete), so that the total
+-- of an unfiltered list costs one lookup instead of an index walk.
+CREATE TABLE IF NOT EXISTS counts (
+    kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (kind, scope)
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -35,13 +35,8 @@ CHECKPOINT_SECONDS = 1.0
 class SqliteDialect(Dialect):
     param = "?"
 
-    def json_text(self, path: str) -> str:
-        return f"json_extract(doc, '$.{_path(path)}')"
-
-    def json_array(self, path: str) -> str:
-        return f"json_each(doc, '$.{_path(path)}') AS j"
-
-    json_object = json_array  # json_each yields key and value for objects too
+    def json_text(self, path: str, doc: str = "doc") -> str:
+        return f"json_extract({doc}, '$.{_path(path)}')"
 
 
 def _path(path: str) -> str:
@@ -79,6 +74,7 @@ class SqliteStore(SqlStore):
         c.executescript(schema.replace("DOUBLE PRECISION", "REAL"))
         self._log.executescript(DECISIONS_DDL)
         self._depth = 0
+        self.migrate()
         self._data_version = self._read_data_version()
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
