@@ -29,13 +29,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenario", choices=["token-show", "signed-show", "batch-10"])
     ap.add_argument("--n", type=int, default=20000)
-    ap.add_argument("--store", choices=["memory", "file"], default="file")
+    ap.add_argument("--store", default="file", help="memory, file, or a postgresql:// URL")
     ap.add_argument("--no-profile", action="store_true", help="only time the requests")
     ap.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ecsim-prof-")
-    cfg = Config(memory=args.store == "memory", data_dir=work, quota={"instances": 100000, "cores": 10**7,
-                                                                        "ram": 10**9})
+    pg = args.store if args.store.startswith("postgres") else None
+    cfg = Config(memory=args.store == "memory", data_dir=work, store=pg,
+                 quota={"instances": 100000, "cores": 10**7, "ram": 10**9})
     app = App(Runtime.create(cfg))
     info = app.rt.boot
     pid = info.project_id

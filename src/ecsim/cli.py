@@ -73,8 +73,12 @@ def store_options(f):  # type: ignore[no-untyped-def]
               help="Base URL put in links and the service catalog (default http://HOST:PORT).")
 @click.option("--quota", multiple=True, envvar="ECSIM_QUOTA",
               help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram).")
+@click.option("--seed-servers", default=0, type=int, envvar="ECSIM_SEED_SERVERS",
+              help="Bulk-load this many servers into the default project before serving (see `ecsim seed`).")
+@click.option("--seed-volumes", default=0, type=int, envvar="ECSIM_SEED_VOLUMES",
+              help="Bulk-load this many standalone volumes before serving.")
 @click.option("--quiet", is_flag=True, help="Print only the endpoint line.")
-def serve(quiet: bool, quota: tuple[str, ...], **options: object) -> None:
+def serve(quiet: bool, quota: tuple[str, ...], seed_servers: int, seed_volumes: int, **options: object) -> None:
     """Start the emulator (SQLite store in --data-dir unless --memory or --store)."""
     config = Config(quota=_quota(quota), **options)  # type: ignore[arg-type]
     if config.memory and config.workers > 1:
@@ -82,6 +86,10 @@ def serve(quiet: bool, quota: tuple[str, ...], **options: object) -> None:
     if config.profile == "realistic" and config.time_scale <= 0:
         raise click.UsageError("--time-scale must be positive")
     rt = _runtime(config)
+    if seed_servers or seed_volumes:
+        from ecsim.services.seed import seed as run_seed
+
+        run_seed(rt, servers=seed_servers, volumes_count=seed_volumes)  # type: ignore[arg-type]
     info = {"endpoint": config.base_url(), "identity_url": config.base_url() + "/identity/v3",
             **rt.boot.as_dict()}
     if config.credentials_file:

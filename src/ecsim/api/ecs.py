@@ -4,7 +4,9 @@ ignored as the real service ignores them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
+from urllib.parse import quote, urlencode
 
 import msgspec
 from msgspec import Struct, field
@@ -196,12 +198,16 @@ def create_servers_v11(ctx: Ctx) -> Response:
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
+def _view_bytes(ctx: Ctx, row: Row, key: tuple, render: Callable[[dict], dict]) -> bytes:
+    """An encoded view of a server, cached per row version; a row with a pending transition is rendered afresh
+    (its view depends on the clock)."""
+    if row.settle_at is not None:
+        return msgspec.json.encode(render(row.doc))
+    return ctx.rt.cached_view((*key, row.id, row.version), lambda: msgspec.json.encode(render(row.doc)))
+
+
 def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
-    """The encoded v1 view of a server, cached per row version (mid-transition views depend on the clock)."""
-    if "_steps" in row.doc:
-        return msgspec.json.encode(server_detail(ctx.rt, row.doc))
-    return ctx.rt.cached_view(("ecs.server", row.id, row.version),
-                              lambda: msgspec.json.encode(server_detail(ctx.rt, row.doc)))
+    return _view_bytes(ctx, row, ("ecs.server",), lambda doc: server_detail(ctx.rt, doc))
 
 
 def show_server(ctx: Ctx) -> Response:
@@ -290,24 +296,24 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         return json_response(200, {"servers": []})
     if ident:
         try:
-            docs = [compute.get_server(ctx.rt, _project(ctx), ident, ctx.now)]
+            rows = [compute.load_server(ctx.rt, _project(ctx), ident, ctx.now)]
         except NotFound:
-            docs = []
+            rows = []
     else:
         rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
-        docs = [r.doc for r in rows]
-    sizes = {vid: v["size"] for vid, v in compute.volumes_by_id(ctx.rt, docs, ctx.now).items()} \
-        if "volumes_attached" in expect else {}
-    body: dict = {"servers": [cloud_server(ctx.rt, d, expect, sizes) for d in docs]}
-    if len(docs) == limit and not ident:
-        query = "&".join(f"{k}={v}" for k, v in ctx.query_pairs if k != "marker")
-        sep = "&" if query else ""
-        body["servers_links"] = [{
-            "rel": "next",
-            "href": f"{ctx.rt.config.base_url()}/v1.1/{_project(ctx)}/cloudservers/detail?{query}{sep}"
-                    f"marker={docs[-1]['id']}",
-        }]
-    return json_response(200, body)
+    if "volumes_attached" in expect:  # sizes come from the volumes: not cacheable with the server's version
+        sizes = {vid: v["size"] for vid, v in compute.volumes_by_id(ctx.rt, [r.doc for r in rows], ctx.now).items()}
+        items = [msgspec.json.encode(cloud_server(ctx.rt, r.doc, expect, sizes)) for r in rows]
+    else:
+        key = ("ecs.cloud_server", tuple(sorted(expect)))
+        items = [_view_bytes(ctx, r, key, lambda doc: cloud_server(ctx.rt, doc, expect, {})) for r in rows]
+    body = b'{"servers":[' + b",".join(items) + b"]"
+    if len(rows) == limit and not ident:
+        query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],
+                          quote_via=quote)
+        link = {"rel": "next", "href": f"{ctx.rt.config.base_url()}/v1.1/{_project(ctx)}/cloudservers/detail?{query}"}
+        body += b',"servers_links":[' + msgspec.json.encode(link) + b"]"
+    return Response(200, body + b"}", list(JSON_HEADERS))
 
 
 def list_flavors(ctx: Ctx) -> Response:

@@ -78,6 +78,8 @@ def load_server(rt: Runtime, project_id: str, server_id: str, now: float) -> Row
     row = rt.store.get("server", server_id)
     if row is None or row.scope != project_id:
         raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
+    if row.settle_at is None:  # settled rows are never deleted ones (those are removed)
+        return row
     settle(row.doc, now)
     if servers.is_deleted(row.doc):
         raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
@@ -166,7 +168,8 @@ def list_servers(rt: Runtime, project_id: str, flt: ServerFilter, now: float, *,
     total = rt.store.count("server", project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
-        settle(r.doc, now)
+        if r.settle_at is not None:  # only rows with pending steps need their doc (and settling) here
+            settle(r.doc, now)
         if flt.launched_since is not None and (r.doc.get("launched_at") or 0) < flt.launched_since:
             continue
         out.append(r)

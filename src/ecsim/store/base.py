@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -31,14 +31,27 @@ class VersionConflict(Exception):
     """An optimistic write lost a race: the row changed since it was read."""
 
 
-class Row(NamedTuple):
-    kind: str
-    id: str
-    scope: str
-    version: int
-    created: float
-    settle_at: float | None
-    doc: dict
+class Row:
+    """A stored resource. The doc is decoded on first use: a reader that only needs the version (a cached view)
+    never pays for it."""
+
+    __slots__ = ("_doc", "_raw", "created", "id", "kind", "scope", "settle_at", "version")
+
+    def __init__(self, kind: str, id: str, scope: str, version: int, created: float, settle_at: float | None,
+                 raw: str | bytes | dict) -> None:
+        self.kind, self.id, self.scope, self.version = kind, id, scope, version
+        self.created, self.settle_at = created, settle_at
+        self._raw = raw
+        self._doc: dict | None = raw if isinstance(raw, dict) else None
+
+    @property
+    def doc(self) -> dict:
+        if self._doc is None:
+            self._doc = _decode(self._raw)
+        return self._doc
+
+    def __repr__(self) -> str:
+        return f"Row({self.kind}, {self.id}, v{self.version})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +70,11 @@ class Put:
 
 
 _COLS = "kind, id, scope, version, created, settle_at, doc"
-_ROW_SELECT = "SELECT kind, id, scope, version, created, settle_at, doc FROM resources"
 
 
 class Dialect:
     param = "?"
+    doc_column = "doc"  # how to select the doc so that it arrives as JSON text (decoded lazily by Row)
 
     def json_text(self, path: str, doc: str = "doc") -> str:
         """SQL for the text of a scalar JSON field of the doc column `doc`."""
@@ -116,11 +129,16 @@ class SqlStore:
         """Inside a write: tell the other processes, on commit, to re-validate their caches."""
 
     # -- reads -------------------------------------------------------------------------------------------------
+    def _row_select(self, alias: str = "") -> str:
+        cols = [alias + c for c in _COLS.split(", ")]
+        cols[-1] = self.dialect.doc_column.replace("doc", alias + "doc")
+        return "SELECT " + ", ".join(cols)
+
     def _q(self, sql: str) -> str:
         return sql if self.dialect.param == "?" else sql.replace("?", self.dialect.param)
 
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
-        sql = _ROW_SELECT + " WHERE kind = ? AND id = ?"
+        sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
         if for_update and self.dialect.param != "?":
             sql += " FOR UPDATE"
         cur = self._execute(self._q(sql), (kind, ident))
@@ -131,7 +149,7 @@ class SqlStore:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = f"{_ROW_SELECT} WHERE kind = ? AND id IN ({marks})"
+        sql = f"{self._row_select()} FROM resources WHERE kind = ? AND id IN ({marks})"
         if for_update and self.dialect.param != "?":
             sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
         cur = self._execute(self._q(sql), (kind, *ids))
@@ -182,10 +200,8 @@ class SqlStore:
                             reverse=newest_first)
             return merged[offset:offset + (limit or 0)]
         source, params, order_alias = self._from(kind, scope, conds)
-        row_alias = "r." if order_alias else ""
-        cols = ", ".join(row_alias + c for c in _COLS.split(", "))
         direction = "DESC" if newest_first else "ASC"
-        sql = (f"SELECT {cols} FROM {source} "
+        sql = (f"{self._row_select('r.' if order_alias else '')} FROM {source} "
                f"ORDER BY {order_alias}created {direction}, {order_alias}id {direction}")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -225,7 +241,8 @@ class SqlStore:
     def due(self, now: float, kinds: Sequence[str], scope: str | None = None, limit: int = 1000) -> list[Row]:
         """Rows whose timed transition has a step due at `now` (oldest first). Only the partial index on settle_at
         is used (due rows are few; a kind / scope condition would tempt the planner into a scan of the scope)."""
-        sql = f"{_ROW_SELECT} WHERE settle_at IS NOT NULL AND settle_at <= ? ORDER BY settle_at LIMIT ?"
+        sql = f"{self._row_select()} FROM resources WHERE settle_at IS NOT NULL AND settle_at <= ? " \
+              "ORDER BY settle_at LIMIT ?"
         cur = self._execute(self._q(sql), (now, limit))
         rows = [_row(r) for r in cur.fetchall()]
         return [r for r in rows if r.kind in kinds and (scope is None or r.scope == scope)]
@@ -342,8 +359,9 @@ class SqlStore:
 
     def get_job(self, job_id: str) -> tuple[str, dict] | None:
         """(scope, doc) of a job."""
-        r = self._execute(self._q("SELECT scope, doc FROM jobs WHERE id = ?"), (job_id,)).fetchone()
-        return None if r is None else (r[0], _decode(r[1]) if isinstance(r[1], str) else r[1])
+        r = self._execute(self._q(f"SELECT scope, {self.dialect.doc_column} FROM jobs WHERE id = ?"),
+                          (job_id,)).fetchone()
+        return None if r is None else (r[0], _decode(r[1]))
 
     def purge_jobs(self, finished_before: float) -> int:
         return int(self._execute(self._q("DELETE FROM jobs WHERE finished < ?"), (finished_before,)).rowcount)
@@ -455,7 +473,4 @@ class SqlStore:
 
 
 def _row(r: Sequence[Any]) -> Row:
-    doc = r[6]
-    if isinstance(doc, str):
-        doc = _decode(doc)
-    return Row(r[0], r[1], r[2], r[3], r[4], r[5], doc)
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6])

@@ -19,12 +19,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import msgspec
 import psycopg
 from psycopg import sql as pgsql
-from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
+from psycopg.types.json import Jsonb, set_json_dumps
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ecsim.store.base import Dialect, SqlStore, StoreUnavailable, VersionConflict
@@ -35,12 +35,12 @@ GETCONN_TIMEOUT = 1.0  # while the database is away, fail the request fast (503)
 STATEMENT_TIMEOUT_MS = 10_000
 _encode = msgspec.json.encode
 
-set_json_loads(msgspec.json.decode)
-set_json_dumps(lambda obj: _encode(obj).decode())
+set_json_dumps(lambda obj: _encode(obj).decode())  # how Jsonb(doc) parameters are encoded
 
 
 class PostgresDialect(Dialect):
     param = "%s"
+    doc_column = "doc::text"
 
     def json_text(self, path: str, doc: str = "doc") -> str:
         return f"({doc}#>>'{{" + ",".join(_ident(p) for p in path.split(".")) + "}')"
@@ -63,7 +63,7 @@ def split_url(url: str) -> tuple[str, str | None]:
     rest = [(k, v) for k, v in query if k != "schema"]
     if schema is not None and not schema.replace("_", "").isalnum():
         raise StoreUnavailable(f"schema name {schema!r} must be letters, digits and underscores")
-    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), schema
 
 
 class PostgresStore(SqlStore):
