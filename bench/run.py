@@ -181,7 +181,7 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
     extra = ["--seed-servers", str(args.servers)] if seed and args.servers else []
     server = EcsimServer([*store_args, "--access-key", AK, "--secret-key", SK, *extra,
                           "--quota", f"instances={args.servers + 2000}", "--quota", "cores=100000000",
-                          "--quota", "ram=100000000000"], str(work), env={"HOME": str(work)})
+                          "--quota", "ram=100000000000"], str(work), env={"HOME": str(work)}, start_timeout=900)
     target = Target(name, startup_s=time.monotonic() - t0)
     try:
         info = server.info

@@ -102,4 +102,5 @@ def seed(rt: Runtime, *, servers: int, volumes_count: int, prefix: str = "seed",
             tx.insert_many(puts)
         made_volumes += n
         progress("volumes", made_volumes)
+    rt.store.analyze()
     return {"servers": made, "volumes": made_volumes + made}

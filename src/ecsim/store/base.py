@@ -106,6 +106,8 @@ class SqlStore:
             if version != SCHEMA_VERSION:
                 tx.meta_set("schema_version", SCHEMA_VERSION)
 
+    _depth = 0
+
     # -- connection plumbing (backend specific) ------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
@@ -113,13 +115,44 @@ class SqlStore:
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
     @contextmanager
     def write(self) -> Iterator[SqlStore]:
-        raise NotImplementedError
-        yield self
+        """A write transaction; nested uses join the outer one. An exception rolls everything back."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._begin()
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        self._commit()
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics (after bulk loads: a planner that believes a scope is small
+        picks a sort over an index walk)."""
+        for table in ("resources", "facets", "counts"):
+            self._execute(f"ANALYZE {table}")
 
     def changed_elsewhere(self) -> bool:
         """True when another process may have changed identity data or the clock (caches must be re-validated)."""

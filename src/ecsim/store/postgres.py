@@ -86,7 +86,6 @@ class PostgresStore(SqlStore):
             raise StoreUnavailable(f"cannot connect to PostgreSQL at {_safe(self.conninfo)}: {exc}") from exc
         self._conn: psycopg.Connection | None = None
         self._listener: psycopg.Connection | None = None
-        self._depth = 0
         self._create_schema()
         self.migrate()
         self._listen()
@@ -149,10 +148,10 @@ class PostgresStore(SqlStore):
         self._execute(f"NOTIFY {CHANNEL}")
 
     # -- statements -----------------------------------------------------------------------------------------------
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        conn = self._connection()
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
         try:
-            return conn.execute(sql, params or None)
+            yield
         except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
                 psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable) as exc:
             raise VersionConflict(str(exc).strip()) from exc
@@ -160,48 +159,32 @@ class PostgresStore(SqlStore):
             self._drop_connection()
             raise StoreUnavailable(f"PostgreSQL is unavailable: {str(exc).strip()}") from exc
 
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        conn = self._connection()
+        with self._errors():
+            return conn.execute(sql, params or None)
+
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         conn = self._connection()
-        try:
-            with conn.cursor() as cur:
-                cur.executemany(sql, rows)
-        except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
-                psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable) as exc:
-            raise VersionConflict(str(exc).strip()) from exc
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._drop_connection()
-            raise StoreUnavailable(f"PostgreSQL is unavailable: {str(exc).strip()}") from exc
+        with self._errors(), conn.cursor() as cur:
+            cur.executemany(sql, rows)
 
     def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.write():
             self._executemany(sql, rows)
 
-    def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._execute(sql, params)
-
-    @contextmanager
-    def write(self) -> Iterator[PostgresStore]:
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
+    def _begin(self) -> None:
         self._execute("BEGIN")
-        self._depth = 1
-        try:
-            yield self
-        except BaseException:
-            self._depth = 0
-            conn = self._conn
-            if conn is not None:
-                try:
-                    conn.execute("ROLLBACK")
-                except psycopg.Error:
-                    self._drop_connection()
-            raise
-        self._depth = 0
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.execute("ROLLBACK")
+            except psycopg.Error:
+                self._drop_connection()
+
+    def _commit(self) -> None:
         self._execute("COMMIT")
 
     def close(self) -> None:

@@ -73,7 +73,6 @@ class SqliteStore(SqlStore):
         schema = resources.files("ecsim.store").joinpath("schema.sql").read_text()
         c.executescript(schema.replace("DOUBLE PRECISION", "REAL"))
         self._log.executescript(DECISIONS_DDL)
-        self._depth = 0
         self.migrate()
         self._data_version = self._read_data_version()
         self._stop = threading.Event()
@@ -101,62 +100,49 @@ class SqliteStore(SqlStore):
             return True
         return False
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
         try:
-            return self._conn.execute(sql, params)
+            yield
         except sqlite3.IntegrityError as exc:
             raise VersionConflict(str(exc)) from exc
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(_explain(exc)) from exc
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._errors():
+            return self._conn.execute(sql, params)
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
+        with self._errors():
             self._conn.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            raise VersionConflict(str(exc)) from exc
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(_explain(exc)) from exc
 
-    @contextmanager
-    def write(self) -> Iterator[SqliteStore]:
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
+    def _begin(self) -> None:
         self._execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield self
-        except BaseException:
-            self._depth = 0
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _commit(self) -> None:
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._rollback()
             raise StoreUnavailable(_explain(exc)) from exc
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        try:
+        with self._errors():
             return self._log.execute(sql, params)
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(_explain(exc)) from exc
 
     def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
+        with self._errors():
             self._log.execute("BEGIN")
-            self._log.executemany(sql, rows)
-        except sqlite3.OperationalError as exc:
-            if self._log.in_transaction:
+            try:
+                self._log.executemany(sql, rows)
+            except sqlite3.Error:
                 self._log.execute("ROLLBACK")
-            raise StoreUnavailable(_explain(exc)) from exc
+                raise
 
     def _log_commit(self) -> None:
         if self._log.in_transaction:

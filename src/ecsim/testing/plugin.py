@@ -39,7 +39,8 @@ def free_port() -> int:
 class EcsimServer:
     """A running `ecsim serve` subprocess and what it printed into its credentials file."""
 
-    def __init__(self, args: list[str], workdir: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], workdir: str, env: dict[str, str] | None = None,
+                 start_timeout: float = 30.0) -> None:
         self.port = free_port()
         self.workdir = workdir
         self.creds_path = os.path.join(workdir, f"credentials-{self.port}.json")
@@ -51,7 +52,7 @@ class EcsimServer:
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(env or {})}, start_new_session=True)
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._wait()
+        self._wait(start_timeout)
         with open(self.creds_path) as fh:
             self.info: dict[str, Any] = json.load(fh)
 
