@@ -121,3 +121,19 @@ def test_meta_and_decisions(store):
     assert [r["request_id"] for r in store.query_decisions(denied_only=True)] == ["r2"]
     assert [r["request_id"] for r in store.query_decisions(user="alice")] == ["r1"]
     assert rows[0]["principal"] == {"user_name": "bob"} and rows[0]["basis"] == "policy"
+
+
+def test_sqlite_full_disk_is_a_clear_error(tmp_path):
+    """A full disk (here: a page limit, which SQLite reports the same way) is StoreUnavailable, which the API
+    renders as a 503 in the family's format, and the failed transaction leaves nothing behind."""
+    from ecsim.store import StoreUnavailable
+
+    s = open_store(f"sqlite:///{tmp_path}/full.db")
+    pages = s._conn.execute("PRAGMA page_count").fetchone()[0]
+    s._conn.execute(f"PRAGMA max_page_count = {pages + 3}")
+    big = {"blob": "x" * 20_000}
+    with pytest.raises(StoreUnavailable, match="disk is full"), s.write() as tx:
+        for i in range(10):
+            tx.insert(Put("server", f"s{i}", "p", big, created=float(i)))
+    assert s.count("server", "p") == 0 and s.get("server", "s0") is None
+    s.close()
