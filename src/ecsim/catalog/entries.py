@@ -227,11 +227,10 @@ op("keystone.list_projects_for_user", "iam", "GET", "/v3/users/{user_id}/project
 # ---------------------------------------------------------------------------------------------------------------
 # IAM administration: users, groups, membership, custom policies, grants, access keys (account level).
 # ---------------------------------------------------------------------------------------------------------------
-IAM = "ecsim.api.iam_admin"
-
-
 def iam(name: str, method: str, path: str, action: str, sdk: str | tuple[str, ...], title: str, **kw: object) -> None:
-    op(f"iam.{name}", "iam", method, path, action, title=title, source="table:iam", handler=f"{IAM}:{name}",
+    permissions = any(part in name for part in ("custom_polic", "role", "grant", "revoke"))
+    module = "ecsim.api.iam_permissions" if permissions else "ecsim.api.iam_users"
+    op(f"iam.{name}", "iam", method, path, action, title=title, source="table:iam", handler=f"{module}:{name}",
        scope="domain", sdk=sdk, **kw)
 
 

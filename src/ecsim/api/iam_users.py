@@ -1,69 +1,25 @@
-"""Huawei IAM administration (Keystone v3 and the v3.0 OS-* extensions): users, groups and membership, custom
-policies (1.1 grammar), grants of policies and roles to groups (project, account, all projects), and permanent
-access keys. Every write bumps the identity version, so caches and decisions see it at once."""
+"""Huawei IAM administration (Keystone v3 and the v3.0 OS-* extensions), identities: users, groups and membership,
+and permanent access keys. Every write bumps the identity version, so caches and decisions see it at once."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Literal
 
-import msgspec
 from msgspec import Struct
 
+from ecsim.api import iam_common as acct
 from ecsim.auth.passwords import check_password, hash_password
 from ecsim.bootstrap import new_access_key, new_secret_key
 from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
-from ecsim.iam import system
-from ecsim.iam.directory import ADMIN_GROUP, Directory, Principal, target_key
-from ecsim.iam.policy import MAX_POLICY_CHARS, PolicyError, parse_policy
+from ecsim.iam.directory import ADMIN_GROUP, Directory
 from ecsim.ids import new_hex32
 from ecsim.store import Cond, SqlStore
 from ecsim.timefmt import iso_micros, iso_micros_z
 
 USER_NAME_RE = re.compile(r"^[A-Za-z_\-. ][A-Za-z0-9_\-. ]{0,63}$")
 MAX_ACCESS_KEYS = 2
-MAX_CUSTOM_STATEMENTS = 8
-
-
-def _caller(ctx: Ctx) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal
-
-
-def _base(ctx: Ctx) -> str:
-    return ctx.rt.config.base_url()
-
-
-def _links(ctx: Ctx, path: str) -> dict:
-    return {"self": f"{_base(ctx)}{path}", "previous": None, "next": None}
-
-
-def _changed(ctx: Ctx, tx: SqlStore) -> None:
-    ctx.rt.directory.changed(tx)
-
-
-# -- lookups within the caller's account --------------------------------------------------------------------------
-def _get(ctx: Ctx, kind: str, ident: str, label: str) -> dict:
-    row = ctx.rt.store.get(kind, ident)
-    if row is None or row.scope != _caller(ctx).domain_id:
-        raise NotFound(label, ident, f"Could not find {label}: {ident}.")
-    return row.doc
-
-
-def _user(ctx: Ctx, user_id: str) -> dict:
-    return _get(ctx, "user", user_id, "user")
-
-
-def _group(ctx: Ctx, group_id: str) -> dict:
-    return _get(ctx, "group", group_id, "group")
-
-
-def _role(ctx: Ctx, role_id: str) -> dict:
-    role = ctx.rt.directory.role(role_id)
-    if role is None or (role.get("domain_id") and role["domain_id"] != _caller(ctx).domain_id):
-        raise NotFound("role", role_id, f"Could not find role: {role_id}.")
-    return role
 
 
 # -- users --------------------------------------------------------------------------------------------------------
@@ -111,7 +67,7 @@ def _check_user_name(ctx: Ctx, tx: SqlStore, name: str, exclude: str | None = No
     if not USER_NAME_RE.match(name):
         raise InvalidInput(f"Invalid username {name!r}: 1 to 64 letters, digits, spaces, '-', '_' or '.', not "
                            "starting with a digit.")
-    rows = tx.select("user", _caller(ctx).domain_id, [Cond("eq", "name", name)], limit=1)
+    rows = tx.select("user", acct.caller(ctx).domain_id, [Cond("eq", "name", name)], limit=1)
     if rows and rows[0].id != exclude:
         raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry: {name}.")
 
@@ -121,7 +77,7 @@ def keystone_user_view(ctx: Ctx, u: dict) -> dict:
         "id": u["id"], "name": u["name"], "domain_id": u["domain_id"], "enabled": u.get("enabled", True),
         "description": u.get("description", ""), "pwd_status": u.get("pwd_status", False),
         "password_expires_at": None, "access_mode": u.get("access_mode", "default"),
-        "last_project_id": None, "links": _links(ctx, f"/v3/users/{u['id']}"),
+        "last_project_id": None, "links": acct.links(ctx, f"/v3/users/{u['id']}"),
     }
 
 
@@ -135,12 +91,12 @@ def v30_user_view(ctx: Ctx, u: dict) -> dict:
         "is_domain_owner": bool(u.get("is_domain_owner")), "areacode": u.get("areacode") or "",
         "email": u.get("email") or "", "create_time": iso_micros(created)[:-3].replace("T", " "),
         "xdomain_id": "", "xdomain_type": "", "password_expires_at": None, "default_project_id": None,
-        "links": {"self": f"{_base(ctx)}/v3.0/OS-USER/users/{u['id']}"},
+        "links": {"self": f"{acct.base(ctx)}/v3.0/OS-USER/users/{u['id']}"},
     }
 
 
 def _new_user(ctx: Ctx, body: UserCreate) -> dict:
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     if body.domain_id and body.domain_id != caller.domain_id:
         raise DomainError("You are not authorized to perform the requested action: a user can only be created in "
                           "the caller's own account.", reason="forbidden")
@@ -157,7 +113,7 @@ def _new_user(ctx: Ctx, body: UserCreate) -> dict:
     with ctx.rt.store.write() as tx:
         _check_user_name(ctx, tx, body.name)
         Directory.put_user(tx, user, new=True)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return user
 
 
@@ -172,7 +128,7 @@ def keystone_create_user(ctx: Ctx) -> Response:
 
 
 def list_users(ctx: Ctx) -> Response:
-    rows = ctx.rt.store.select("user", _caller(ctx).domain_id, newest_first=False)
+    rows = ctx.rt.store.select("user", acct.caller(ctx).domain_id, newest_first=False)
     users = [r.doc for r in rows]
     if ctx.q("name"):
         users = [u for u in users if u["name"] == ctx.q("name")]
@@ -184,15 +140,15 @@ def list_users(ctx: Ctx) -> Response:
         v = keystone_user_view(ctx, u)
         v["pwd_strength"] = "high"
         views.append(v)
-    return json_response(200, {"users": views, "links": _links(ctx, "/v3/users")})
+    return json_response(200, {"users": views, "links": acct.links(ctx, "/v3/users")})
 
 
 def show_user(ctx: Ctx) -> Response:
-    return json_response(200, {"user": keystone_user_view(ctx, _user(ctx, ctx.params["user_id"]))})
+    return json_response(200, {"user": keystone_user_view(ctx, acct.user(ctx, ctx.params["user_id"]))})
 
 
 def show_user_v30(ctx: Ctx) -> Response:
-    u = _user(ctx, ctx.params["user_id"])
+    u = acct.user(ctx, ctx.params["user_id"])
     view = v30_user_view(ctx, u)
     view.update({"update_time": None, "last_login_time": None, "last_pwd_auth_time": None, "pwd_strength": "high",
                  "pwd_create_time": None, "modify_pwd_time": None})
@@ -200,7 +156,7 @@ def show_user_v30(ctx: Ctx) -> Response:
 
 
 def _update_user(ctx: Ctx, body: UserUpdate) -> dict:
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     if body.domain_id and body.domain_id != caller.domain_id:
         raise InvalidInput("domain_id cannot be changed.")
     with ctx.rt.store.write() as tx:
@@ -227,7 +183,7 @@ def _update_user(ctx: Ctx, body: UserUpdate) -> dict:
             if value is not None:
                 u[key] = value
         Directory.put_user(tx, u, new=False)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return u
 
 
@@ -241,15 +197,15 @@ def update_user_v30(ctx: Ctx) -> Response:
 
 
 def delete_user(ctx: Ctx) -> Response:
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     with ctx.rt.store.write() as tx:
-        u = _user(ctx, ctx.params["user_id"])
+        u = acct.user(ctx, ctx.params["user_id"])
         if u.get("is_domain_owner"):
             raise InvalidInput("The account administrator cannot be deleted.")
         tx.delete("user", u["id"])
         tx.delete_where("membership", caller.domain_id, [Cond("eq", "name", u["id"])])
         tx.delete_where("credential", caller.domain_id, [Cond("eq", "ref", u["id"])])
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
 
 
@@ -260,7 +216,7 @@ class PasswordChange(Struct):
 
 def change_password(ctx: Ctx) -> Response:
     """POST /v3/users/{user_id}/password: self-service only; the user's other tokens stop working."""
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     if ctx.params["user_id"] != caller.user_id:
         raise DomainError("You are not authorized to perform the requested action: users can only change their "
                           "own password here.", reason="forbidden")
@@ -277,7 +233,7 @@ def change_password(ctx: Ctx) -> Response:
         u["password"] = hash_password(body.password)
         u["tokens_valid_after"] = ctx.now
         Directory.put_user(tx, u, new=False)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
 
 
@@ -289,8 +245,8 @@ class GroupBody(Struct):
 
 
 def group_view(ctx: Ctx, g: dict, *, list_links: bool = True) -> dict:
-    links: dict[str, Any] = _links(ctx, f"/v3/groups/{g['id']}") if list_links else \
-        {"self": f"{_base(ctx)}/v3/groups/{g['id']}"}
+    links: dict[str, Any] = acct.links(ctx, f"/v3/groups/{g['id']}") if list_links else \
+        {"self": f"{acct.base(ctx)}/v3/groups/{g['id']}"}
     return {"id": g["id"], "name": g["name"], "domain_id": g["domain_id"], "description": g.get("description", ""),
             "create_time": int(g.get("created", 0) * 1000), "links": links}
 
@@ -298,14 +254,14 @@ def group_view(ctx: Ctx, g: dict, *, list_links: bool = True) -> dict:
 def _check_group_name(ctx: Ctx, tx: SqlStore, name: str, exclude: str | None = None) -> None:
     if not name or len(name) > 64:
         raise InvalidInput("The group name must be 1 to 64 characters long.")
-    rows = tx.select("group", _caller(ctx).domain_id, [Cond("eq", "name", name)], limit=1)
+    rows = tx.select("group", acct.caller(ctx).domain_id, [Cond("eq", "name", name)], limit=1)
     if rows and rows[0].id != exclude:
         raise Conflict(f"Conflict occurred attempting to store group - Duplicate entry: {name}.")
 
 
 def create_group(ctx: Ctx) -> Response:
     body = ctx.wrapped("group", GroupBody)
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     if body.name is None:
         raise InvalidInput("'name' is a required property of group.")
     if body.domain_id and body.domain_id != caller.domain_id:
@@ -315,25 +271,25 @@ def create_group(ctx: Ctx) -> Response:
     with ctx.rt.store.write() as tx:
         _check_group_name(ctx, tx, body.name)
         Directory.put_group(tx, group, new=True)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return json_response(201, {"group": group_view(ctx, group, list_links=False)})
 
 
 def list_groups(ctx: Ctx) -> Response:
-    groups = [r.doc for r in ctx.rt.store.select("group", _caller(ctx).domain_id, newest_first=False)]
+    groups = [r.doc for r in ctx.rt.store.select("group", acct.caller(ctx).domain_id, newest_first=False)]
     if ctx.q("name"):
         groups = [g for g in groups if g["name"] == ctx.q("name")]
-    return json_response(200, {"groups": [group_view(ctx, g) for g in groups], "links": _links(ctx, "/v3/groups")})
+    return json_response(200, {"groups": [group_view(ctx, g) for g in groups], "links": acct.links(ctx, "/v3/groups")})
 
 
 def show_group(ctx: Ctx) -> Response:
-    return json_response(200, {"group": group_view(ctx, _group(ctx, ctx.params["group_id"]))})
+    return json_response(200, {"group": group_view(ctx, acct.group(ctx, ctx.params["group_id"]))})
 
 
 def update_group(ctx: Ctx) -> Response:
     body = ctx.wrapped("group", GroupBody)
     with ctx.rt.store.write() as tx:
-        g = dict(_group(ctx, ctx.params["group_id"]))
+        g = dict(acct.group(ctx, ctx.params["group_id"]))
         if body.name is not None and body.name != g["name"]:
             if g["name"] == ADMIN_GROUP:
                 raise InvalidInput("The admin group cannot be renamed.")
@@ -342,35 +298,35 @@ def update_group(ctx: Ctx) -> Response:
         if body.description is not None:
             g["description"] = body.description
         Directory.put_group(tx, g, new=False)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return json_response(200, {"group": group_view(ctx, g, list_links=False)})
 
 
 def delete_group(ctx: Ctx) -> Response:
-    caller = _caller(ctx)
+    caller = acct.caller(ctx)
     with ctx.rt.store.write() as tx:
-        g = _group(ctx, ctx.params["group_id"])
+        g = acct.group(ctx, ctx.params["group_id"])
         if g["name"] == ADMIN_GROUP:
             raise InvalidInput("The admin group cannot be deleted.")
         tx.delete("group", g["id"])
         tx.delete_where("membership", caller.domain_id, [Cond("eq", "ref", g["id"])])
         tx.delete_where("grant", caller.domain_id, [Cond("eq", "ref", g["id"])])
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
 
 
 def add_user_to_group(ctx: Ctx) -> Response:
-    g = _group(ctx, ctx.params["group_id"])
-    u = _user(ctx, ctx.params["user_id"])
+    g = acct.group(ctx, ctx.params["group_id"])
+    u = acct.user(ctx, ctx.params["user_id"])
     with ctx.rt.store.write() as tx:
         Directory.add_member(tx, g["domain_id"], g["id"], u["id"], ctx.now)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
 
 
 def _membership(ctx: Ctx) -> str:
-    g = _group(ctx, ctx.params["group_id"])
-    u = _user(ctx, ctx.params["user_id"])
+    g = acct.group(ctx, ctx.params["group_id"])
+    u = acct.user(ctx, ctx.params["user_id"])
     return f"{g['id']}:{u['id']}"
 
 
@@ -384,12 +340,12 @@ def remove_user_from_group(ctx: Ctx) -> Response:
         if not tx.delete("membership", ident):
             raise NotFound("user", ctx.params["user_id"],
                            f"User {ctx.params['user_id']} is not a member of group {ctx.params['group_id']}.")
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
 
 
 def list_users_for_group(ctx: Ctx) -> Response:
-    g = _group(ctx, ctx.params["group_id"])
+    g = acct.group(ctx, ctx.params["group_id"])
     rows = ctx.rt.store.select("membership", g["domain_id"], [Cond("eq", "ref", g["id"])], newest_first=False)
     users = ctx.rt.store.get_many("user", [r.doc["user_id"] for r in rows])
     views = []
@@ -399,283 +355,15 @@ def list_users_for_group(ctx: Ctx) -> Response:
             v = keystone_user_view(ctx, u.doc)
             v["pwd_strength"] = "high"
             views.append(v)
-    return json_response(200, {"users": views, "links": _links(ctx, f"/v3/groups/{g['id']}/users")})
+    return json_response(200, {"users": views, "links": acct.links(ctx, f"/v3/groups/{g['id']}/users")})
 
 
 def list_groups_for_user(ctx: Ctx) -> Response:
-    u = _user(ctx, ctx.params["user_id"])
+    u = acct.user(ctx, ctx.params["user_id"])
     ids = ctx.rt.directory.groups_of(u)
     groups = ctx.rt.store.get_many("group", list(ids))
     views = [group_view(ctx, groups[i].doc) for i in ids if i in groups]
-    return json_response(200, {"groups": views, "links": _links(ctx, f"/v3/users/{u['id']}/groups")})
-
-
-# -- custom policies and permissions ------------------------------------------------------------------------------
-class CustomPolicyBody(Struct):
-    display_name: str
-    type: str
-    description: str
-    policy: dict
-    description_cn: str | None = None
-
-
-def _validate_custom(body: CustomPolicyBody) -> None:
-    if not body.display_name.strip() or len(body.display_name) > 64:
-        raise InvalidInput("display_name must be 1 to 64 characters and not only spaces.")
-    if body.type not in ("AX", "XA"):
-        raise InvalidInput(f"type must be AX (global services) or XA (project-level services), got {body.type!r}.")
-    if len(body.description) > 256:
-        raise InvalidInput("description must be at most 256 characters.")
-    size = len(msgspec.json.encode(body.policy))
-    if size > MAX_POLICY_CHARS:
-        raise InvalidInput(f"The policy is {size} characters long; at most {MAX_POLICY_CHARS} are allowed.")
-    if "Depends" in body.policy:
-        raise InvalidInput("policy.Depends is not allowed in custom policies.")
-    stmts = body.policy.get("Statement")
-    if isinstance(stmts, list) and len(stmts) > MAX_CUSTOM_STATEMENTS:
-        raise InvalidInput(f"policy.Statement has {len(stmts)} entries; a custom policy may have at most "
-                           f"{MAX_CUSTOM_STATEMENTS}.")
-    try:
-        parse_policy(body.policy, allowed_versions=("1.1",))
-    except PolicyError as exc:
-        raise InvalidInput(f"Invalid policy: {exc}") from exc
-
-
-def custom_policy_view(ctx: Ctx, role: dict) -> dict:
-    return {
-        "id": role["id"], "name": role["name"], "display_name": role["display_name"], "type": role["type"],
-        "catalog": "CUSTOMED", "domain_id": role["domain_id"], "description": role.get("description", ""),
-        "description_cn": role.get("description_cn") or "", "policy": role["policy"],
-        "links": {"self": f"{_base(ctx)}/v3/roles/{role['id']}"},
-        "created_time": str(int(role["created"] * 1000)), "updated_time": str(int(role["updated"] * 1000)),
-    }
-
-
-def role_view(ctx: Ctx, role: dict) -> dict:
-    if role.get("domain_id"):
-        return custom_policy_view(ctx, role)
-    out = dict(role)
-    out["links"] = _links(ctx, f"/v3/roles/{role['id']}")
-    return out
-
-
-def create_custom_policy(ctx: Ctx) -> Response:
-    body = ctx.wrapped("role", CustomPolicyBody)
-    _validate_custom(body)
-    caller = _caller(ctx)
-    with ctx.rt.store.write() as tx:
-        existing = tx.select("role", caller.domain_id)
-        if any(r.doc["display_name"] == body.display_name for r in existing):
-            raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry: {body.display_name}.")
-        seq = int(tx.meta_get(f"custom_seq:{caller.domain_id}") or 0) + 1
-        tx.meta_set(f"custom_seq:{caller.domain_id}", seq)
-        role = {"id": new_hex32(), "name": f"custom_{caller.domain_id}_{seq}", "display_name": body.display_name,
-                "type": body.type, "description": body.description, "description_cn": body.description_cn,
-                "policy": body.policy, "domain_id": caller.domain_id, "catalog": "CUSTOMED", "created": ctx.now,
-                "updated": ctx.now}
-        Directory.put_role(tx, role, new=True)
-        _changed(ctx, tx)
-    return json_response(201, {"role": custom_policy_view(ctx, role)})
-
-
-def _custom(ctx: Ctx) -> dict:
-    role = _role(ctx, ctx.params["role_id"])
-    if not role.get("domain_id"):
-        raise NotFound("role", role["id"], f"Could not find custom policy: {role['id']}.")
-    return role
-
-
-def list_custom_policies(ctx: Ctx) -> Response:
-    rows = ctx.rt.store.select("role", _caller(ctx).domain_id, newest_first=False)
-    roles = [custom_policy_view(ctx, r.doc) for r in rows]
-    page, per_page = ctx.q_int("page", None, low=1), ctx.q_int("per_page", None, low=1, high=300)
-    total = len(roles)
-    if page and per_page:
-        roles = roles[(page - 1) * per_page: page * per_page]
-    return json_response(200, {"roles": roles, "links": _links(ctx, "/v3.0/OS-ROLE/roles"), "total_number": total})
-
-
-def show_custom_policy(ctx: Ctx) -> Response:
-    role = _custom(ctx)
-    refs = ctx.rt.store.count("grant", role["domain_id"], [Cond("jeq", "role_id", role["id"])])
-    view = custom_policy_view(ctx, role)
-    view["references"] = refs
-    return json_response(200, {"role": view})
-
-
-def update_custom_policy(ctx: Ctx) -> Response:
-    body = ctx.wrapped("role", CustomPolicyBody)
-    _validate_custom(body)
-    with ctx.rt.store.write() as tx:
-        role = dict(_custom(ctx))
-        role.update({"display_name": body.display_name, "type": body.type, "description": body.description,
-                     "description_cn": body.description_cn, "policy": body.policy, "updated": ctx.now})
-        Directory.put_role(tx, role, new=False)
-        _changed(ctx, tx)
-    return json_response(200, {"role": custom_policy_view(ctx, role)})
-
-
-def delete_custom_policy(ctx: Ctx) -> Response:
-    with ctx.rt.store.write() as tx:
-        role = _custom(ctx)
-        if tx.count("grant", role["domain_id"], [Cond("jeq", "role_id", role["id"])]):
-            raise Conflict(f"The policy {role['display_name']} is granted to user groups; revoke it before "
-                           "deleting it.")
-        tx.delete("role", role["id"])
-        _changed(ctx, tx)
-    return empty(200)
-
-
-def list_roles(ctx: Ctx) -> Response:
-    """GET /v3/roles: system roles and policies, or with domain_id the account's custom policies."""
-    caller = _caller(ctx)
-    domain_id = ctx.q("domain_id")
-    if domain_id:
-        if domain_id != caller.domain_id:
-            raise DomainError("You are not authorized to perform the requested action.", reason="forbidden")
-        roles = [r.doc for r in ctx.rt.store.select("role", caller.domain_id, newest_first=False)]
-    else:
-        roles = [r.as_role() for r in system.SYSTEM_ROLES]
-        kind = ctx.q("permission_type")
-        if kind == "policy":
-            roles = [r for r in roles if r.get("flag") == "fine_grained"]
-        elif kind == "role":
-            roles = [r for r in roles if not r.get("flag")]
-    filters = {"name": ctx.q("name"), "catalog": ctx.q("catalog")}
-    for key, value in filters.items():
-        if value is not None:
-            roles = [r for r in roles if r.get(key) == value]
-    if ctx.q("display_name") is not None:
-        roles = [r for r in roles if (ctx.q("display_name") or "") in r.get("display_name", "")]
-    scope_type = ctx.q("type")
-    if scope_type is not None:
-        wanted = {"domain": ("AA", "AX"), "project": ("AA", "XA"), "all": ("AA", "AX", "XA")}.get(scope_type)
-        if wanted is None:
-            raise InvalidInput("type must be domain, project or all.")
-        roles = [r for r in roles if r["type"] in wanted]
-    total = len(roles)
-    page, per_page = ctx.q_int("page", None, low=1), ctx.q_int("per_page", None, low=1, high=300)
-    if page and per_page:
-        roles = roles[(page - 1) * per_page: page * per_page]
-    return json_response(200, {"roles": [role_view(ctx, r) for r in roles], "links": _links(ctx, "/v3/roles"),
-                               "total_number": total})
-
-
-def show_role(ctx: Ctx) -> Response:
-    return json_response(200, {"role": role_view(ctx, _role(ctx, ctx.params["role_id"]))})
-
-
-# -- grants -------------------------------------------------------------------------------------------------------
-_GRANT_TYPES = {"project": ("XA", "AA"), "domain": ("AX", "AA"), "all_projects": ("XA", "AA")}
-
-
-def _grant_target(ctx: Ctx, target: str) -> tuple[str, str]:
-    """(target kind, target id) of a grant path, checked to be in the caller's account."""
-    caller = _caller(ctx)
-    if target == "project":
-        project = ctx.rt.directory.project(ctx.params["project_id"])
-        if project is None or project["domain_id"] != caller.domain_id:
-            raise NotFound("project", ctx.params["project_id"], f"Could not find project: {ctx.params['project_id']}.")
-        return "project", project["id"]
-    if ctx.params["domain_id"] != caller.domain_id:
-        raise NotFound("domain", ctx.params["domain_id"], f"Could not find domain: {ctx.params['domain_id']}.")
-    return ("domain" if target == "domain" else "all_projects"), caller.domain_id
-
-
-def _grant(ctx: Ctx, target: str) -> Response:
-    kind, target_id = _grant_target(ctx, target)
-    g = _group(ctx, ctx.params["group_id"])
-    role = _role(ctx, ctx.params["role_id"])
-    if role["type"] not in _GRANT_TYPES[kind]:
-        where = {"project": "a project", "domain": "the account (global services)",
-                 "all_projects": "all projects"}[kind]
-        raise InvalidInput(f"The permission {role['display_name']} (type {role['type']}) cannot be granted on "
-                           f"{where}.")
-    if g["name"] == ADMIN_GROUP:
-        raise InvalidInput("The admin group's permissions cannot be modified.")
-    with ctx.rt.store.write() as tx:
-        Directory.put_grant(tx, g["domain_id"], g["id"], role["id"], kind, target_id, ctx.now)
-        _changed(ctx, tx)
-    return empty(204)
-
-
-def _grant_id(ctx: Ctx, target: str) -> str:
-    kind, target_id = _grant_target(ctx, target)
-    g = _group(ctx, ctx.params["group_id"])
-    role = _role(ctx, ctx.params["role_id"])
-    return Directory.grant_id(g["id"], role["id"], kind, target_id)
-
-
-def _check(ctx: Ctx, target: str) -> Response:
-    return empty(204 if ctx.rt.store.get("grant", _grant_id(ctx, target)) else 404)
-
-
-def _revoke(ctx: Ctx, target: str) -> Response:
-    ident = _grant_id(ctx, target)
-    with ctx.rt.store.write() as tx:
-        if not tx.delete("grant", ident):
-            raise NotFound("role", ctx.params["role_id"], f"Could not find role assignment: {ctx.params['role_id']}.")
-        _changed(ctx, tx)
-    return empty(204)
-
-
-def _list_grants(ctx: Ctx, target: str) -> Response:
-    kind, target_id = _grant_target(ctx, target)
-    g = _group(ctx, ctx.params["group_id"])
-    rows = ctx.rt.store.select("grant", g["domain_id"],
-                               [Cond("eq", "ref", g["id"]), Cond("eq", "name", target_key(kind, target_id))],
-                               newest_first=False)
-    roles = [ctx.rt.directory.role(r.doc["role_id"]) for r in rows]
-    views = [role_view(ctx, r) for r in roles if r is not None]
-    return json_response(200, {"roles": views, "links": _links(ctx, ctx.path)})
-
-
-def grant_project(ctx: Ctx) -> Response:
-    return _grant(ctx, "project")
-
-
-def check_grant_project(ctx: Ctx) -> Response:
-    return _check(ctx, "project")
-
-
-def revoke_project(ctx: Ctx) -> Response:
-    return _revoke(ctx, "project")
-
-
-def list_grants_project(ctx: Ctx) -> Response:
-    return _list_grants(ctx, "project")
-
-
-def grant_domain(ctx: Ctx) -> Response:
-    return _grant(ctx, "domain")
-
-
-def check_grant_domain(ctx: Ctx) -> Response:
-    return _check(ctx, "domain")
-
-
-def revoke_domain(ctx: Ctx) -> Response:
-    return _revoke(ctx, "domain")
-
-
-def list_grants_domain(ctx: Ctx) -> Response:
-    return _list_grants(ctx, "domain")
-
-
-def grant_inherited(ctx: Ctx) -> Response:
-    return _grant(ctx, "inherited")
-
-
-def check_grant_inherited(ctx: Ctx) -> Response:
-    return _check(ctx, "inherited")
-
-
-def revoke_inherited(ctx: Ctx) -> Response:
-    return _revoke(ctx, "inherited")
-
-
-def list_grants_inherited(ctx: Ctx) -> Response:
-    return _list_grants(ctx, "inherited")
+    return json_response(200, {"groups": views, "links": acct.links(ctx, f"/v3/users/{u['id']}/groups")})
 
 
 # -- access keys --------------------------------------------------------------------------------------------------
@@ -704,7 +392,7 @@ def create_access_key(ctx: Ctx) -> Response:
     body = ctx.wrapped("credential", CredentialCreate)
     if len(body.description) > 255:
         raise InvalidInput("description must be at most 255 characters.")
-    u = _user(ctx, body.user_id)
+    u = acct.user(ctx, body.user_id)
     with ctx.rt.store.write() as tx:
         if tx.count("credential", u["domain_id"], [Cond("eq", "ref", u["id"])]) >= MAX_ACCESS_KEYS:
             raise InvalidInput("akSkNumExceed")
@@ -712,19 +400,19 @@ def create_access_key(ctx: Ctx) -> Response:
                 "domain_id": u["domain_id"], "status": "active", "description": body.description,
                 "created": ctx.now, "last_use": None, "kind": "permanent"}
         Directory.put_credential(tx, cred, new=True)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return json_response(201, {"credential": credential_view(cred, secret=True)})
 
 
 def list_access_keys(ctx: Ctx) -> Response:
-    user_id = ctx.q("user_id") or _caller(ctx).user_id
-    u = _user(ctx, user_id)
+    user_id = ctx.q("user_id") or acct.caller(ctx).user_id
+    u = acct.user(ctx, user_id)
     rows = ctx.rt.store.select("credential", u["domain_id"], [Cond("eq", "ref", u["id"])], newest_first=False)
     return json_response(200, {"credentials": [credential_view(r.doc) for r in rows]})
 
 
 def _credential(ctx: Ctx) -> dict:
-    return _get(ctx, "credential", ctx.params["access_key"], "credential")
+    return acct.get_in_account(ctx, "credential", ctx.params["access_key"], "credential")
 
 
 def show_access_key(ctx: Ctx) -> Response:
@@ -740,7 +428,7 @@ def update_access_key(ctx: Ctx) -> Response:
         if body.description is not None:
             cred["description"] = body.description
         Directory.put_credential(tx, cred, new=False)
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return json_response(200, {"credential": credential_view(cred)})
 
 
@@ -748,5 +436,5 @@ def delete_access_key(ctx: Ctx) -> Response:
     with ctx.rt.store.write() as tx:
         cred = _credential(ctx)
         tx.delete("credential", cred["access"])
-        _changed(ctx, tx)
+        acct.changed(ctx, tx)
     return empty(204)
