@@ -1,9 +1,14 @@
 """The seed table as a test: for every served row of permissions.csv, a user holding exactly the row's actions and
-dependencies succeeds, and a user lacking any one of them gets 403 naming it (the call changes nothing)."""
+dependencies succeeds, and a user lacking any one of them gets 403 naming it (the call changes nothing).
+
+Huawei ECS rows are driven with huaweicloudsdkecs and AK/SK; Cinder rows (v2 and v3) with the user's Keystone
+token through keystoneauth1, the endpoint found in the service catalog as OpenStack clients find it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,6 +27,9 @@ from huaweicloudsdkecs.v2 import (
     BatchUpdateServersNameRequestBody,
     ShowServerRequest,
 )
+from huaweicloudsdkims.v2 import ListImagesRequest
+from keystoneauth1.adapter import Adapter
+from keystoneauth1.exceptions import HttpError
 
 from ecsim.catalog import all_operations
 from helpers import create, make_user, refs, seed_rows
@@ -34,40 +42,134 @@ def op_for(row: dict):
     return OPS[(row["method"], row["path"], row["selector"].removeprefix("body:") or None)]
 
 
-def _stop(s: Any, ecs: Any, ids: list[str]) -> None:
+@dataclass
+class Invoker:
+    """prepare(server, name) -> target (as admin); call(server, user, target) as the user (raises on refusal);
+    state(server, target) -> what the call changes (as admin); done(state) after a successful call."""
+
+    prepare: Callable[[Any, str], Any]
+    call: Callable[[Any, dict, Any], None]
+    state: Callable[[Any, Any], Any]
+    done: Callable[[Any], bool]
+
+
+# -- ECS rows (huaweicloudsdkecs, AK/SK) ----------------------------------------------------------------------------
+def _servers(before: Callable | None = None) -> Callable[[Any, str], list[str]]:
+    def prepare(server: Any, name: str) -> list[str]:
+        _, ids = create(server.ecs(), server.info, name)
+        if before is not None:
+            before(server.ecs(), ids)
+        return ids
+
+    return prepare
+
+
+def _stop(ecs: Any, ids: list[str]) -> None:
     ecs.batch_stop_servers(BatchStopServersRequest(body=BatchStopServersRequestBody(
         os_stop=BatchStopServersOption(servers=refs(ids)))))
 
 
-def _start(s: Any, ecs: Any, ids: list[str]) -> None:
+def _start(ecs: Any, ids: list[str]) -> None:
     ecs.batch_start_servers(BatchStartServersRequest(body=BatchStartServersRequestBody(
         os_start=BatchStartServersOption(servers=refs(ids)))))
 
 
-def _reboot(s: Any, ecs: Any, ids: list[str]) -> None:
+def _reboot(ecs: Any, ids: list[str]) -> None:
     ecs.batch_reboot_servers(BatchRebootServersRequest(body=BatchRebootServersRequestBody(
         reboot=BatchRebootSeversOption(servers=refs(ids), type="SOFT"))))
 
 
-def _rename(s: Any, ecs: Any, ids: list[str]) -> None:
+def _rename(ecs: Any, ids: list[str]) -> None:
     ecs.batch_update_servers_name(BatchUpdateServersNameRequest(body=BatchUpdateServersNameRequestBody(
         name="renamed-by-matrix", servers=refs(ids))))
 
 
-# operation -> (prepare the server's state as admin, make the call as the user, check the effect as admin)
-INVOKERS: dict[str, tuple[Callable, Callable, Callable]] = {
-    "ecs.batch_stop_servers": (lambda s, ecs, ids: None, _stop, lambda st: st.status == "SHUTOFF"),
-    "ecs.batch_start_servers": (_stop, _start, lambda st: st.status == "ACTIVE"),
-    "ecs.batch_reboot_servers": (lambda s, ecs, ids: None, _reboot, lambda st: st.status == "ACTIVE"),
-    "ecs.batch_update_servers_name": (lambda s, ecs, ids: None, _rename,
-                                      lambda st: st.name == "renamed-by-matrix"),
+def _as_user(action: Callable[[Any, list[str]], None]) -> Callable[[Any, dict, list[str]], None]:
+    return lambda server, user, ids: action(server.ecs(user["ak"], user["sk"]), ids)
+
+
+def _server_state(server: Any, ids: list[str]) -> tuple[str, str]:
+    s = server.ecs().show_server(ShowServerRequest(server_id=ids[0])).server
+    return s.status, s.name
+
+
+# -- Cinder rows (keystoneauth1 with the user's token, v2 and v3) ------------------------------------------------------
+def _volumes(server: Any, version: str, user: dict | None = None) -> Adapter:
+    session = server.session(user["name"], user["password"]) if user else server.session()
+    return Adapter(session, service_type=f"volume{version}", interface="public", region_name=server.info["region"],
+                   raise_exc=True)
+
+
+def _act(version: str, body: dict) -> Callable[[Any, dict, str], None]:
+    def call(server: Any, user: dict, volume_id: str) -> None:
+        _volumes(server, version, user).post(f"/volumes/{volume_id}/action", json=body)
+
+    return call
+
+
+def _volume(*before: dict) -> Callable[[Any, str], str]:
+    """An available 1 GB volume named after the case, then the admin's preparatory actions."""
+
+    def prepare(server: Any, name: str) -> str:
+        admin = _volumes(server, "v3")
+        vid = admin.post("/volumes", json={"volume": {"size": 1, "name": name}}).json()["volume"]["id"]
+        for body in before:
+            admin.post(f"/volumes/{vid}/action", json=body)
+        return vid
+
+    return prepare
+
+
+def _volume_state(server: Any, volume_id: str) -> tuple:
+    v = _volumes(server, "v3").get(f"/volumes/{volume_id}").json()["volume"]
+    images = server.ims().list_images(ListImagesRequest(name=f"img-{volume_id}")).images or []
+    return v["status"], v["size"], v["bootable"], v["metadata"].get("readonly"), len(images)
+
+
+_ATTACH = {"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdb"}}
+
+
+def _cinder_invokers(version: str) -> dict[str, Invoker]:
+    def upload(server: Any, user: dict, vid: str) -> None:
+        _act(version, {"os-volume_upload_image": {"image_name": f"img-{vid}"}})(server, user, vid)
+
+    plain = _volume()
+    return {
+        f"cinder.extend_volume.{version}": Invoker(plain, _act(version, {"os-extend": {"new_size": 2}}),
+                                                   _volume_state, lambda st: st[1] == 2),
+        f"cinder.upload_volume_image.{version}": Invoker(plain, upload, _volume_state, lambda st: st[4] == 1),
+        f"cinder.attach_volume.{version}": Invoker(plain, _act(version, _ATTACH), _volume_state,
+                                                   lambda st: st[0] == "in-use"),
+        f"cinder.detach_volume.{version}": Invoker(_volume(_ATTACH), _act(version, {"os-detach": {}}),
+                                                   _volume_state, lambda st: st[0] == "available"),
+        f"cinder.reserve_volume.{version}": Invoker(plain, _act(version, {"os-reserve": None}), _volume_state,
+                                                    lambda st: st[0] == "attaching"),
+        f"cinder.unreserve_volume.{version}": Invoker(_volume({"os-reserve": None}),
+                                                      _act(version, {"os-unreserve": None}), _volume_state,
+                                                      lambda st: st[0] == "available"),
+        f"cinder.set_volume_bootable.{version}": Invoker(plain, _act(version, {"os-set_bootable": {"bootable": True}}),
+                                                         _volume_state, lambda st: st[2] == "true"),
+        f"cinder.update_volume_readonly.{version}": Invoker(
+            plain, _act(version, {"os-update_readonly_flag": {"readonly": True}}), _volume_state,
+            lambda st: st[3] == "True"),
+    }
+
+
+INVOKERS: dict[str, Invoker] = {
+    "ecs.batch_stop_servers": Invoker(_servers(), _as_user(_stop), _server_state, lambda st: st[0] == "SHUTOFF"),
+    "ecs.batch_start_servers": Invoker(_servers(_stop), _as_user(_start), _server_state, lambda st: st[0] == "ACTIVE"),
+    "ecs.batch_reboot_servers": Invoker(_servers(), _as_user(_reboot), _server_state, lambda st: st[0] == "ACTIVE"),
+    "ecs.batch_update_servers_name": Invoker(_servers(), _as_user(_rename), _server_state,
+                                             lambda st: st[1] == "renamed-by-matrix"),
+    **_cinder_invokers("v2"),
+    **_cinder_invokers("v3"),
 }
 SERVED = [r for r in ROWS if op_for(r).handler]
 
 
 def test_every_served_seed_row_has_a_matrix_invoker():
     assert {op_for(r).name for r in SERVED} <= set(INVOKERS)
-    assert len(SERVED) >= 4
+    assert len(SERVED) >= 20
 
 
 def cases() -> list:
@@ -81,23 +183,26 @@ def cases() -> list:
     return out
 
 
+def _refusal(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, ClientRequestException):
+        return exc.status_code, exc.error_msg
+    assert isinstance(exc, HttpError)
+    fault = exc.response.json()
+    return exc.http_status, fault["forbidden"]["message"]
+
+
 @pytest.mark.parametrize(("name", "needed", "missing"), cases())
 def test_seed_row(ecsim_server, unique, name, needed, missing):
-    prepare, call, check = INVOKERS[name]
-    admin = ecsim_server.ecs()
-    _, ids = create(admin, ecsim_server.info, f"mx-{unique}")
-    prepare(ecsim_server, admin, ids)
-    before = admin.show_server(ShowServerRequest(server_id=ids[0])).server
+    inv = INVOKERS[name]
+    target = inv.prepare(ecsim_server, f"mx-{unique}")
+    before = inv.state(ecsim_server, target)
     granted = [a for a in needed if a != missing]
-    u = make_user(ecsim_server, f"mx-{unique}", allow=granted or None)
-    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    user = make_user(ecsim_server, f"mx-{unique}", allow=granted or None)
     if missing is None:
-        call(ecsim_server, ecs, ids)
-        assert check(admin.show_server(ShowServerRequest(server_id=ids[0])).server)
+        inv.call(ecsim_server, user, target)
+        assert inv.done(inv.state(ecsim_server, target))
         return
-    with pytest.raises(ClientRequestException) as exc:
-        call(ecsim_server, ecs, ids)
-    assert exc.value.status_code == 403
-    assert exc.value.error_msg == f"Policy doesn't allow {missing} to be performed."
-    after = admin.show_server(ShowServerRequest(server_id=ids[0])).server
-    assert (after.status, after.name) == (before.status, before.name)
+    with pytest.raises((ClientRequestException, HttpError)) as exc:
+        inv.call(ecsim_server, user, target)
+    assert _refusal(exc.value) == (403, f"Policy doesn't allow {missing} to be performed.")
+    assert inv.state(ecsim_server, target) == before

@@ -71,6 +71,9 @@ DEFAULT_QUOTA = {
     "server_group_members": 16,
     "volumes": 2000,
     "gigabytes": 500 * 1024,
+    "snapshots": 2000,
+    "backups": 1000,
+    "backup_gigabytes": 500 * 1024,
 }
 
 

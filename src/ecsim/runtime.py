@@ -11,31 +11,52 @@ from ecsim.bootstrap import Bootstrap, bootstrap
 from ecsim.clock import Clock
 from ecsim.config import Config
 from ecsim.domain.catalogs import Flavor, Image, load_flavors, load_images
-from ecsim.domain.timeline import Timing
+from ecsim.domain.timeline import Timing, settle
 from ecsim.iam.decisions import DecisionLog
 from ecsim.iam.directory import Directory
-from ecsim.store import Cond, Put, SqlStore, open_store
+from ecsim.store import Cond, Put, Row, SqlStore, open_store
 
 
 def refresh_facets(store: SqlStore) -> None:
-    """Recompute stored servers' facets when their definition changed (or they predate facets)."""
-    from ecsim.domain import servers
+    """Recompute stored servers' and volumes' facets when their definition changed (or they predate facets); volumes
+    not yet counted in their project's gigabytes are counted then."""
+    from ecsim.domain import servers, volumes
 
-    if store.meta_get("facets_version") == servers.FACETS_VERSION:
-        return
-    after: tuple[float, str] | None = None
-    while True:
-        rows = store.select("server", None, [Cond("after", "created", after)] if after else [], newest_first=False,
-                            limit=2000)
-        if not rows:
-            break
+    def server(r: Row) -> Put:
+        return Put("server", r.id, r.scope, r.doc, name=r.doc["name"], status=servers.status(r.doc), created=r.created,
+                   settle_at=r.settle_at, facets=servers.facets(r.doc))
+
+    def volume(r: Row) -> Put:
+        return Put("volume", r.id, r.scope, r.doc, name=r.doc["name"], status=r.doc["status"], created=r.created,
+                   settle_at=r.settle_at, facets=volumes.facets(r.doc))
+
+    for kind, version, put in (("server", servers.FACETS_VERSION, server), ("volume", volumes.FACETS_VERSION, volume)):
+        key = "facets_version" if kind == "server" else f"{kind}_facets_version"
+        if store.meta_get(key) == version:
+            continue
+        after: tuple[float, str] | None = None
+        while True:
+            rows = store.select(kind, None, [Cond("after", "created", after)] if after else [], newest_first=False,
+                                limit=2000)
+            if not rows:
+                break
+            with store.write() as tx:
+                if kind == "volume":
+                    from ecsim.services.block import count_gigabytes
+
+                    count_gigabytes(tx, [r.doc for r in rows if "counted_size" not in r.doc])
+                tx.update_many([put(r) for r in rows])
+            after = (rows[-1].created, rows[-1].id)
         with store.write() as tx:
-            tx.update_many([Put("server", r.id, r.scope, r.doc, name=r.doc["name"], status=servers.status(r.doc),
-                                created=r.created, settle_at=r.settle_at, facets=servers.facets(r.doc))
-                            for r in rows])
-        after = (rows[-1].created, rows[-1].id)
-    with store.write() as tx:
-        tx.meta_set("facets_version", servers.FACETS_VERSION)
+            tx.meta_set(key, version)
+
+
+_IMAGE_FIELDS = Image.__struct_fields__
+
+
+def private_image(doc: dict, now: float) -> Image:
+    settle(doc, now)
+    return Image(**{k: doc[k] for k in _IMAGE_FIELDS if k in doc})
 
 
 @dataclass
@@ -52,6 +73,20 @@ class Runtime:
     token_secret: bytes
     token_cache: dict[str, TokenClaims] = field(default_factory=dict)
     view_cache: dict[tuple, bytes] = field(default_factory=dict)
+
+    def image(self, project_id: str, image_id: str) -> Image | None:
+        """A public image, or a private one of this project (made by exporting a volume), settled now."""
+        image = self.images.get(image_id)
+        if image is not None:
+            return image
+        row = self.store.get("image", image_id)
+        if row is None or row.scope != project_id:
+            return None
+        return private_image(row.doc, self.clock.now())
+
+    def private_images(self, project_id: str) -> list[Image]:
+        now = self.clock.now()
+        return [private_image(r.doc, now) for r in self.store.select("image", project_id)]
 
     def cached_view(self, key: tuple, render: Callable[[], bytes]) -> bytes:
         """Encoded views keyed by (view, id, row version): a version names one immutable state of a resource."""

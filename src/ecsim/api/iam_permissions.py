@@ -1,5 +1,6 @@
 """Huawei IAM administration, permissions: custom policies (1.1 grammar), the system roles and policies, and grants
-of them to groups on a project, on the account or on all projects. Every write bumps the identity version."""
+of them to groups on a project, on the account or on all projects, and to groups or users on an enterprise project.
+Every write bumps the identity version."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ecsim.api import iam_common as acct
 from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.iam import system
-from ecsim.iam.directory import ADMIN_GROUP, Directory, target_key
+from ecsim.iam.directory import ADMIN_GROUP, Directory, target_key, user_subject
 from ecsim.iam.policy import MAX_POLICY_CHARS, PolicyError, parse_policy
 from ecsim.ids import new_hex32
 from ecsim.store import Cond
@@ -174,44 +175,60 @@ def show_role(ctx: Ctx) -> Response:
 
 
 # -- grants -------------------------------------------------------------------------------------------------------
-_GRANT_TYPES = {"project": ("XA", "AA"), "domain": ("AX", "AA"), "all_projects": ("XA", "AA")}
+_GRANT_TYPES = {"project": ("XA", "AA"), "domain": ("AX", "AA"), "all_projects": ("XA", "AA"),
+                "enterprise_project": ("XA", "AA")}
+_WHERE = {"project": "a project", "domain": "the account (global services)", "all_projects": "all projects",
+          "enterprise_project": "an enterprise project"}
 
 
 def _grant_target(ctx: Ctx, target: str) -> tuple[str, str]:
-    """(target kind, target id) of a grant path, checked to be in the caller's account."""
+    """(target kind, target id) of a grant path, checked to be in the caller's account. Enterprise projects
+    belong to the EPS service, which ecsim does not emulate: any id names one ("0" is the default)."""
     caller = acct.caller(ctx)
     if target == "project":
         project = ctx.rt.directory.project(ctx.params["project_id"])
         if project is None or project["domain_id"] != caller.domain_id:
             raise NotFound("project", ctx.params["project_id"], f"Could not find project: {ctx.params['project_id']}.")
         return "project", project["id"]
+    if target == "enterprise_project":
+        return target, ctx.params["enterprise_project_id"]
     if ctx.params["domain_id"] != caller.domain_id:
         raise NotFound("domain", ctx.params["domain_id"], f"Could not find domain: {ctx.params['domain_id']}.")
     return ("domain" if target == "domain" else "all_projects"), caller.domain_id
 
 
+def _subject(ctx: Ctx) -> tuple[str, dict]:
+    """The grant's subject (a group id, or a user's subject for direct enterprise-project grants) and its doc."""
+    if "user_id" in ctx.params:
+        u = acct.user(ctx, ctx.params["user_id"])
+        return user_subject(u["id"]), u
+    g = acct.group(ctx, ctx.params["group_id"])
+    return g["id"], g
+
+
 def _grant(ctx: Ctx, target: str) -> Response:
     kind, target_id = _grant_target(ctx, target)
-    g = acct.group(ctx, ctx.params["group_id"])
+    subject, who = _subject(ctx)
     role = acct.role(ctx, ctx.params["role_id"])
     if role["type"] not in _GRANT_TYPES[kind]:
-        where = {"project": "a project", "domain": "the account (global services)",
-                 "all_projects": "all projects"}[kind]
         raise InvalidInput(f"The permission {role['display_name']} (type {role['type']}) cannot be granted on "
-                           f"{where}.")
-    if g["name"] == ADMIN_GROUP:
+                           f"{_WHERE[kind]}.")
+    if kind == "enterprise_project" and not (role.get("domain_id") or role.get("flag") == "fine_grained"):
+        raise InvalidInput(f"Only policies (not roles such as {role['display_name']}) can be granted on an "
+                           "enterprise project.")
+    if who.get("name") == ADMIN_GROUP and subject == who["id"]:
         raise InvalidInput("The admin group's permissions cannot be modified.")
     with ctx.rt.store.write() as tx:
-        Directory.put_grant(tx, g["domain_id"], g["id"], role["id"], kind, target_id, ctx.now)
+        Directory.put_grant(tx, who["domain_id"], subject, role["id"], kind, target_id, ctx.now)
         acct.changed(ctx, tx)
     return empty(204)
 
 
 def _grant_id(ctx: Ctx, target: str) -> str:
     kind, target_id = _grant_target(ctx, target)
-    g = acct.group(ctx, ctx.params["group_id"])
+    subject, _ = _subject(ctx)
     role = acct.role(ctx, ctx.params["role_id"])
-    return Directory.grant_id(g["id"], role["id"], kind, target_id)
+    return Directory.grant_id(subject, role["id"], kind, target_id)
 
 
 def _check(ctx: Ctx, target: str) -> Response:
@@ -229,9 +246,9 @@ def _revoke(ctx: Ctx, target: str) -> Response:
 
 def _list_grants(ctx: Ctx, target: str) -> Response:
     kind, target_id = _grant_target(ctx, target)
-    g = acct.group(ctx, ctx.params["group_id"])
-    rows = ctx.rt.store.select("grant", g["domain_id"],
-                               [Cond("eq", "ref", g["id"]), Cond("eq", "name", target_key(kind, target_id))],
+    subject, who = _subject(ctx)
+    rows = ctx.rt.store.select("grant", who["domain_id"],
+                               [Cond("eq", "ref", subject), Cond("eq", "name", target_key(kind, target_id))],
                                newest_first=False)
     roles = [ctx.rt.directory.role(r.doc["role_id"]) for r in rows]
     views = [role_view(ctx, r) for r in roles if r is not None]
@@ -286,3 +303,22 @@ def list_grants_inherited(ctx: Ctx) -> Response:
     return _list_grants(ctx, "inherited")
 
 
+
+
+def grant_enterprise_project_group(ctx: Ctx) -> Response:
+    """PUT /v3.0/OS-PERMISSION/enterprise-projects/{ep}/groups/{group}|users/{user}/roles/{role}."""
+    return _grant(ctx, "enterprise_project")
+
+
+def revoke_enterprise_project_group(ctx: Ctx) -> Response:
+    return _revoke(ctx, "enterprise_project")
+
+
+def list_grants_enterprise_project_group(ctx: Ctx) -> Response:
+    return _list_grants(ctx, "enterprise_project")
+
+
+# Users are granted on enterprise projects directly, through the same paths with users/{user_id}.
+grant_enterprise_project_user = grant_enterprise_project_group
+revoke_enterprise_project_user = revoke_enterprise_project_group
+list_grants_enterprise_project_user = list_grants_enterprise_project_group

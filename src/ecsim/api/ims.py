@@ -1,4 +1,5 @@
-"""Huawei IMS: the public image set (GET /v2/cloudimages). Images are read-only here."""
+"""Huawei IMS: the public image set and the project's private images (GET /v2/cloudimages). Private images are
+made by exporting a volume (Cinder os-volume_upload_image); IMS itself is read-only here."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ _EXACT = ("__imagetype", "__os_type", "__platform", "__os_bit", "__support_kvm",
 def image_view(i: Image) -> dict:
     when = iso_seconds_z(i.created)
     return {
-        "id": i.id, "name": i.name, "status": i.status, "visibility": i.visibility, "protected": True,
+        "id": i.id, "name": i.name, "status": i.status, "visibility": i.visibility, "protected": i.imagetype == "gold",
         "__os_version": i.os_version, "__platform": i.platform, "__os_type": i.os_type, "__os_bit": i.os_bit,
         "__imagetype": i.imagetype, "__isregistered": "true", "__image_source_type": "uds",
         "__support_kvm": i.support_kvm, "__support_xen": "false", "__support_largememory": "true",
@@ -34,8 +35,11 @@ def image_view(i: Image) -> dict:
 
 
 def list_images(ctx: Ctx) -> Response:
-    """GET /v2/cloudimages (filters on the image attributes, marker + limit paging, newest first)."""
-    views = [image_view(i) for i in ctx.rt.images.values()]
+    """GET /v2/cloudimages (filters on the image attributes, marker + limit paging, newest first): the public
+    images and the project's private ones (exported from volumes)."""
+    assert ctx.project_id is not None
+    images = [*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project_id)]
+    views = [image_view(i) for i in images]
     for key in _EXACT:
         value = ctx.q(key)
         if value is not None:

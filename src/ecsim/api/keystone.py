@@ -236,6 +236,11 @@ def service_catalog(ctx: Ctx, project_id: str | None) -> list[dict]:
     if project_id:
         out.append(entry("ecs", "ecs", f"{base}/v1/{project_id}"))
         out.append(entry("ims", "ims", f"{base}"))
+        # OpenStack clients find block storage under /volume (discovery at /volume/); the Huawei EVS SDK uses /v2.
+        out.append(entry("block-storage", "cinder", f"{base}/volume/v3/{project_id}"))
+        out.append(entry("volumev3", "cinderv3", f"{base}/volume/v3/{project_id}"))
+        out.append(entry("volumev2", "cinderv2", f"{base}/volume/v2/{project_id}"))
+        out.append(entry("evs", "evs", f"{base}/v2/{project_id}"))
     return out
 
 

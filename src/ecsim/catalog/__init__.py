@@ -35,6 +35,9 @@ class Operation:
     # Callers acting on themselves need no permission (IAM: own user, own access keys): where the target user
     # comes from — "path:user_id", "query:user_id", "body:credential.user_id" or "access_key" (the key's owner).
     self_service: str | None = None
+    # Where to mount the path: None = as is and under the family's prefix (router.FAMILY_PREFIXES); otherwise only
+    # under these prefixes (discovery documents whose bare path belongs to another family).
+    mounts: tuple[str, ...] | None = None
 
     @property
     def primary_action(self) -> str | None:

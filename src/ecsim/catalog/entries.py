@@ -165,10 +165,13 @@ twins(NOVA, "nova.delete_server_group", "nova", "DELETE", "/{project_id}/os-serv
       enterprise_project=False)
 
 # ---------------------------------------------------------------------------------------------------------------
-# Cinder (native OpenStack block storage) — seed 003 rows, /v2 and /v3
+# Cinder (native OpenStack block storage), /v2 and /v3: seed 003's eight actions, the rest from EVS's tables
 # ---------------------------------------------------------------------------------------------------------------
 CINDER = ("/v2", "/v3")
-VACTION = "/{project_id}/volumes/{volume_id}/action"
+CND = "ecsim.api.cinder"
+VOLUMES = "/{project_id}/volumes"
+VOLUME = VOLUMES + "/{volume_id}"
+VACTION = VOLUME + "/action"
 for _selector, _name, _actions, _title in (
     ("os-extend", "extend_volume", "evs:volumes:extend;evs:volumes:get", "Extending a disk"),
     ("os-volume_upload_image", "upload_volume_image", "evs:volumes:uploadImage", "Exporting a disk as an image"),
@@ -180,8 +183,78 @@ for _selector, _name, _actions, _title in (
     ("os-update_readonly_flag", "update_volume_readonly", "evs:volumes:update", "Setting the read-only flag"),
 ):
     twins(CINDER, f"cinder.{_name}", "cinder", "POST", VACTION, _actions, selector=_selector,
-          title=f"{_title} (OpenStack Cinder)", source="seed:003", resource_type="volume",
-          resource_from="path:volume_id", enterprise_project=False)
+          title=f"{_title} (OpenStack Cinder)", source="seed:003", handler=f"{CND}:{_name}", resource_type="volume",
+          resource_from="path:volume_id", access_level="write", enterprise_project=False)
+for _name, _method, _path, _actions, _deps, _title, _level in (
+    ("create_volume", "POST", VOLUMES, "evs:volumes:create", "evs:volumes:get", "Creating a disk", "write"),
+    ("list_volumes", "GET", VOLUMES, "evs:volumes:list", "", "Querying disks", "list"),
+    ("list_volumes_detail", "GET", VOLUMES + "/detail", "evs:volumes:list", "", "Querying disk details", "list"),
+    ("show_volume", "GET", VOLUME, "evs:volumes:get", "", "Querying a disk", "read"),
+    ("update_volume", "PUT", VOLUME, "evs:volumes:update", "evs:volumes:get", "Updating a disk", "write"),
+    ("delete_volume", "DELETE", VOLUME, "evs:volumes:delete", "evs:volumes:get", "Deleting a disk", "write"),
+    ("show_metadata", "GET", VOLUME + "/metadata", "evs:volumes:get", "", "Querying disk metadata", "read"),
+    ("create_metadata", "POST", VOLUME + "/metadata", "evs:volumes:update", "evs:volumes:get",
+     "Adding disk metadata", "write"),
+    ("replace_metadata", "PUT", VOLUME + "/metadata", "evs:volumes:update", "evs:volumes:get",
+     "Updating disk metadata", "write"),
+    ("show_metadata_item", "GET", VOLUME + "/metadata/{key}", "evs:volumes:get", "",
+     "Querying a disk metadata item", "read"),
+    ("update_metadata_item", "PUT", VOLUME + "/metadata/{key}", "evs:volumes:update", "evs:volumes:get",
+     "Updating a disk metadata item", "write"),
+    ("delete_metadata_item", "DELETE", VOLUME + "/metadata/{key}", "evs:volumes:delete", "evs:volumes:get",
+     "Deleting a disk metadata item", "write"),
+    ("list_types", "GET", "/{project_id}/types", "evs:types:get", "", "Querying disk types", "list"),
+    ("show_type", "GET", "/{project_id}/types/{type_id}", "evs:types:get", "", "Querying a disk type", "read"),
+    ("show_quotas", "GET", "/{project_id}/os-quota-sets/{target_project_id}", "evs:quotas:get", "",
+     "Querying quotas", "read"),
+    ("show_default_quotas", "GET", "/{project_id}/os-quota-sets/{target_project_id}/defaults", "evs:quotas:get",
+     "", "Querying default quotas", "read"),
+    ("list_availability_zones", "GET", "/{project_id}/os-availability-zone", "", "",
+     "Querying availability zones", "list"),
+    ("list_extensions", "GET", "/{project_id}/extensions", "", "", "Querying API extensions", "list"),
+):
+    resource = {"resource_type": "volume", "resource_from": "path:volume_id"} if "{volume_id}" in _path else {}
+    twins(CINDER, f"cinder.{_name}", "cinder", _method, _path, _actions, dependencies=_deps,
+          title=f"{_title} (OpenStack Cinder)", source="table:evs", handler=f"{CND}:{_name}", access_level=_level,
+          **resource)
+op("cinder.volumes_summary.v3", "cinder", "GET", "/v3" + VOLUMES + "/summary", "evs:volumes:list",
+   title="Querying the disk summary (OpenStack Cinder, 3.12+)", source="table:evs", handler=f"{CND}:volumes_summary",
+   access_level="list")
+for _name, _path, _title in (("versions", "/", "Listing block-storage API versions"),
+                             ("version_v3", "/v3", "Showing block-storage API v3"),
+                             ("version_v2", "/v2", "Showing block-storage API v2")):
+    op(f"cinder.{_name}", "cinder", "GET", _path, (), title=_title, source="table:evs", handler=f"{CND}:{_name}",
+       scope="public", mounts=("/volume",))
+
+# ---------------------------------------------------------------------------------------------------------------
+# Huawei EVS native (cloudvolumes): async operations answer with jobs
+# ---------------------------------------------------------------------------------------------------------------
+EVS = "ecsim.api.evs"
+CLOUDVOLUME = "/v2/{project_id}/cloudvolumes/{volume_id}"
+for _prefix, _sdk in (("/v2.1", "create_volume"), ("/v2", ())):
+    _tag = _prefix.strip("/").replace(".", "")
+    op(f"evs.create_volume.{_tag}", "evs", "POST", _prefix + "/{project_id}/cloudvolumes", "evs:volumes:create",
+       title="Creating EVS disks", source="table:evs", handler=f"{EVS}:create_volume",
+       access_level="write", sdk=_sdk)
+    op(f"evs.resize_volume.{_tag}", "evs", "POST",
+       _prefix + "/{project_id}/cloudvolumes/{volume_id}/action", "evs:volumes:extend", selector="os-extend",
+       title="Expanding EVS disk capacity", source="table:evs", handler=f"{EVS}:resize_volume",
+       resource_type="volume", resource_from="path:volume_id", access_level="write",
+       sdk="resize_volume" if _prefix == "/v2.1" else ())
+op("evs.list_volumes", "evs", "GET", "/v2/{project_id}/cloudvolumes/detail", "evs:volumes:list",
+   title="Querying EVS disk details", source="table:evs", handler=f"{EVS}:list_volumes", access_level="list",
+   sdk="list_volumes")
+op("evs.list_volumes_brief", "evs", "GET", "/v2/{project_id}/cloudvolumes", "evs:volumes:list",
+   title="Querying EVS disks", source="table:evs", handler=f"{EVS}:list_volumes_brief", access_level="list")
+op("evs.show_volume", "evs", "GET", CLOUDVOLUME, "evs:volumes:get", title="Querying an EVS disk",
+   source="table:evs", handler=f"{EVS}:show_volume", resource_type="volume", resource_from="path:volume_id",
+   access_level="read", sdk="show_volume")
+op("evs.update_volume", "evs", "PUT", CLOUDVOLUME, "evs:volumes:update", title="Updating an EVS disk",
+   source="table:evs", handler=f"{EVS}:update_volume", resource_type="volume", resource_from="path:volume_id",
+   access_level="write", sdk="update_volume")
+op("evs.delete_volume", "evs", "DELETE", CLOUDVOLUME, "evs:volumes:delete", title="Deleting an EVS disk",
+   source="table:evs", handler=f"{EVS}:delete_volume", resource_type="volume", resource_from="path:volume_id",
+   access_level="write", sdk="delete_volume")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Keystone (identity v3): discovery and tokens. Mounted at / and under /identity.
@@ -303,6 +376,20 @@ for _target, _path, _suffix, _sdk in (
         f"iam:permissions:revokeRoleFromGroup{_suffix}", _sdk[2], f"Revoking a group's permission ({_target})")
     iam(f"list_grants_{_target}", "GET", f"{_path}{_tail}", f"iam:permissions:listRolesForGroup{_suffix}",
         _sdk[3], f"Listing a group's permissions ({_target})")
+for _kind, _param in (("groups", "group_id"), ("users", "user_id")):
+    _path = f"/v3.0/OS-PERMISSION/enterprise-projects/{{enterprise_project_id}}/{_kind}/{{{_param}}}/roles"
+    _who, _sdk_who = ("Group", "group") if _kind == "groups" else ("User", "user")
+    iam(f"grant_enterprise_project_{_sdk_who}", "PUT", _path + "/{role_id}",
+        f"iam:permissions:grantRoleTo{_who}OnEnterpriseProject",
+        f"associate_role_to_{_sdk_who}_on_enterprise_project", f"Granting permissions to a {_sdk_who} on an "
+        "enterprise project")
+    iam(f"revoke_enterprise_project_{_sdk_who}", "DELETE", _path + "/{role_id}",
+        f"iam:permissions:revokeRoleFrom{_who}OnEnterpriseProject",
+        f"revoke_role_from_{_sdk_who}_on_enterprise_project", f"Revoking a {_sdk_who}'s enterprise-project "
+        "permission")
+    iam(f"list_grants_enterprise_project_{_sdk_who}", "GET", _path,
+        f"iam:permissions:listRolesFor{_who}OnEnterpriseProject",
+        f"list_roles_for_{_sdk_who}_on_enterprise_project", f"Listing a {_sdk_who}'s enterprise-project permissions")
 iam("create_access_key", "POST", "/v3.0/OS-CREDENTIAL/credentials", "iam:credentials:createCredential",
     "create_permanent_access_key", "Creating a permanent access key", self_service="body:credential.user_id")
 iam("list_access_keys", "GET", "/v3.0/OS-CREDENTIAL/credentials", "iam:credentials:listCredentials",

@@ -68,7 +68,8 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         vol = volumes.new_attached_volume(
             project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-{k:04d}", size=size,
             volume_type=disk.volume_type, az=az, device=device, bootable=boot, multiattach=disk.multiattach,
-            image_id=image.id if boot else None, now=now, attach_delay=attach_delay, ready_delay=ready_delay)
+            image_id=image.id if boot else None, image_name=image.name if boot else None, now=now,
+            attach_delay=attach_delay, ready_delay=ready_delay)
         volume_docs.append(vol)
         attached.append({"id": vol["id"], "device": device, "boot_index": 0 if boot else -1,
                          "delete_on_termination": True if boot else disk.delete_on_termination})

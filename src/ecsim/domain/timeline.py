@@ -26,6 +26,12 @@ REALISTIC = {
     "reboot.hard": 8.0,
     "delete": 8.0,
     "job.init": 1.0,
+    "volume.create": 3.0,
+    "volume.attach": 2.0,
+    "volume.detach": 2.0,
+    "volume.extend": 5.0,
+    "volume.upload": 10.0,
+    "volume.delete": 3.0,
 }
 
 

@@ -1,17 +1,35 @@
-"""EVS volumes (disks) as the compute side needs them: system and data disks created with a server, attached to it,
-and released when it is deleted. The EVS / Cinder faces build on the same docs.
+"""EVS volumes (disks): the Cinder state machine every face shares (EVS native, Cinder v2 and v3, and the disks
+servers are created with).
 
 A volume doc: id, name, project_id, user_id, size (GiB), volume_type, availability_zone, status, bootable,
-multiattach, attachments[{server_id, device, attachment_id, attached_at}], image_id, metadata, description,
-encrypted, created, updated, and `_steps`.
+multiattach, readonly (admin metadata: None until set, shown as metadata "readonly"), attached_mode,
+attachments [{attachment_id, server_id, host_name, device, attached_at, mode}], image_id and image_name (the image
+a disk was made from), metadata (user), description, encrypted, enterprise_project_id, tags, created, updated (None
+until the first change), previous_status, counted_size (services/block.py), `_steps`.
+
+Wrong states raise VolumeStateError with Cinder's complete text ("Invalid volume: ..."); the EVS face maps the
+reason to its EVS.xxxx code.
 """
 
 from __future__ import annotations
 
-from ecsim.domain.timeline import AT, schedule
+import uuid
+
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound
+from ecsim.domain.timeline import Timing, busy, schedule
 from ecsim.ids import new_uuid
 
 VOLUME_TYPES = ("SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2", "ESSD2")
+DEFAULT_TYPE = "SATA"
+DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
+MAX_DATA_SIZE, MAX_SYSTEM_SIZE = 32768, 1024
+FACETS_VERSION = "1"  # bump when facets() changes: stored volumes are re-indexed on start
+
+
+class VolumeStateError(DomainError):
+    """The volume's status does not allow the action (Cinder: 400 "Invalid volume: ..."; EVS: its own code)."""
+
+    reason = "volume_state"
 
 
 def device_name(index: int) -> str:
@@ -19,18 +37,37 @@ def device_name(index: int) -> str:
     return "/dev/vd" + "abcdefghijklmnopqrstuvwxyz"[index]
 
 
+def new_volume(*, project_id: str, user_id: str, name: str, size: int, volume_type: str, az: str, now: float,
+               bootable: bool = False, multiattach: bool = False, image_id: str | None = None,
+               image_name: str | None = None, description: str | None = None, metadata: dict | None = None,
+               enterprise_project_id: str = "0", tags: dict | None = None) -> dict:
+    """A standalone, available disk."""
+    return {
+        "id": new_uuid(), "name": name, "project_id": project_id, "user_id": user_id, "size": size,
+        "volume_type": volume_type, "availability_zone": az, "status": "available", "bootable": bootable,
+        "multiattach": multiattach, "readonly": None, "attachments": [], "image_id": image_id,
+        "image_name": image_name, "metadata": dict(metadata or {}), "description": description, "encrypted": False,
+        "enterprise_project_id": enterprise_project_id, "tags": dict(tags or {}), "created": now, "updated": None,
+    }
+
+
+def created(vol: dict, now: float, timing: Timing) -> None:
+    """A new volume starts `creating` and becomes available."""
+    final = vol["status"]
+    vol["status"] = "creating"
+    schedule(vol, now, [(timing("volume.create"), {"status": final})])
+
+
 def new_attached_volume(*, project_id: str, user_id: str, server_id: str, name: str, size: int, volume_type: str,
                         az: str, device: str, bootable: bool, multiattach: bool, image_id: str | None,
-                        now: float, attach_delay: float, ready_delay: float) -> dict:
-    vol = {
-        "id": new_uuid(), "name": name, "project_id": project_id, "user_id": user_id, "size": size,
-        "volume_type": volume_type, "availability_zone": az, "status": "creating", "bootable": bootable,
-        "multiattach": multiattach, "attachments": [], "image_id": image_id, "metadata": {}, "description": "",
-        "encrypted": False, "created": now, "updated": now,
-    }
-    attachment = {"server_id": server_id, "device": device, "attachment_id": new_uuid(), "attached_at": now}
+                        now: float, attach_delay: float, ready_delay: float, image_name: str | None = None) -> dict:
+    """A disk created with a server: creating, attaching, then in-use on that server."""
+    vol = new_volume(project_id=project_id, user_id=user_id, name=name, size=size, volume_type=volume_type, az=az,
+                     now=now, bootable=bootable, multiattach=multiattach, image_id=image_id, image_name=image_name)
+    attachment = {"attachment_id": new_uuid(), "server_id": server_id, "host_name": None, "device": device,
+                  "attached_at": now, "mode": "rw"}
+    vol["status"] = "creating"
     schedule(vol, now, [
-        (0.0, {"status": "creating"}),
         (attach_delay, {"status": "attaching"}),
         (ready_delay, {"status": "in-use", "attachments": [attachment]}),
     ])
@@ -44,17 +81,191 @@ def release(vol: dict, server_id: str, now: float, delay: float, *, delete: bool
         schedule(vol, now, [(0.0, {"status": "deleting"}), (delay, {"status": "deleted", "attachments": []})])
     else:
         final = "in-use" if remaining else "available"
-        schedule(vol, now, [(0.0, {"status": "detaching"}),
-                            (delay, {"status": final, "attachments": remaining, "detached_at": AT})])
+        schedule(vol, now, [(0.0, {"status": "detaching"}), (delay, {"status": final, "attachments": remaining})])
 
 
-def new_volume(*, project_id: str, user_id: str, name: str, size: int, volume_type: str, az: str, now: float,
-               bootable: bool = False, multiattach: bool = False, image_id: str | None = None,
-               description: str = "") -> dict:
-    """A standalone, available disk."""
-    return {
-        "id": new_uuid(), "name": name, "project_id": project_id, "user_id": user_id, "size": size,
-        "volume_type": volume_type, "availability_zone": az, "status": "available", "bootable": bootable,
-        "multiattach": multiattach, "attachments": [], "image_id": image_id, "metadata": {},
-        "description": description, "encrypted": False, "created": now, "updated": now,
-    }
+def is_gone(vol: dict) -> bool:
+    return vol.get("status") == "deleted"
+
+
+def check_size(size: int, *, system: bool = False) -> None:
+    top = MAX_SYSTEM_SIZE if system else MAX_DATA_SIZE
+    if not 1 <= size <= top:
+        raise InvalidInput(f"Invalid input received: Invalid volume size provided for create request: {size} (size "
+                           "argument must be an integer (or string representation of an integer) and greater than "
+                           f"zero, at most {top}).", reason="volume_size")
+
+
+# -- actions --------------------------------------------------------------------------------------------------------
+def _settled(vol: dict, action: str) -> None:
+    """Nothing else may be in flight (a realistic-profile transition still running)."""
+    if busy(vol):
+        raise VolumeStateError(f"Invalid volume: Volume {vol['id']} is {vol['status']}: another operation is in "
+                               f"progress; retry {action} when it finishes.", status=vol["status"], action=action)
+
+
+def check_delete(vol: dict) -> None:
+    _settled(vol, "delete")
+    if vol["status"] not in DELETABLE or vol.get("attachments"):
+        raise VolumeStateError(
+            "Invalid volume: Volume status must be available or error or error_restoring or error_extending or "
+            "error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a "
+            "transfer, or be disassociated from snapshots after volume transfer.",
+            reason="volume_delete_state", status=vol["status"], action="delete")
+
+
+def delete(vol: dict, now: float, timing: Timing) -> None:
+    check_delete(vol)
+    schedule(vol, now, [(0.0, {"status": "deleting"}), (timing("volume.delete"), {"status": "deleted"})])
+
+
+def reserve(vol: dict, now: float) -> None:
+    _settled(vol, "reserve")
+    allowed = ("available", "in-use") if vol.get("multiattach") else ("available",)
+    if vol["status"] not in allowed:
+        need = "available or in-use" if vol.get("multiattach") else "available"
+        raise VolumeStateError(f"Invalid volume: Volume status must be {need} to reserve, but the status is "
+                               f"{vol['status']}.", status=vol["status"], action="reserve")
+    vol["previous_status"] = vol["status"]
+    vol["status"] = "attaching"
+    vol["updated"] = now
+
+
+def unreserve(vol: dict, now: float) -> None:
+    if vol["status"] == "attaching" and not busy(vol):
+        vol["status"] = "in-use" if vol.get("attachments") else "available"
+        vol["updated"] = now
+
+
+def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host_name: str | None,
+           mountpoint: str, mode: str) -> None:
+    _settled(vol, "attach")
+    if vol["status"] == "maintenance":
+        raise VolumeStateError("Invalid volume: The volume cannot be attached in maintenance mode.",
+                               status=vol["status"], action="attach")
+    if vol.get("readonly") and mode != "ro":
+        raise VolumeStateError(f"Invalid attaching mode '{mode}' for volume {vol['id']}.", reason="attach_mode",
+                               status=vol["status"], action="attach")
+    attachments = vol.get("attachments", [])
+    for a in attachments:  # already attached there: nothing to do
+        if (server_id and a.get("server_id") == server_id) or (host_name and a.get("host_name") == host_name):
+            return
+    if vol["status"] not in ("available", "attaching", "reserved", "in-use"):
+        raise VolumeStateError(f"Invalid volume: Volume status must be available, attaching or in-use to attach, "
+                               f"but the status is {vol['status']}.", status=vol["status"], action="attach")
+    if attachments and not vol.get("multiattach"):
+        raise VolumeStateError("Invalid volume: volume is already attached and multiple attachments are not "
+                               "enabled", reason="volume_in_use", status=vol["status"], action="attach")
+    attachment = {"attachment_id": new_uuid(), "server_id": server_id, "host_name": host_name, "device": mountpoint,
+                  "attached_at": now, "mode": mode}
+    schedule(vol, now, [
+        (0.0, {"status": "attaching"}),
+        (timing("volume.attach"), {"status": "in-use", "attachments": [*attachments, attachment],
+                                   "attached_mode": mode, "readonly": bool(vol.get("readonly"))}),
+    ])
+
+
+def detach(vol: dict, now: float, timing: Timing, attachment_id: str | None) -> None:
+    _settled(vol, "detach")
+    if vol["status"] == "maintenance":
+        raise VolumeStateError("Invalid volume: The volume cannot be detached in maintenance mode.",
+                               status=vol["status"], action="detach")
+    attachments = vol.get("attachments", [])
+    if attachment_id is None and len(attachments) > 1:
+        raise VolumeStateError("Invalid volume: Detach volume failed: More than one attachment, but no "
+                               "attachment_id provided.", status=vol["status"], action="detach")
+    if attachment_id is not None and not any(a["attachment_id"] == attachment_id for a in attachments):
+        raise NotFound("attachment", attachment_id,
+                       f"Volume attachment could not be found with filter: attachment_id = {attachment_id}.")
+    remaining = [a for a in attachments if attachment_id is not None and a["attachment_id"] != attachment_id]
+    if not attachments:  # nothing attached: the volume simply ends available
+        schedule(vol, now, [(0.0, {"status": "available", "attached_mode": None})])
+        return
+    final = "in-use" if remaining else "available"
+    schedule(vol, now, [
+        (0.0, {"status": "detaching"}),
+        (timing("volume.detach"), {"status": final, "attachments": remaining,
+                                   "attached_mode": vol.get("attached_mode") if remaining else None}),
+    ])
+
+
+def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allowed: bool,
+           shared_in_use_allowed: bool = True) -> None:
+    """Grow the disk. Cinder extends in-use volumes only from microversion 3.42; EVS extends them online, except
+    shared (multiattach) ones."""
+    _settled(vol, "extend")
+    if new_size <= vol["size"]:
+        raise InvalidInput(f"Invalid input received: New size for extend must be greater than current size. "
+                           f"(current: {vol['size']}, extended: {new_size}).", reason="extend_size")
+    if new_size > MAX_DATA_SIZE:
+        raise InvalidInput(f"Invalid input received: New size {new_size} exceeds the maximum volume size of "
+                           f"{MAX_DATA_SIZE} GB.", reason="volume_size")
+    status = vol["status"]
+    if status == "in-use" and in_use_allowed and vol.get("multiattach") and not shared_in_use_allowed:
+        raise VolumeStateError(f"Invalid volume: Shared volume {vol['id']} must be available to extend, currently "
+                               "in-use.", reason="extend_shared", status=status, action="extend")
+    if status not in (("available", "in-use") if in_use_allowed else ("available",)):
+        raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be '{{'status': 'available'}}' to "
+                               f"extend, currently {status}.", reason="extend_state", status=status,
+                               action="extend")
+    schedule(vol, now, [(0.0, {"status": "extending", "previous_status": status}),
+                        (timing("volume.extend"), {"status": status, "size": new_size})])
+
+
+def upload_image(vol: dict, now: float, timing: Timing, *, force: bool) -> None:
+    _settled(vol, "upload")
+    allowed = ("available", "in-use") if force else ("available",)
+    if vol["status"] not in allowed:
+        need = "available or in-use" if force else "available"
+        raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be {need}", status=vol["status"],
+                               action="upload")
+    final = vol["status"]
+    schedule(vol, now, [(0.0, {"status": "uploading", "previous_status": final}),
+                        (timing("volume.upload"), {"status": final})])
+
+
+def update_readonly(vol: dict, now: float, readonly: bool) -> None:
+    _settled(vol, "update readonly flag")
+    if vol["status"] != "available":
+        raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be available to update readonly "
+                               f"flag, but current status is: {vol['status']}.", status=vol["status"],
+                               action="update_readonly")
+    vol["readonly"] = readonly
+    vol["updated"] = now
+
+
+def check_updatable(vol: dict) -> None:
+    if vol["status"] == "maintenance":
+        raise VolumeStateError("Invalid volume: The volume cannot be updated during maintenance.",
+                               status=vol["status"], action="update")
+
+
+def set_bootable(vol: dict, now: float, bootable: bool) -> None:
+    check_updatable(vol)
+    vol["bootable"] = bootable
+    vol["updated"] = now
+
+
+def facets(vol: dict) -> tuple[tuple[str, str], ...]:
+    """What volume lists filter on (store/query.py), as they will be once pending steps settle: facets are written
+    with a change, not when its timed steps come due."""
+    if vol.get("_steps"):
+        vol = dict(vol)
+        for _, patch in vol["_steps"]:
+            vol.update(patch)
+    out = [("az", vol["availability_zone"]), ("type", vol["volume_type"]),
+           ("bootable", "true" if vol.get("bootable") else "false"),
+           ("multiattach", "true" if vol.get("multiattach") else "false"),
+           ("ep", vol.get("enterprise_project_id") or "0")]
+    out += [("server", a["server_id"]) for a in vol.get("attachments", []) if a.get("server_id")]
+    for key, value in (vol.get("metadata") or {}).items():
+        out += [("meta", f"{key}={value}"), ("metakey", key)]
+    return tuple(dict.fromkeys(out))
+
+
+def type_id(name: str) -> str:
+    """Stable ids for the volume types (Cinder shows the name, `volume_type_id` the id)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ecsim-volume-type:{name}"))
+
+
+TYPE_BY_ID = {type_id(t): t for t in VOLUME_TYPES}

@@ -19,6 +19,7 @@ from typing import Any
 from ecsim.auth.authenticate import AuthError, ProjectMismatch, authenticate, scope_project
 from ecsim.catalog import Operation, all_operations
 from ecsim.domain.errors import DomainError
+from ecsim.http import microversion
 from ecsim.http.context import Ctx, Response
 from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
@@ -127,6 +128,9 @@ class App:
             if protected:  # authentication first: it needs only the path and headers
                 ctx.principal = authenticate(ctx)
                 ctx.project_id = scope_project(ctx, ctx.principal, op)
+            versions = microversion.for_operation(op)
+            if versions is not None:
+                ctx.version, ctx.response_headers = microversion.negotiate(versions, headers)
             if op.selector is not None:
                 op = self._select(ctx, match.ops)
             ctx.op = op
@@ -150,6 +154,8 @@ class App:
         except Exception:
             log.exception("internal error on %s %s", method, path)
             resp = self._error(faults_for(family).internal(), family, request_id)
+        if ctx is not None and ctx.response_headers:
+            resp.headers.extend(ctx.response_headers)
         resp.headers.append((b"x-request-id", request_id.encode()))
         return resp
 
@@ -162,11 +168,11 @@ class App:
                 + ", ".join(o.selector or "" for o in ops), reason="invalid" if body is not None else "empty_body",
             )
         keys = [o for o in ops if o.selector in body]
-        if len(keys) != 1 or len(body) != 1:
+        if len(keys) != 1:  # other members are the handler's to check (EVS resize sends bssParam alongside)
             known = ", ".join(o.selector or "" for o in ops)
             found = ", ".join(sorted(body))
             raise DomainError(f"Unknown or ambiguous action {found!r}; expected exactly one of: {known}.",
-                              reason="unknown_action")
+                              reason="unknown_action", action=next(iter(body)))
         return keys[0]
 
     def _authorize(self, ctx: Ctx, op: Operation) -> None:
@@ -183,7 +189,10 @@ class App:
             user = rt.directory.user(principal.user_id)
             assert user is not None
             project = ctx.project_id if op.scope == "project" else None
-            decision = decide(rt.directory.policyset(user, project), op.actions, op.dependencies,
+            ep = None
+            if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user):
+                ep = _enterprise_project(ctx, op)
+            decision = decide(rt.directory.policyset(user, project, ep), op.actions, op.dependencies,
                               _condition_context(ctx), cache_key=op.name)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
                             path=ctx.path, decision=decision, project_id=ctx.project_id)
@@ -215,6 +224,22 @@ def _acting_on_self(ctx: Ctx, how: str) -> bool:
         return value == p.user_id
     cred = ctx.rt.directory.credential(ctx.params.get("access_key", ""))
     return cred is not None and cred["user_id"] == p.user_id
+
+
+_RESOURCE_KINDS = {"volume": "volume", "instance": "server"}
+
+
+def _enterprise_project(ctx: Ctx, op: Operation) -> str | None:
+    """The enterprise project of the resource an operation acts on (named in its path), for grants on enterprise
+    projects; None when the operation names no single resource of this project."""
+    kind = _RESOURCE_KINDS.get(op.resource_type or "")
+    source, _, param = (op.resource_from or "").partition(":")
+    if kind is None or source != "path" or param not in ctx.params:
+        return None
+    row = ctx.rt.store.get(kind, ctx.params[param])
+    if row is None or row.scope != ctx.project_id:
+        return None
+    return row.doc.get("enterprise_project_id") or "0"
 
 
 def _condition_context(ctx: Ctx) -> Callable[[str], dict[str, Any]]:

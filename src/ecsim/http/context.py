@@ -26,7 +26,7 @@ class Response:
     def __init__(self, status: int = 200, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None):
         self.status = status
         self.body = body
-        self.headers = headers if headers is not None else (JSON_HEADERS if body else [])
+        self.headers = headers if headers is not None else (list(JSON_HEADERS) if body else [])
 
 
 def json_response(status: int, obj: Any, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
@@ -56,7 +56,8 @@ def parse_query(raw: bytes) -> list[tuple[str, str]]:
 class Ctx:
     __slots__ = (
         "_json", "_query", "body", "client_ip", "family", "headers", "method", "now", "op", "params", "path",
-        "prefix", "principal", "project_id", "query_pairs", "raw_query", "request_id", "rt",
+        "prefix", "principal", "project_id", "query_pairs", "raw_query", "request_id", "response_headers", "rt",
+        "version",
     )
 
     def __init__(self, rt: Runtime, method: str, path: str, raw_query: bytes, headers: dict[str, str], body: bytes,
@@ -76,6 +77,9 @@ class Ctx:
         self.project_id: str | None = None
         self.family = "ecs"
         self.prefix = ""
+        # The agreed microversion ((0, 0) where the API has none) and the headers every response then carries.
+        self.version: tuple[int, int] = (0, 0)
+        self.response_headers: list[tuple[bytes, bytes]] = []
         self._json: Any = _UNSET
         self._query: dict[str, list[str]] | None = None
         self.query_pairs = parse_query(raw_query)

@@ -53,6 +53,7 @@ class ApiError(Exception):
         details: list[dict] | None = None,
         headers: list[tuple[str, str]] | None = None,
         extra: dict | None = None,
+        inner: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -62,6 +63,7 @@ class ApiError(Exception):
         self.details = details
         self.headers = headers or []
         self.extra = extra
+        self.inner = inner  # more members of the fault object itself (Cinder's 413 "retryAfter")
 
 
 def render(err: ApiError, family: str, request_id: str) -> bytes:
@@ -73,6 +75,8 @@ def render(err: ApiError, family: str, request_id: str) -> bytes:
         inner: dict = {"code": err.status, "message": err.message}
         if err.details:
             inner["details"] = err.details
+        if err.inner:
+            inner.update(err.inner)
         body = {fault: inner}
     elif shape == "keystone":
         inner = {"code": err.status, "message": err.message, "title": KEYSTONE_TITLES.get(err.status, "Error")}

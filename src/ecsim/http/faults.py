@@ -115,6 +115,126 @@ class ImsFaults(EcsFaults):
         return ApiError(400, "IMG.0010", f"The project {err.url_project} does not match the caller's project.")
 
 
+class CinderFaults(Faults):
+    """Cinder v2/v3 (EVS's OpenStack-compatible face): `{"<faultName>": {"code", "message"}}`; wrong states are
+    400 "Invalid volume: ...", quotas 413 overLimit with Retry-After 0."""
+
+    family = "cinder"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            return ApiError(404, None, err.message)
+        if err.reason == "quota":
+            return ApiError(413, None, err.message, headers=[("Retry-After", "0")], inner={"retryAfter": "0"})
+        if err.reason == "malformed":
+            return ApiError(400, None, "Malformed request body")
+        if err.reason == "unknown_action":
+            return ApiError(400, None, f"There is no such action: {err.details.get('action')}. Verify the request "
+                            "body and Content-Type header and try again.")
+        if err.reason == "metadata_too_long":
+            return ApiError(413, None, err.message)
+        return ApiError(409 if err.reason == "conflict" else 400, None, err.message)
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        return ApiError(403, None, denial_message(action), details=[{"explanation": explanation}])
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(400, None, "Malformed request url")
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, None, f"Service temporarily unavailable: {message}")
+
+    def internal(self) -> ApiError:
+        return ApiError(500, None, "The server has either erred or is incapable of performing the requested "
+                        "operation.")
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return ApiError(404, None, "The resource could not be found.")  # Cinder's router has no 405
+
+    def body_too_large(self, limit: int) -> ApiError:
+        return ApiError(413, None, "Request is too large.")
+
+
+# EVS native: fixed texts by code (the EVS error-code table); ecsim appends what exactly was wrong.
+_EVS_TEXTS = {
+    "EVS.0001": "invalid tenant id!",
+    "EVS.1010": "invalid volume size!",
+    "EVS.1015": "new volume Size must be greater than old Size!",
+    "EVS.1020": "invalid volume type!",
+    "EVS.1021": "the quantity of volume is invalid!",
+    "EVS.1024": "invalid filter marker!",
+    "EVS.1031": "invalid resources status!",
+    "EVS.1034": "volume count exceeded volume count quota!",
+    "EVS.1036": "invalid availability zone!",
+    "EVS.1039": "invalid sort_key!",
+    "EVS.1040": "invalid sort_dir!",
+    "EVS.1042": "volume gigabytes exceeded volume gigabytes quota!",
+    "EVS.1046": "volume status must be available, error, error_extending, error_restoring, error_rollbacking when "
+                "delete volume!",
+    "EVS.1048": "volume status must be available when extend volume!",
+    "EVS.1052": "invalid http body!",
+    "EVS.1064": "volume status must be available or in-use when extending!",
+    "EVS.1065": "multiattach volume status must be available when extending!",
+    "EVS.1005": "size of metadata is too large!",
+    "EVS.1007": "volume name and description can not both be empty!",
+    "EVS.2046": "invalid imageRef!",
+    "EVS.2094": "system image is not support to create Multiattach/shareable volume !",
+    "EVS.5400": "Invalid input received.",
+    "EVS.5404": "Resource(Volume, Snapshot, Backup .etc) cound not be found.",
+}
+_EVS_CODES = {
+    "malformed": "EVS.1052",
+    "empty_body": "EVS.1052",
+    "unknown_action": "EVS.1052",
+    "volume_size": "EVS.1010",
+    "extend_size": "EVS.1015",
+    "count_invalid": "EVS.1021",
+    "marker_not_found": "EVS.1024",
+    "az_invalid": "EVS.1036",
+    "sort_key": "EVS.1039",
+    "sort_dir": "EVS.1040",
+    "metadata": "EVS.1005",
+    "metadata_too_long": "EVS.1005",
+    "name_and_description": "EVS.1007",
+    "multiattach_image": "EVS.2094",
+    "volume_delete_state": "EVS.1046",
+    "extend_state": "EVS.1064",
+    "extend_shared": "EVS.1065",
+    "volume_state": "EVS.1031",
+}
+
+
+class EvsFaults(Faults):
+    """Huawei EVS native (`/v2|v2.1/{project_id}/cloudvolumes`): `{"error": {"code": "EVS.xxxx", "message"}}`."""
+
+    family = "evs"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            if err.kind == "volume_type":
+                return self._error(400, "EVS.1020", err.message)
+            if err.kind == "image":
+                return self._error(400, "EVS.2046", err.message)
+            return self._error(404, "EVS.5404", err.message)
+        if err.reason == "quota":
+            code = "EVS.1042" if err.details.get("resource") == "gigabytes" else "EVS.1034"
+            return self._error(400, code, err.message)
+        return self._error(400, _EVS_CODES.get(err.reason, "EVS.5400"), err.message)
+
+    @staticmethod
+    def _error(status: int, code: str, detail: str) -> ApiError:
+        text = _EVS_TEXTS[code]
+        return ApiError(status, code, f"{text} ({detail})" if detail and detail != text else text)
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        return ApiError(403, "EVS.2056", denial_message(action),
+                        details=[{"code": "ecsim.explanation", "message": explanation}])
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return self._error(400, "EVS.0001", f"the URL names project {err.url_project}, the caller is scoped to "
+                           f"{err.ctx_project}")
+
+
 class KeystoneFaults(Faults):
     family = "keystone"
 
@@ -167,6 +287,8 @@ class ControlFaults(Faults):
 FAULTS: dict[str, Faults] = {
     "ecs": EcsFaults(),
     "ims": ImsFaults(),
+    "cinder": CinderFaults(),
+    "evs": EvsFaults(),
     "keystone": KeystoneFaults(),
     "iam": KeystoneFaults(),
     "control": ControlFaults(),

@@ -43,9 +43,9 @@ class Router:
     def __init__(self, operations: list[Operation]) -> None:
         self.root = Node()
         for op in operations:
-            self.add(op.path, op, "")
-            for prefix in FAMILY_PREFIXES.get(op.family, ()):
-                self.add(prefix + op.path, op, prefix)
+            mounts = op.mounts if op.mounts is not None else ("", *FAMILY_PREFIXES.get(op.family, ()))
+            for prefix in mounts:
+                self.add((prefix + op.path).rstrip("/") or "/", op, prefix)
 
     def add(self, template: str, op: Operation, prefix: str) -> None:
         node = self.root
@@ -63,7 +63,9 @@ class Router:
         node.ops.setdefault(op.method, []).append(op)
 
     def match(self, method: str, path: str) -> Match | None:
-        """The operations for (method, path); raises MethodNotAllowed when only the method is wrong."""
+        """The operations for (method, path); raises MethodNotAllowed when only the method is wrong. A trailing
+        slash is only accepted by unauthenticated documents (`/identity/v3/`, `/volume/v3/`): on resources it would
+        name an empty id (Cinder's `GET /volumes/` is a 404, not the list)."""
         segs = split(path)
         params: dict[str, str] = {}
         node = self._walk(self.root, segs, 0, params)
@@ -72,6 +74,8 @@ class Router:
         ops = node.ops.get(method)
         if ops is None:
             raise MethodNotAllowed(sorted(node.ops))
+        if path.endswith("/") and len(path) > 1 and ops[0].scope != "public":
+            return None
         prefix = ""
         if segs and "/" + segs[0] in ("/identity", "/compute", "/volume"):
             prefix = "/" + segs[0]

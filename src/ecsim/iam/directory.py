@@ -5,8 +5,8 @@ bumps it inside its transaction, and another worker notices the change through `
 Policies are compiled once per (user, scope) and cached the same way.
 
 Store kinds: domain, user, group, membership (id "<group>:<user>", ref=group, name=user), project, role (custom
-policies), grant (id "<target>|<group>|<role>", ref=group, name=target), credential (id = access key, ref=user),
-revoked_token (id = audit id).
+policies), grant (id "<target>|<subject>|<role>", ref=subject: a group id or "user:<id>", name=target), credential
+(id = access key, ref=user), revoked_token (id = audit id).
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ class Principal:
 
 def target_key(target: str, target_id: str) -> str:
     return f"{target}:{target_id}"
+
+
+def user_subject(user_id: str) -> str:
+    """The grant subject of a user granted directly (enterprise projects allow that; other scopes grant groups)."""
+    return f"user:{user_id}"
 
 
 class Directory:
@@ -179,20 +184,32 @@ class Directory:
 
         return self._cached(("grants", domain_id, groups), load)
 
-    def policyset(self, user: dict, project_id: str | None) -> PolicySet:
+    def subjects(self, user: dict) -> tuple[str, ...]:
+        """Who grants name for this user: its groups, and the user itself (enterprise-project grants)."""
+        return (*self.groups_of(user), user_subject(user["id"]))
+
+    def has_enterprise_grants(self, user: dict) -> bool:
+        def load() -> bool:
+            grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
+            return any(g["target"] == "enterprise_project" for g in grants)
+
+        return self._cached(("has_enterprise_grants", user["id"]), load)
+
+    def policyset(self, user: dict, project_id: str | None, enterprise_project: str | None = None) -> PolicySet:
         """The compiled policies that apply to `user` in a project (project-level services) or, with None, at
-        account level (global services such as IAM)."""
+        account level (global services such as IAM). With `enterprise_project` (a resource's enterprise project,
+        for operations the permission tables allow there) grants on that enterprise project count too."""
 
         def load() -> PolicySet:
-            groups = self.groups_of(user)
-            grants = self.grants_for_groups(user["domain_id"], groups)
+            grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
             role_ids: list[str] = []
             for g in grants:
                 t = g["target"]
                 if project_id is None:
                     applies = t == "domain"
                 else:
-                    applies = (t == "project" and g["target_id"] == project_id) or t == "all_projects"
+                    applies = (t == "project" and g["target_id"] == project_id) or t == "all_projects" or (
+                        t == "enterprise_project" and g["target_id"] == enterprise_project)
                 if applies and g["role_id"] not in role_ids:
                     role_ids.append(g["role_id"])
             policies: list[Policy] = []
@@ -214,7 +231,7 @@ class Directory:
                         queue.append(dep_role.id)
             return PolicySet(policies)
 
-        return self._cached(("policyset", user["id"], project_id), load)
+        return self._cached(("policyset", user["id"], project_id, enterprise_project), load)
 
     # -- writes (inside a transaction) ----------------------------------------------------------------------------
     @staticmethod
@@ -249,12 +266,13 @@ class Directory:
                       {"group_id": group_id, "user_id": user_id}, name=user_id, ref=group_id, created=now))
 
     @staticmethod
-    def put_grant(tx: SqlStore, domain_id: str, group_id: str, role_id: str, target: str, target_id: str,
+    def put_grant(tx: SqlStore, domain_id: str, subject: str, role_id: str, target: str, target_id: str,
                   now: float) -> None:
-        ident = f"{target_key(target, target_id)}|{group_id}|{role_id}"
-        doc = {"group_id": group_id, "role_id": role_id, "target": target, "target_id": target_id}
-        tx.upsert(Put("grant", ident, domain_id, doc, name=target_key(target, target_id), ref=group_id, created=now))
+        """Grant a role to a subject (a group id, or user_subject(user id)) on a target."""
+        doc = {"group_id": subject, "role_id": role_id, "target": target, "target_id": target_id}
+        tx.upsert(Put("grant", Directory.grant_id(subject, role_id, target, target_id), domain_id, doc,
+                      name=target_key(target, target_id), ref=subject, created=now))
 
     @staticmethod
-    def grant_id(group_id: str, role_id: str, target: str, target_id: str) -> str:
-        return f"{target_key(target, target_id)}|{group_id}|{role_id}"
+    def grant_id(subject: str, role_id: str, target: str, target_id: str) -> str:
+        return f"{target_key(target, target_id)}|{subject}|{role_id}"

@@ -15,6 +15,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceed
 from ecsim.domain.provision import ServerSpec, VolumeSpec
 from ecsim.domain.timeline import final_at, next_at, settle
 from ecsim.runtime import Runtime
+from ecsim.services.block import save_volume
 from ecsim.store import Cond, Put, Row, SqlStore, like_escape
 
 NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")
@@ -43,17 +44,6 @@ def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, renam
         tx.insert(put)
     else:
         tx.update(put, rename=rename)
-
-
-def save_volume(tx: SqlStore, doc: dict, now: float, *, new: bool = False) -> None:
-    settle(doc, now)
-    if doc["status"] == "deleted" and "_steps" not in doc:
-        if not new:
-            tx.delete("volume", doc["id"])
-        return
-    put = Put("volume", doc["id"], doc["project_id"], doc, name=doc["name"], status=doc["status"],
-              created=doc["created"], settle_at=next_at(doc))
-    tx.insert(put) if new else tx.update(put)
 
 
 def save_job(tx: SqlStore, job: dict) -> None:
@@ -223,7 +213,7 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
     flavor = rt.flavors.get(spec.flavor_id)
     if flavor is None:
         raise DomainError(f"The flavor {spec.flavor_id} does not exist.", reason="flavor_not_found")
-    image = rt.images.get(spec.image_id)
+    image = rt.image(project_id, spec.image_id)
     if image is None:
         raise DomainError(f"The image {spec.image_id} does not exist.", reason="image_not_found")
     if image.status != "active":

@@ -12,6 +12,7 @@ from ecsim.domain import network, provision, volumes
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.timeline import Timing
 from ecsim.runtime import Runtime
+from ecsim.services.block import count_gigabytes, volume_put
 from ecsim.services.compute import server_put
 from ecsim.store import Cond, Put
 
@@ -80,9 +81,9 @@ def seed(rt: Runtime, *, servers: int, volumes_count: int, prefix: str = "seed",
             assert put is not None
             puts.append(put)
             for v in vols:
-                puts.append(Put("volume", v["id"], project_id, v, name=v["name"], status=v["status"],
-                                created=created))
+                puts.append(volume_put(v, facets=True))
         with rt.store.write() as tx:
+            count_gigabytes(tx, [p.doc for p in puts if p.kind == "volume"])  # before the docs are written
             tx.insert_many(puts)
             for subnet in touched.values():
                 network.put_network(tx, "subnet", subnet, new=False)
@@ -97,8 +98,9 @@ def seed(rt: Runtime, *, servers: int, volumes_count: int, prefix: str = "seed",
             v = volumes.new_volume(project_id=project_id, user_id=user_id, name=f"{prefix}-vol-{made_volumes + i:06d}",
                                    size=10 + (made_volumes + i) % 100, volume_type="SSD",
                                    az=azs[(made_volumes + i) % len(azs)], now=created)
-            puts.append(Put("volume", v["id"], project_id, v, name=v["name"], status=v["status"], created=created))
+            puts.append(volume_put(v, facets=True))
         with rt.store.write() as tx:
+            count_gigabytes(tx, [p.doc for p in puts])
             tx.insert_many(puts)
         made_volumes += n
         progress("volumes", made_volumes)

@@ -224,8 +224,10 @@ class SqlStore:
         newest_first: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        order: str = "created",
     ) -> list[Row]:
-        split = query.split_in(conds) if limit is not None else None
+        """Rows in `order` (created, or another indexed column), ties broken by id."""
+        split = query.split_in(conds) if limit is not None and order == "created" else None
         if split is not None:
             runs = [self.select(kind, scope, c, newest_first=newest_first, limit=offset + (limit or 0))
                     for c in split]
@@ -234,8 +236,12 @@ class SqlStore:
             return merged[offset:offset + (limit or 0)]
         source, params, order_alias = self._from(kind, scope, conds)
         direction = "DESC" if newest_first else "ASC"
-        sql = (f"{self._row_select('r.' if order_alias else '')} FROM {source} "
-               f"ORDER BY {order_alias}created {direction}, {order_alias}id {direction}")
+        row_alias = "r." if order_alias else ""
+        if order != "created":
+            order_alias = row_alias
+            query.check_column(order)
+        sql = (f"{self._row_select(row_alias)} FROM {source} "
+               f"ORDER BY {order_alias}{order} {direction}, {order_alias}id {direction}")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params.extend((limit, offset))
@@ -252,6 +258,14 @@ class SqlStore:
         source, params, _ = self._from(kind, scope, conds, rows=False)
         cur = self._execute(self._q(f"SELECT COUNT(*) FROM {source}"), params)
         return int(cur.fetchone()[0])
+
+    def counter(self, name: str, scope: str) -> int:
+        """A named per-scope counter kept in the counts table (e.g. the gigabytes a project's volumes use)."""
+        r = self._execute(self._q("SELECT n FROM counts WHERE kind = ? AND scope = ?"), (name, scope)).fetchone()
+        return int(r[0]) if r else 0
+
+    def add_to_counter(self, name: str, scope: str, delta: int) -> None:
+        self._adjust_counts({(name, scope): delta})
 
     def _adjust_counts(self, deltas: dict[tuple[str, str], int]) -> None:
         rows = [(kind, scope, n) for (kind, scope), n in deltas.items() if n]

@@ -24,7 +24,7 @@ class Cond:
     jeq                a JSON field of the doc equals (no index: for small kinds only)
     facet, facet_like  the resource has facet `field` equal to / matching the value
     nofacet            the resource has no facet `field` equal to the value
-    before, after      keyset paging on (created, id), value (created, id)
+    before, after      keyset paging on (field, id), value (field value, id); field is created or another column
     """
 
     op: str
@@ -36,9 +36,13 @@ def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _col(name: str, alias: str) -> str:
+def check_column(name: str) -> None:
     if name not in COLUMNS:
         raise ValueError(f"not an indexed column: {name}")
+
+
+def _col(name: str, alias: str) -> str:
+    check_column(name)
     return alias + name
 
 
@@ -73,10 +77,12 @@ def where(conds: Sequence[Cond], json_text: Any, alias: str = "", keyset_alias: 
                            f"AND g.key = ? AND g.value {test})")
             params.extend((c.field, c.value))
         elif c.op in ("before", "after"):
-            created, ident = c.value
+            value, ident = c.value
             cmp = "<" if c.op == "before" else ">"
-            clauses.append(f"({ka}created {cmp} ? OR ({ka}created = ? AND {ka}id {cmp} ?))")
-            params.extend((created, created, ident))
+            a = ka if c.field == "created" else alias  # a facet-driven query pages on the facet's own columns
+            col = a + "created" if c.field == "created" else _col(c.field, alias)
+            clauses.append(f"({col} {cmp} ? OR ({col} = ? AND {a}id {cmp} ?))")
+            params.extend((value, value, ident))
         else:
             raise ValueError(f"unknown filter op {c.op!r}")
     return clauses, params

@@ -132,23 +132,54 @@ class EcsimServer:
         cfg.timeout = (5, 60)
         return cfg
 
-    def ecs(self, ak: str | None = None, sk: str | None = None, project_id: str | None = None) -> Any:
-        from huaweicloudsdkcore.auth.credentials import BasicCredentials
-        from huaweicloudsdkecs.v2 import EcsClient
+    def _huawei(self, module: str, client: str, ak: str | None, sk: str | None, project_id: str | None) -> Any:
+        import importlib
 
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+
+        cls = getattr(importlib.import_module(module), client)
         cred = BasicCredentials(ak or self.info["access_key"], sk or self.info["secret_key"],
                                 project_id or self.info["project_id"])
-        return (EcsClient.new_builder().with_http_config(self._http_config()).with_credentials(cred)
+        return (cls.new_builder().with_http_config(self._http_config()).with_credentials(cred)
                 .with_endpoint(self.endpoint).build())
+
+    def ecs(self, ak: str | None = None, sk: str | None = None, project_id: str | None = None) -> Any:
+        return self._huawei("huaweicloudsdkecs.v2", "EcsClient", ak, sk, project_id)
+
+    def evs(self, ak: str | None = None, sk: str | None = None, project_id: str | None = None) -> Any:
+        return self._huawei("huaweicloudsdkevs.v2", "EvsClient", ak, sk, project_id)
 
     def ims(self, ak: str | None = None, sk: str | None = None, project_id: str | None = None) -> Any:
-        from huaweicloudsdkcore.auth.credentials import BasicCredentials
-        from huaweicloudsdkims.v2 import ImsClient
+        return self._huawei("huaweicloudsdkims.v2", "ImsClient", ak, sk, project_id)
 
-        cred = BasicCredentials(ak or self.info["access_key"], sk or self.info["secret_key"],
-                                project_id or self.info["project_id"])
-        return (ImsClient.new_builder().with_http_config(self._http_config()).with_credentials(cred)
-                .with_endpoint(self.endpoint).build())
+    # -- OpenStack clients (keystoneauth1 sessions: cinderclient, openstacksdk, plain adapters) -----------------------
+    def auth_options(self, user: str | None = None, password: str | None = None, project: str | None = None
+                     ) -> dict[str, str]:
+        """What a clouds.yaml `auth:` section names: the auth URL, user, password, project (and their domain)."""
+        domain = self.info["domain_name"]
+        return {"auth_url": self.endpoint + "/identity/v3", "username": user or self.info["admin_user"],
+                "password": password or self.info["admin_password"], "project_name": project or self.info["region"],
+                "user_domain_name": domain, "project_domain_name": domain}
+
+    def session(self, user: str | None = None, password: str | None = None, project: str | None = None) -> Any:
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+
+        return session.Session(auth=v3.Password(**self.auth_options(user, password, project)))
+
+    def openstack(self, user: str | None = None, password: str | None = None, project: str | None = None,
+                  **config: Any) -> Any:
+        """An openstacksdk Connection configured like a clouds.yaml entry with only auth and region."""
+        import openstack
+
+        return openstack.connect(auth=self.auth_options(user, password, project), region_name=self.info["region"],
+                                 load_yaml_config=False, load_envvars=False, **config)
+
+    def cinder(self, version: str = "3.0", user: str | None = None, password: str | None = None) -> Any:
+        """A python-cinderclient Client at this microversion, finding the endpoint in the catalog (volumev3)."""
+        from cinderclient import client
+
+        return client.Client(version, session=self.session(user, password), region_name=self.info["region"])
 
     def iam(self, ak: str | None = None, sk: str | None = None) -> Any:
         from huaweicloudsdkcore.auth.credentials import GlobalCredentials
