@@ -3,7 +3,10 @@ the control-plane clock (no sleeping, no background threads)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from cinderclient import exceptions as cex
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
     BatchRebootServersRequest,
@@ -13,6 +16,8 @@ from huaweicloudsdkecs.v2 import (
     ServerId,
     ShowServerRequest,
 )
+from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody, ShowJobRequest
+from huaweicloudsdkims.v2 import ListImagesRequest
 
 from helpers import create, job, start, stop
 
@@ -108,3 +113,55 @@ def test_finished_jobs_are_forgotten_after_a_day(slow):
     with pytest.raises(ClientRequestException) as exc:
         job(ecs, job_id)
     assert exc.value.error_code == "Common.0011"
+
+
+def vstatus(cinder, vid) -> str:
+    return cinder.volumes.get(vid).status
+
+
+def test_volume_states_move_with_the_clock(slow):
+    cinder = slow.cinder("3.42")
+    v = cinder.volumes.create(1)
+    assert vstatus(cinder, v.id) == "creating"
+    with pytest.raises(cex.BadRequest):  # nothing else while creating
+        cinder.volumes.extend(v, 2)
+    advance(slow, 3)
+    assert vstatus(cinder, v.id) == "available"
+    cinder.volumes.reserve(v)
+    assert vstatus(cinder, v.id) == "attaching"
+    cinder.volumes.attach(v, str(uuid.uuid4()), "/dev/vdb")
+    assert vstatus(cinder, v.id) == "attaching"
+    advance(slow, 2)
+    assert vstatus(cinder, v.id) == "in-use"
+    cinder.volumes.extend(v, 2)
+    got = cinder.volumes.get(v.id)
+    assert (got.status, got.size) == ("extending", 1)
+    advance(slow, 5)
+    got = cinder.volumes.get(v.id)
+    assert (got.status, got.size) == ("in-use", 2)
+    cinder.volumes.detach(v)
+    assert vstatus(cinder, v.id) == "detaching"
+    advance(slow, 2)
+    assert vstatus(cinder, v.id) == "available"
+    cinder.volumes.upload_to_image(v, False, "slow-img", "bare", "raw", "private", False)
+    assert vstatus(cinder, v.id) == "uploading"
+    assert slow.ims().list_images(ListImagesRequest(name="slow-img")).images[0].status == "queued"
+    advance(slow, 10)
+    assert vstatus(cinder, v.id) == "available"
+    assert slow.ims().list_images(ListImagesRequest(name="slow-img")).images[0].status == "active"
+    cinder.volumes.delete(v)
+    assert vstatus(cinder, v.id) == "deleting"
+    advance(slow, 3)
+    with pytest.raises(cex.NotFound):
+        cinder.volumes.get(v.id)
+
+
+def test_evs_job_runs_until_the_volume_settles(slow):
+    evs = slow.evs()
+    r = evs.create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=CreateVolumeOption(
+        availability_zone=slow.info["region"] + "a", volume_type="SSD", size=10))))
+    assert evs.show_job(ShowJobRequest(job_id=r.job_id)).status == "INIT"
+    advance(slow, 1.5)
+    assert evs.show_job(ShowJobRequest(job_id=r.job_id)).status == "RUNNING"
+    advance(slow, 2)
+    assert evs.show_job(ShowJobRequest(job_id=r.job_id)).status == "SUCCESS"

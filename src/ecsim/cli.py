@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecsim import __version__
-from ecsim.config import ENV_CONFIG, Config
+from ecsim.config import DEFAULT_QUOTA, ENV_CONFIG, Config
 
 console = Console(highlight=False)
 
@@ -22,6 +22,9 @@ def _quota(values: tuple[str, ...]) -> dict[str, int]:
         name, sep, value = item.partition("=")
         if not sep or not value.isdigit():
             raise click.BadParameter(f"{item!r}: use NAME=NUMBER, e.g. instances=5000", param_hint="--quota")
+        if name not in DEFAULT_QUOTA:
+            raise click.BadParameter(f"{name!r} is not a quota; use one of {', '.join(DEFAULT_QUOTA)}",
+                                     param_hint="--quota")
         out[name] = int(value)
     return out
 
@@ -72,7 +75,8 @@ def store_options(f):  # type: ignore[no-untyped-def]
 @click.option("--public-url", default=None, envvar="ECSIM_PUBLIC_URL",
               help="Base URL put in links and the service catalog (default http://HOST:PORT).")
 @click.option("--quota", multiple=True, envvar="ECSIM_QUOTA",
-              help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram).")
+              help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram, server_groups, "
+              "server_group_members, volumes, gigabytes, snapshots, backups, backup_gigabytes).")
 @click.option("--seed-servers", default=0, type=int, envvar="ECSIM_SEED_SERVERS",
               help="Bulk-load this many servers into the default project before serving (see `ecsim seed`).")
 @click.option("--seed-volumes", default=0, type=int, envvar="ECSIM_SEED_VOLUMES",

@@ -6,6 +6,7 @@ volume types, availability zones, quotas and extensions. Bodies are checked with
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 from ecsim.api import cinder_schemas as schemas
 from ecsim.api import cinder_views as views
 from ecsim.domain import volumes
-from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http import microversion
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import block
@@ -114,9 +115,11 @@ def update_volume(ctx: Ctx) -> Response:
 
 
 def delete_volume(ctx: Ctx) -> Response:
-    if ctx.q("force") is not None and ctx.version >= (3, 23):
-        raise InvalidInput("Invalid input received: force delete is an admin-only action ecsim does not offer.")
-    block.delete_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now)
+    """DELETE .../volumes/{id} -> 202; `force=true` (3.23+, admins only) deletes from any status, attached too."""
+    force = ctx.version >= (3, 23) and (ctx.q("force") or "false") in schemas.TRUE_STRINGS
+    if force and not (ctx.principal and ctx.principal.is_admin):
+        raise DomainError("Policy doesn't allow volume:force_delete to be performed.", reason="forbidden")
+    block.delete_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, force=force)
     return empty(202)
 
 
@@ -308,11 +311,28 @@ def upload_volume_image(ctx: Ctx) -> Response:
 
 
 # -- metadata -----------------------------------------------------------------------------------------------------
+def _etag(metadata: dict) -> str:
+    """Cinder's metadata ETag (3.15+): the MD5 of the JSON of {"metadata": ...} as Python's json writes it."""
+    return hashlib.md5(json.dumps({"metadata": metadata}).encode()).hexdigest()
+
+
+def _precondition_failed(ctx: Ctx) -> bool:
+    """3.15+ writes of metadata honour If-Match (an ETag from a read): a stale one gets 412 and changes nothing."""
+    if ctx.version < (3, 15) or not ctx.headers.get("if-match"):
+        return False
+    tags = [t.strip().strip('"') for t in ctx.headers["if-match"].split(",")]
+    return "*" not in tags and _etag(dict(_load(ctx).get("metadata") or {})) not in tags
+
+
 def show_metadata(ctx: Ctx) -> Response:
-    return json_response(200, {"metadata": dict(_load(ctx).get("metadata") or {})})
+    metadata = dict(_load(ctx).get("metadata") or {})
+    headers = [(b"etag", _etag(metadata).encode())] if ctx.version >= (3, 15) else None
+    return json_response(200, {"metadata": metadata}, headers)
 
 
 def _set_metadata(ctx: Ctx, *, replace: bool) -> Response:
+    if replace and _precondition_failed(ctx):
+        return empty(412)
     items = schemas.validate(ctx.json, schemas.METADATA_BODY)["metadata"]
     meta = block.set_metadata(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, items, replace=replace)
     return json_response(200, {"metadata": meta})
@@ -336,6 +356,8 @@ def show_metadata_item(ctx: Ctx) -> Response:
 
 
 def update_metadata_item(ctx: Ctx) -> Response:
+    if _precondition_failed(ctx):
+        return empty(412)
     items = schemas.validate(ctx.json, schemas.META_ITEM)["meta"]
     key = ctx.params["key"]
     if key not in items:

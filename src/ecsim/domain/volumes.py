@@ -114,9 +114,12 @@ def check_delete(vol: dict) -> None:
             reason="volume_delete_state", status=vol["status"], action="delete")
 
 
-def delete(vol: dict, now: float, timing: Timing) -> None:
-    check_delete(vol)
-    schedule(vol, now, [(0.0, {"status": "deleting"}), (timing("volume.delete"), {"status": "deleted"})])
+def delete(vol: dict, now: float, timing: Timing, *, force: bool = False) -> None:
+    """Delete (force: from any status, attachments dropped; what Cinder's admin force-delete does)."""
+    if not force:
+        check_delete(vol)
+    schedule(vol, now, [(0.0, {"status": "deleting"}),
+                        (timing("volume.delete"), {"status": "deleted", "attachments": []})])
 
 
 def reserve(vol: dict, now: float) -> None:

@@ -171,8 +171,9 @@ class App:
         if len(keys) != 1:  # other members are the handler's to check (EVS resize sends bssParam alongside)
             known = ", ".join(o.selector or "" for o in ops)
             found = ", ".join(sorted(body))
+            first, *rest = body
             raise DomainError(f"Unknown or ambiguous action {found!r}; expected exactly one of: {known}.",
-                              reason="unknown_action", action=next(iter(body)))
+                              reason="unknown_action", action=first, others=rest, matched=len(keys))
         return keys[0]
 
     def _authorize(self, ctx: Ctx, op: Operation) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 import msgspec
 
@@ -41,7 +41,8 @@ def empty(status: int, headers: list[tuple[bytes, bytes]] | None = None) -> Resp
 
 
 def parse_query(raw: bytes) -> list[tuple[str, str]]:
-    """Query pairs decoded with unquote (not unquote_plus): the Huawei SDK encodes spaces as %20 and signs them so."""
+    """Query pairs, form-decoded: OpenStack clients write spaces as "+", the Huawei SDK as "%20" (and a literal "+"
+    as "%2B"), so both decode to what was meant and the signature is checked on the decoded values."""
     if not raw:
         return []
     out = []
@@ -49,7 +50,7 @@ def parse_query(raw: bytes) -> list[tuple[str, str]]:
         if not part:
             continue
         key, _, value = part.partition("=")
-        out.append((unquote(key), unquote(value)))
+        out.append((unquote_plus(key), unquote_plus(value)))
     return out
 
 

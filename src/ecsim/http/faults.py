@@ -129,11 +129,16 @@ class CinderFaults(Faults):
         if err.reason == "malformed":
             return ApiError(400, None, "Malformed request body")
         if err.reason == "unknown_action":
+            if err.details.get("matched", 0) > 1:  # several actions: the first one's schema refuses the others
+                others = ", ".join(repr(k) for k in err.details["others"])
+                verb = "was" if len(err.details["others"]) == 1 else "were"
+                return ApiError(400, None, f"Additional properties are not allowed ({others} {verb} unexpected)")
             return ApiError(400, None, f"There is no such action: {err.details.get('action')}. Verify the request "
                             "body and Content-Type header and try again.")
         if err.reason == "metadata_too_long":
             return ApiError(413, None, err.message)
-        return ApiError(409 if err.reason == "conflict" else 400, None, err.message)
+        status = {"conflict": 409, "forbidden": 403}.get(err.reason, 400)
+        return ApiError(status, None, err.message)
 
     def denied(self, action: str, explanation: str) -> ApiError:
         return ApiError(403, None, denial_message(action), details=[{"explanation": explanation}])

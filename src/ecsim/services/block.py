@@ -104,7 +104,7 @@ class VolumeFilter:
         return c
 
 
-SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "status": "status"}
+SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "display_name": "name", "status": "status"}
 
 
 def settle_due(rt: Runtime, project_id: str, now: float) -> None:
@@ -219,11 +219,11 @@ def create_volumes(rt: Runtime, project_id: str, user_id: str, spec: VolumeSpec,
     settle_due(rt, project_id, now)  # volumes whose deletion finished no longer count against the quota
     with rt.store.write() as tx:
         check_quota(tx, rt, project_id, count, size * count)
-        for i in range(count):
+        for i in range(count):  # a microsecond apart: a batch lists in creation order
             name = spec.name if count == 1 or not spec.name else f"{spec.name}-{i + 1:04d}"
             vol = volumes.new_volume(
                 project_id=project_id, user_id=user_id, name=name or "", size=size, volume_type=volume_type, az=az,
-                now=now, bootable=image is not None, multiattach=spec.multiattach,
+                now=now + i * 1e-6, bootable=image is not None, multiattach=spec.multiattach,
                 image_id=image.id if image else None, image_name=image.name if image else None,
                 description=spec.description, metadata=spec.metadata,
                 enterprise_project_id=spec.enterprise_project_id, tags=spec.tags)
@@ -300,8 +300,8 @@ def update_volume(rt: Runtime, project_id: str, volume_id: str, now: float, *, n
     return change(rt, project_id, volume_id, now, apply, facets=True)[0]
 
 
-def delete_volume(rt: Runtime, project_id: str, volume_id: str, now: float) -> dict:
-    return change(rt, project_id, volume_id, now, lambda vol: volumes.delete(vol, now, rt.timing),
+def delete_volume(rt: Runtime, project_id: str, volume_id: str, now: float, *, force: bool = False) -> dict:
+    return change(rt, project_id, volume_id, now, lambda vol: volumes.delete(vol, now, rt.timing, force=force),
                   job_type="deleteVolume")[1]  # type: ignore[return-value]
 
 

@@ -1,0 +1,197 @@
+"""EVS native through the unmodified huaweicloudsdkevs: async creates, deletes and resizes with jobs, lists with
+EVS's filters, EVS error codes, and IAM (EVS system policies, enterprise-project grants). The volumes are the ones
+Cinder shows."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkevs.v2 import (
+    CinderListQuotasRequest,
+    CreateVolumeOption,
+    CreateVolumeRequest,
+    CreateVolumeRequestBody,
+    DeleteVolumeRequest,
+    ListVolumesRequest,
+    OsExtend,
+    ResizeVolumeRequest,
+    ResizeVolumeRequestBody,
+    ShowJobRequest,
+    ShowVolumeRequest,
+    UpdateVolumeOption,
+    UpdateVolumeRequest,
+    UpdateVolumeRequestBody,
+)
+from huaweicloudsdkiam.v3 import (
+    AssociateRoleToUserOnEnterpriseProjectRequest,
+    KeystoneListPermissionsRequest,
+    ListRolesForUserOnEnterpriseProjectRequest,
+    RevokeRoleFromUserOnEnterpriseProjectRequest,
+)
+
+from helpers import make_user
+
+
+def err(call) -> ClientRequestException:
+    with pytest.raises(ClientRequestException) as exc:
+        call()
+    return exc.value
+
+
+def make(evs, server, name: str, **kw) -> tuple[str, list[str]]:
+    option = CreateVolumeOption(availability_zone=kw.pop("az", server.info["region"] + "a"),
+                                volume_type=kw.pop("volume_type", "SSD"), size=kw.pop("size", 10), name=name, **kw)
+    r = evs.create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=option)))
+    return r.job_id, r.volume_ids
+
+
+def show(evs, vid):
+    return evs.show_volume(ShowVolumeRequest(volume_id=vid)).volume
+
+
+def test_create_batch_with_job_then_show(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    job_id, ids = make(evs, ecsim_server, f"evs-{unique}", count=2, multiattach=True, tags={"team": "a"},
+                       metadata={"k": "v"})
+    assert len(ids) == 2
+    job = evs.show_job(ShowJobRequest(job_id=job_id))
+    assert (job.status, job.job_type) == ("SUCCESS", "batchCreateVolume")
+    assert sorted(s.entities.volume_id for s in job.entities.sub_jobs) == sorted(ids)
+    v = show(evs, ids[0])
+    assert (v.name, v.status, v.volume_type, v.size) == (f"evs-{unique}-0001", "available", "SSD", 10)
+    assert (v.shareable, v.multiattach, v.bootable, v.tags) == ("true", True, "false", {"team": "a"})
+    assert (v.service_type, v.enterprise_project_id, v.metadata) == ("EVS", "0", {"k": "v"})
+    # the same disk through Cinder v3
+    assert ecsim_server.cinder("3.0").volumes.get(ids[1]).name == f"evs-{unique}-0002"
+
+
+def test_list_filters_count_and_next_link(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    _, ids = make(evs, ecsim_server, f"lst-{unique}", count=3, az=ecsim_server.info["region"] + "c",
+                  metadata={"set": unique})
+    page = evs.list_volumes(ListVolumesRequest(metadata=f'{{"set": "{unique}"}}', limit=2))
+    assert page.count == 3 and len(page.volumes) == 2
+    assert [v.id for v in page.volumes] == [ids[2], ids[1]]  # newest first
+    assert f"marker={ids[1]}" in page.volumes_links[0].href
+    rest = evs.list_volumes(ListVolumesRequest(metadata=f'{{"set": "{unique}"}}', marker=ids[1]))
+    assert [v.id for v in rest.volumes] == [ids[0]] and not rest.volumes_links
+    assert evs.list_volumes(ListVolumesRequest(name=f"lst-{unique}-0002")).volumes[0].id == ids[1]
+    by_id = evs.list_volumes(ListVolumesRequest(ids=str([ids[0], ids[2]])))
+    assert sorted(v.id for v in by_id.volumes) == sorted([ids[0], ids[2]])
+    assert evs.list_volumes(ListVolumesRequest(name=f"lst-{unique}-0002", status="error")).count == 0
+    e = err(lambda: evs.list_volumes(ListVolumesRequest(sort_key="size")))
+    assert (e.status_code, e.error_code) == (400, "EVS.1039")
+
+
+def test_update_answers_the_volume_unwrapped(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    _, [vid] = make(evs, ecsim_server, f"upd-{unique}")
+    r = evs.update_volume(UpdateVolumeRequest(volume_id=vid, body=UpdateVolumeRequestBody(
+        volume=UpdateVolumeOption(name=f"upd2-{unique}", description="d"))))
+    assert (r.id, r.name, r.description) == (vid, f"upd2-{unique}", "d")
+    e = err(lambda: evs.update_volume(UpdateVolumeRequest(volume_id=vid, body=UpdateVolumeRequestBody(
+        volume=UpdateVolumeOption()))))
+    assert (e.status_code, e.error_code) == (400, "EVS.1007")
+
+
+def test_resize_rules(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    _, [vid] = make(evs, ecsim_server, f"rs-{unique}")
+    job_id = evs.resize_volume(ResizeVolumeRequest(volume_id=vid, body=ResizeVolumeRequestBody(
+        os_extend=OsExtend(new_size=20)))).job_id
+    job = evs.show_job(ShowJobRequest(job_id=job_id))
+    assert (job.status, job.job_type, job.entities.volume_id) == ("SUCCESS", "extendVolume", vid)
+    assert show(evs, vid).size == 20
+    e = err(lambda: evs.resize_volume(ResizeVolumeRequest(volume_id=vid, body=ResizeVolumeRequestBody(
+        os_extend=OsExtend(new_size=15)))))
+    assert (e.status_code, e.error_code) == (400, "EVS.1015")
+    # in use: EVS extends online; a shared disk only while available
+    cinder = ecsim_server.cinder("3.0")
+    cinder.volumes.attach(vid, str(uuid.uuid4()), "/dev/vdb")
+    evs.resize_volume(ResizeVolumeRequest(volume_id=vid, body=ResizeVolumeRequestBody(os_extend=OsExtend(new_size=30))))
+    assert (show(evs, vid).size, show(evs, vid).status) == (30, "in-use")
+    _, [shared] = make(evs, ecsim_server, f"rs-sh-{unique}", multiattach=True)
+    cinder.volumes.attach(shared, str(uuid.uuid4()), "/dev/vdb")
+    e = err(lambda: evs.resize_volume(ResizeVolumeRequest(volume_id=shared, body=ResizeVolumeRequestBody(
+        os_extend=OsExtend(new_size=20)))))
+    assert (e.status_code, e.error_code) == (400, "EVS.1065")
+    assert show(evs, shared).size == 10
+
+
+def test_delete_with_job_and_errors(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    _, [vid, busy] = make(evs, ecsim_server, f"del-{unique}", count=2)
+    ecsim_server.cinder("3.0").volumes.attach(busy, str(uuid.uuid4()), "/dev/vdb")
+    e = err(lambda: evs.delete_volume(DeleteVolumeRequest(volume_id=busy)))
+    assert (e.status_code, e.error_code) == (400, "EVS.1046")
+    job_id = evs.delete_volume(DeleteVolumeRequest(volume_id=vid)).job_id
+    assert evs.show_job(ShowJobRequest(job_id=job_id)).job_type == "deleteVolume"
+    e = err(lambda: show(evs, vid))
+    assert (e.status_code, e.error_code) == (404, "EVS.5404")
+    assert e.error_msg.startswith("Resource(Volume, Snapshot, Backup .etc) cound not be found.")
+
+
+def test_create_errors(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    for kw, code in (({"volume_type": "NOPE"}, "EVS.1020"), ({"az": "mars-1a"}, "EVS.1036"),
+                     ({"size": 5}, "EVS.1010"), ({"count": 101}, "EVS.1021")):
+        e = err(lambda kw=kw: make(evs, ecsim_server, f"bad-{unique}", **kw))
+        assert (e.status_code, e.error_code) == (400, code), kw
+    assert evs.list_volumes(ListVolumesRequest(name=f"bad-{unique}")).count == 0
+
+
+def test_quota_view_counts_types(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    pid = ecsim_server.info["project_id"]
+    before = evs.cinder_list_quotas(CinderListQuotasRequest(target_project_id=pid, usage="True")).quota_set
+    make(evs, ecsim_server, f"q-{unique}", volume_type="SAS", size=12)
+    after = evs.cinder_list_quotas(CinderListQuotasRequest(target_project_id=pid, usage="True")).quota_set
+    assert after.volumes.in_use == before.volumes.in_use + 1
+    assert after.gigabytes_sas.in_use == before.gigabytes_sas.in_use + 12
+    assert after.volumes_sas.in_use == before.volumes_sas.in_use + 1
+
+
+# -- IAM ---------------------------------------------------------------------------------------------------------------
+def test_evs_system_policies(ecsim_server, unique):
+    reader = make_user(ecsim_server, f"evs-ro-{unique}", system=["EVS ReadOnlyAccess"])
+    evs = ecsim_server.evs(reader["ak"], reader["sk"])
+    assert evs.list_volumes(ListVolumesRequest(limit=1)).count >= 0
+    e = err(lambda: make(evs, ecsim_server, f"ro-{unique}"))
+    assert (e.status_code, e.error_code, e.error_msg) == (
+        403, "EVS.2056", "Policy doesn't allow evs:volumes:create to be performed.")
+    full = make_user(ecsim_server, f"evs-full-{unique}", system=["EVS FullAccess"])
+    _, [vid] = make(ecsim_server.evs(full["ak"], full["sk"]), ecsim_server, f"full-{unique}")
+    assert show(evs, vid).name == f"full-{unique}"
+
+
+def test_enterprise_project_grants(ecsim_server, unique):
+    """A grant on an enterprise project covers that project's disks for operations the tables allow there, and
+    never seed 003's Cinder actions (IAM projects only)."""
+    iam, evs = ecsim_server.iam(), ecsim_server.evs()
+    ep = str(uuid.uuid4())
+    _, [inside] = make(evs, ecsim_server, f"ep-{unique}", enterprise_project_id=ep)
+    _, [outside] = make(evs, ecsim_server, f"ep0-{unique}")
+    u = make_user(ecsim_server, f"ep-{unique}")
+    role = next(r for r in iam.keystone_list_permissions(KeystoneListPermissionsRequest(
+        display_name="EVS FullAccess")).roles)
+    iam.associate_role_to_user_on_enterprise_project(AssociateRoleToUserOnEnterpriseProjectRequest(
+        enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
+    granted = iam.list_roles_for_user_on_enterprise_project(ListRolesForUserOnEnterpriseProjectRequest(
+        enterprise_project_id=ep, user_id=u["user_id"])).roles
+    assert [r.display_name for r in granted] == ["EVS FullAccess"]
+    mine = ecsim_server.evs(u["ak"], u["sk"])
+    assert show(mine, inside).enterprise_project_id == ep
+    e = err(lambda: show(mine, outside))
+    assert (e.status_code, e.error_msg) == (403, "Policy doesn't allow evs:volumes:get to be performed.")
+    from cinderclient import exceptions as cex
+
+    cinder = ecsim_server.cinder("3.0", u["name"], u["password"])
+    assert cinder.volumes.get(inside).id == inside  # Cinder reads follow EVS's table (enterprise projects allowed)
+    with pytest.raises(cex.Forbidden) as exc:
+        cinder.volumes.extend(inside, 20)  # seed 003: IAM projects only
+    assert exc.value.message == "Policy doesn't allow evs:volumes:extend to be performed."
+    iam.revoke_role_from_user_on_enterprise_project(RevokeRoleFromUserOnEnterpriseProjectRequest(
+        enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
+    assert err(lambda: show(mine, inside)).status_code == 403
