@@ -12,6 +12,8 @@ doing the analogous EC2 calls. Scenarios, each at every connection count:
   list-100     a page of 100 servers (GET /v1.1/{project_id}/cloudservers/detail?limit=100)
   batch-10     batch stop / start of 10 servers, alternating; every request a real state change with its job
                                                                       (moto: StopInstances / StartInstances of 10)
+  volume-show  GET one volume through Cinder v3 (/volume/v3/{project_id}/volumes/{id}, microversion 3.71)
+  volume-act   Cinder os-reserve / os-unreserve on 80 volumes, alternating: every request a real state change
 The table gives req/s, p50, p99, errors, the ratio to the ceiling, and each server's resident memory afterwards.
 Needs wrk (`apt-get install wrk`); PostgreSQL targets need ECSIM_TEST_POSTGRES or a local server.
 """
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from ecsim.testing.plugin import POSTGRES_URL, EcsimServer, free_port, postgres_schema  # noqa: E402
 
 AK, SK = "BENCHAKBENCHAKBENCH1", "benchskbenchskbenchskbenchskbenchskbench"
-SCENARIOS = ("token-show", "signed-show", "list-100", "batch-10")
+SCENARIOS = ("token-show", "signed-show", "list-100", "batch-10", "volume-show", "volume-act")
 
 
 @dataclass
@@ -99,14 +101,16 @@ def request_script(path: Path, headers: dict[str, str], method: str = "GET", bod
     return str(path)
 
 
-def alternating_script(path: Path, headers: dict[str, str], first: list[str], second: list[str]) -> str:
-    """Request k acts on group k % G; a group's visits alternate first, second. With G > connections no two
-    in-flight requests touch the same servers, so every request is a valid state change."""
+def alternating_script(path: Path, headers: dict[str, str], first: list[str], second: list[str],
+                       paths: list[str] | None = None) -> str:
+    """Request k acts on group k % G (at paths[g] when given); a group's visits alternate first, second. With
+    G > connections no two in-flight requests touch the same resources, so every request is a valid state change."""
     groups = len(first)
     header_lines = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
     path.write_text(textwrap.dedent("""
         local first = { %s }
         local second = { %s }
+        local paths = { %s }
         local k = -1  -- wrk calls request() once, unsent, to verify the script
         wrk.method = "POST"
         %s
@@ -122,10 +126,10 @@ def alternating_script(path: Path, headers: dict[str, str], first: list[str], se
             local visit = math.floor(k / %d)
             k = k + 1
             local body = (visit %% 2 == 0) and first[g + 1] or second[g + 1]
-            return wrk.format(nil, nil, nil, body)
+            return wrk.format(nil, paths[g + 1], nil, body)
         end
-    """) % (",\n".join(lua_string(b) for b in first), ",\n".join(lua_string(b) for b in second), header_lines,
-            groups, groups))
+    """) % (",\n".join(lua_string(b) for b in first), ",\n".join(lua_string(b) for b in second),
+            ",\n".join(lua_string(p) for p in paths or []), header_lines, groups, groups))
     return str(path)
 
 
@@ -178,7 +182,8 @@ def run_ceiling(args: argparse.Namespace, work: Path) -> Target:
 
 def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: Path, seed: bool = True) -> Target:
     t0 = time.monotonic()
-    extra = ["--seed-servers", str(args.servers)] if seed and args.servers else []
+    extra = ["--seed-servers", str(args.servers), "--seed-volumes", str(args.servers)] if seed and args.servers \
+        else []
     server = EcsimServer([*store_args, "--access-key", AK, "--secret-key", SK, *extra,
                           "--quota", f"instances={args.servers + 2000}", "--quota", "cores=100000000",
                           "--quota", "ram=100000000000"], str(work), env={"HOME": str(work)}, start_timeout=900)
@@ -199,6 +204,10 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
             ids += [s["id"] for s in body["servers"]]
             marker = f"&marker={ids[-1]}"
         show = f"/v1/{pid}/cloudservers/{ids[0]}"
+        cinder = f"/volume/v3/{pid}/volumes"
+        for i in range(80 if args.servers == 0 else 0):
+            server.http("POST", cinder, {"volume": {"size": 1, "name": f"bench-{i}"}}, token=token)
+        volumes = [v["id"] for v in server.http("GET", f"{cinder}?limit=80", token=token)[2]["volumes"]]
         from helpers import signed_headers
 
         groups = [ids[i:i + 10] for i in range(0, 800, 10)]
@@ -210,14 +219,25 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
                 work / "batch.lua", {"X-Auth-Token": token, "Content-Type": "application/json"},
                 [json.dumps({"os-stop": {"type": "HARD", "servers": [{"id": i} for i in g]}}) for g in groups],
                 [json.dumps({"os-start": {"servers": [{"id": i} for i in g]}}) for g in groups]),
+            "volume-show": request_script(work / "vshow.lua", {"X-Auth-Token": token,
+                                                                "OpenStack-API-Version": "volume 3.71"}),
+            "volume-act": alternating_script(
+                work / "vact.lua", {"X-Auth-Token": token, "Content-Type": "application/json"},
+                ['{"os-reserve": null}'] * len(volumes), ['{"os-unreserve": null}'] * len(volumes),
+                [f"{cinder}/{v}/action" for v in volumes]),
         }
         urls = {"token-show": server.endpoint + show, "signed-show": server.endpoint + show,
                 "list-100": f"{server.endpoint}/v1.1/{pid}/cloudservers/detail?limit=100",
-                "batch-10": f"{server.endpoint}/v1/{pid}/cloudservers/action"}
+                "batch-10": f"{server.endpoint}/v1/{pid}/cloudservers/action",
+                "volume-show": f"{server.endpoint}{cinder}/{volumes[0]}",
+                "volume-act": f"{server.endpoint}{cinder}/{volumes[0]}/action"}
         for c in args.conns:
             for scenario in args.scenarios:
                 if scenario == "batch-10":  # the script starts with a stop on every group
                     restart_stopped(server, token)
+                if scenario == "volume-act":  # ... and this one with a reserve
+                    for v in volumes:
+                        server.http("POST", f"{cinder}/{v}/action", {"os-unreserve": None}, token=token)
                 rps, p50, p99, errs = wrk(urls[scenario], c, args.duration, scripts[scenario])
                 target.results.append(Result(name, scenario, c, rps, p50, p99, errs))
         target.rss_mb = rss_mb(server.proc.pid)

@@ -70,9 +70,10 @@ def job(ecs: Any, job_id: str) -> Any:
 # -- IAM -------------------------------------------------------------------------------------------------------------
 def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: list[str] | None = None,
               system: list[str] | None = None, scope: str = "project", password: str = "Passw0rd!x",
-              condition: dict | None = None) -> dict:
+              condition: dict | None = None, project_id: str | None = None) -> dict:
     """Through huaweicloudsdkiam as the admin: a user in a new group, the group granted a custom policy (allow /
-    deny actions) and/or system policies by display name, and an access key for the user."""
+    deny actions) and/or system policies by display name (on `project_id`, by default the region project), and an
+    access key for the user."""
     from huaweicloudsdkiam.v3 import (
         CreateCloudServiceCustomPolicyRequest,
         CreateCloudServiceCustomPolicyRequestBody,
@@ -121,7 +122,7 @@ def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: l
     for rid in role_ids:
         if scope == "project":
             iam.keystone_associate_group_with_project_permission(KeystoneAssociateGroupWithProjectPermissionRequest(
-                project_id=info["project_id"], group_id=group.id, role_id=rid))
+                project_id=project_id or info["project_id"], group_id=group.id, role_id=rid))
         elif scope == "domain":
             iam.keystone_associate_group_with_domain_permission(KeystoneAssociateGroupWithDomainPermissionRequest(
                 domain_id=info["domain_id"], group_id=group.id, role_id=rid))

@@ -175,16 +175,17 @@ def _sort(ctx: Ctx) -> tuple[str, bool]:
 
 
 def _page(ctx: Ctx) -> tuple[list, bool, int | None]:
-    """The rows of a volume list, whether more follow, and the total when asked for (3.45 with_count)."""
+    """The rows of a volume list, whether it gets a next link, and the total when asked for (3.45 with_count).
+    As in Cinder, a full page (as many as the limit, or the maximum) links to the next one, even if it is empty."""
     limit = ctx.q_int("limit", None, low=0)
     offset = ctx.q_int("offset", 0, low=0) or 0
     page = MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
     key, desc = _sort(ctx)
     with_count = ctx.version >= (3, 45) and ctx.q("with_count", "false").lower() in schemas.TRUE_STRINGS
-    rows, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=page + 1, offset=offset,
+    rows, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=page, offset=offset,
                                      marker=ctx.q("marker"), sort_key=key, newest_first=desc,
                                      with_count=with_count)
-    return rows[:page], len(rows) > page, total
+    return rows, bool(rows) and len(rows) == page, total
 
 
 def _list(ctx: Ctx, render: Any, path: str) -> Response:

@@ -175,12 +175,11 @@ def _list(ctx: Ctx, render: Any, path: str) -> Response:
     direction = (ctx.q("sort_dir", "desc") or "desc").lower()
     if direction not in ("asc", "desc"):
         raise DomainError(f"sort_dir must be asc or desc, not {direction!r}.", reason="sort_dir")
-    rows, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=limit + 1, offset=offset,
+    page, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=limit, offset=offset,
                                      marker=ctx.q("marker"), sort_key=key, newest_first=direction == "desc",
                                      with_count=True)
-    page = rows[:limit]
     body: dict = {"count": total, "volumes": [render(r.doc) for r in page]}
-    if len(rows) > limit:
+    if page and len(page) == limit:  # a full page links to the next, as Cinder does
         query = [(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", page[-1].id)]
         body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{_project(ctx)}/{path}?{urlencode(query)}"}]
     return json_response(200, body)

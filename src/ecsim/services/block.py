@@ -4,7 +4,6 @@ project's gigabytes counter, and raise DomainErrors for the faces to render."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 
 from ecsim.config import quota_limit
@@ -193,7 +192,7 @@ def create_volumes(rt: Runtime, project_id: str, user_id: str, spec: VolumeSpec,
         raise InvalidInput("count must be between 1 and 100.", reason="count_invalid")
     volume_type = resolve_type(spec.volume_type)
     azs = rt.config.availability_zones
-    az = spec.availability_zone or random.choice(azs)
+    az = spec.availability_zone or azs[0]  # Cinder's default zone (storage_availability_zone)
     if az not in azs:
         raise InvalidInput(f"Availability zone '{az}' is invalid.", reason="az_invalid")
     image = None
