@@ -207,7 +207,8 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
         cinder = f"/volume/v3/{pid}/volumes"
         for i in range(80 if args.servers == 0 else 0):
             server.http("POST", cinder, {"volume": {"size": 1, "name": f"bench-{i}"}}, token=token)
-        volumes = [v["id"] for v in server.http("GET", f"{cinder}?limit=80", token=token)[2]["volumes"]]
+        page = server.http("GET", f"{cinder}?status=available&limit=80", token=token)[2]
+        volumes = [v["id"] for v in page["volumes"]]
         from helpers import signed_headers
 
         groups = [ids[i:i + 10] for i in range(0, 800, 10)]

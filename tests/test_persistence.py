@@ -43,10 +43,18 @@ def test_acknowledged_writes_survive_kill_9(ecsim_launcher, tmp_path):
     ecs = first.ecs()
     _, ids = create(ecs, first.info, "crash", count=3)
     stop(ecs, ids)
+    cinder = first.cinder("3.42")
+    vol = cinder.volumes.create(2, name="crash-vol", metadata={"k": "v"})
+    cinder.volumes.extend(vol, 5)
+    cinder.volumes.reserve(vol)
     first.stop(kill=True)
     second = ecsim_launcher(["--data-dir", data])
     statuses = {s.status for s in second.ecs().list_servers_details(ListServersDetailsRequest()).servers}
     assert statuses == {"SHUTOFF"}
+    got = second.cinder("3.0").volumes.get(vol.id)
+    assert (got.size, got.status, got.metadata) == (5, "attaching", {"k": "v"})
+    usage = second.cinder("3.0").quotas.get(second.info["project_id"], usage=True)
+    assert usage.gigabytes["in_use"] == 5 + 3 * 40  # the volume and the servers' system disks
 
 
 def test_running_jobs_finish_after_a_crash(ecsim_launcher, tmp_path):

@@ -3,10 +3,17 @@ Keystone's catalog, then version discovery under /volume."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cinderclient import exceptions as cex
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import PostPaidServerRootVolume, ShowServerRequest
 from huaweicloudsdkims.v2 import ListImagesRequest
 from keystoneauth1.adapter import Adapter
@@ -332,6 +339,10 @@ def test_quota_refuses_with_413(ecsim_launcher):
     assert len(cinder.volumes.list()) == 2
     with pytest.raises(cex.OverLimit):  # extending counts too
         cinder.volumes.extend(cinder.volumes.list()[0], 9)
+    with pytest.raises(ClientRequestException) as exc:  # so do the disks a server is created with
+        create(server.ecs(), server.info, "no-room")
+    assert (exc.value.status_code, exc.value.error_code) == (400, "Ecs.0001")
+    assert "exceeded for quota 'volumes'" in exc.value.error_msg
 
 
 # -- openstacksdk (clouds.yaml-style: auth URL, user, password, project, region) ---------------------------------------
@@ -348,3 +359,30 @@ def test_openstacksdk_block_storage_v3_and_v2(ecsim_server, unique):
     assert conn.block_storage.get_volume(vol.id).is_bootable
     conn.block_storage.delete_volume(vol)
     conn.block_storage.wait_for_delete(vol, wait=10, interval=0.05)
+
+
+# -- the openstack CLI (python-openstackclient), configured by OS_* variables only --------------------------------------
+def test_openstack_volume_cli(ecsim_server, unique):
+    if ecsim_server.args[0] == "--store":
+        pytest.skip("the CLI costs seconds per call; one backend is enough for its wiring")
+    auth = ecsim_server.auth_options()
+    env = {**os.environ, "OS_AUTH_URL": auth["auth_url"], "OS_USERNAME": auth["username"],
+           "OS_PASSWORD": auth["password"], "OS_PROJECT_NAME": auth["project_name"],
+           "OS_USER_DOMAIN_NAME": auth["user_domain_name"], "OS_PROJECT_DOMAIN_NAME": auth["project_domain_name"],
+           "OS_REGION_NAME": ecsim_server.info["region"], "OS_IDENTITY_API_VERSION": "3", "OS_INTERFACE": "public"}
+    cli = str(Path(sys.executable).with_name("openstack"))
+
+    def openstack(*args: str) -> Any:
+        out = subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout) if "json" in args else out.stdout
+
+    created = openstack("volume", "create", "--size", "1", "--property", "team=cli", f"cli-{unique}", "-f", "json")
+    assert (created["size"], created["name"]) == (1, f"cli-{unique}")
+    openstack("volume", "set", "--size", "3", "--bootable", created["id"])
+    shown = openstack("volume", "show", created["id"], "-f", "json")
+    assert (shown["size"], shown["bootable"], shown["status"]) == (3, True, "available")
+    listed = openstack("volume", "list", "--name", f"cli-{unique}", "-f", "json")
+    assert [v["ID"] for v in listed] == [created["id"]]
+    openstack("volume", "delete", created["id"])
+    assert openstack("volume", "list", "--name", f"cli-{unique}", "-f", "json") == []

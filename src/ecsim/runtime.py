@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
 
 from ecsim.auth.tokens import TokenClaims
 from ecsim.bootstrap import Bootstrap, bootstrap
@@ -88,13 +91,17 @@ class Runtime:
         now = self.clock.now()
         return [private_image(r.doc, now) for r in self.store.select("image", project_id)]
 
-    def cached_view(self, key: tuple, render: Callable[[], bytes]) -> bytes:
-        """Encoded views keyed by (view, id, row version): a version names one immutable state of a resource."""
-        body = self.view_cache.get(key)
+    def row_view(self, key: tuple, row: Row, render: Callable[[dict], Any]) -> bytes:
+        """The encoded view of a stored resource, cached per (view key, id, row version): a version names one
+        immutable state. A row with a pending transition is rendered afresh (its view depends on the clock)."""
+        if row.settle_at is not None:
+            return msgspec.json.encode(render(row.doc))
+        full = (*key, row.id, row.version)
+        body = self.view_cache.get(full)
         if body is None:
             if len(self.view_cache) >= 8192:
                 self.view_cache.clear()
-            body = self.view_cache[key] = render()
+            body = self.view_cache[full] = msgspec.json.encode(render(row.doc))
         return body
 
     @classmethod

@@ -99,7 +99,11 @@ def _first(body: dict, *keys: str) -> str | None:
 
 
 def show_volume(ctx: Ctx) -> Response:
-    return json_response(200, {"volume": views.volume_detail(_load(ctx), _root(ctx), ctx.version)})
+    row = block.load_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now)
+    root = _root(ctx)
+    view = ctx.rt.row_view(("cinder.volume", root, ctx.version), row,
+                           lambda doc: views.volume_detail(doc, root, ctx.version))
+    return Response(200, b'{"volume":' + view + b"}")
 
 
 def update_volume(ctx: Ctx) -> Response:

@@ -4,7 +4,6 @@ ignored as the real service ignores them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 from urllib.parse import quote, urlencode
 
@@ -198,16 +197,8 @@ def create_servers_v11(ctx: Ctx) -> Response:
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
-def _view_bytes(ctx: Ctx, row: Row, key: tuple, render: Callable[[dict], dict]) -> bytes:
-    """An encoded view of a server, cached per row version; a row with a pending transition is rendered afresh
-    (its view depends on the clock)."""
-    if row.settle_at is not None:
-        return msgspec.json.encode(render(row.doc))
-    return ctx.rt.cached_view((*key, row.id, row.version), lambda: msgspec.json.encode(render(row.doc)))
-
-
 def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
-    return _view_bytes(ctx, row, ("ecs.server",), lambda doc: server_detail(ctx.rt, doc))
+    return ctx.rt.row_view(("ecs.server",), row, lambda doc: server_detail(ctx.rt, doc))
 
 
 def show_server(ctx: Ctx) -> Response:
@@ -306,7 +297,7 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         items = [msgspec.json.encode(cloud_server(ctx.rt, r.doc, expect, sizes)) for r in rows]
     else:
         key = ("ecs.cloud_server", tuple(sorted(expect)))
-        items = [_view_bytes(ctx, r, key, lambda doc: cloud_server(ctx.rt, doc, expect, {})) for r in rows]
+        items = [ctx.rt.row_view(key, r, lambda doc: cloud_server(ctx.rt, doc, expect, {})) for r in rows]
     body = b'{"servers":[' + b",".join(items) + b"]"
     if len(rows) == limit and not ident:
         query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],

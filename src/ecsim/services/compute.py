@@ -15,6 +15,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceed
 from ecsim.domain.provision import ServerSpec, VolumeSpec
 from ecsim.domain.timeline import final_at, next_at, settle
 from ecsim.runtime import Runtime
+from ecsim.services import block
 from ecsim.services.block import save_volume
 from ecsim.store import Cond, Put, Row, SqlStore, like_escape
 
@@ -273,6 +274,8 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
             default = tx.select("secgroup", project_id, [Cond("eq", "name", "default")], limit=1)
             sgs = [{"id": r.id, "name": "default"} for r in default]
         _check_quota(tx, rt, project_id, count, flavor.vcpus, flavor.ram)
+        disks = [root_size, *(v.size or 10 for v in spec.data_volumes)]
+        block.check_quota(tx, rt, project_id, len(disks) * count, sum(disks) * count)  # the disks are EVS volumes
         hint_group = spec.scheduler_hints.get("group")
         if hint_group:
             raise DomainError("Server groups are not available yet in this version of ecsim.", reason="invalid")
