@@ -361,7 +361,7 @@ def test_openstacksdk_block_storage_v3_and_v2(ecsim_server, unique):
     conn.block_storage.wait_for_delete(vol, wait=10, interval=0.05)
 
 
-# -- the openstack CLI (python-openstackclient), configured by OS_* variables only --------------------------------------
+# -- the openstack CLI (python-openstackclient), configured by OS_* variables only -------------------------------------
 def test_openstack_volume_cli(ecsim_server, unique):
     if ecsim_server.args[0] == "--store":
         pytest.skip("the CLI costs seconds per call; one backend is enough for its wiring")
