@@ -134,6 +134,7 @@ def test_lists_with_odd_filters(ecsim_server, token, base):
     fault(ecsim_server.http("GET", f"{base}/volumes?sort=name:sideways", token=token), 400, "badRequest")
     fault(ecsim_server.http("GET", f"{base}/volumes?marker={uuid.uuid4()}", token=token), 400, "badRequest")
     fault(ecsim_server.http("GET", f"{base}/volumes?metadata=[[", token=token), 400, "badRequest")
+    fault(ecsim_server.http("GET", f"{base}/volumes?metadata=" + "[" * 5000, token=token), 400, "badRequest")
 
 
 def test_wrong_project_and_auth(ecsim_server, token):

@@ -24,6 +24,7 @@ def refresh_facets(store: SqlStore) -> None:
     """Recompute stored servers' and volumes' facets when their definition changed (or they predate facets); volumes
     not yet counted in their project's gigabytes are counted then."""
     from ecsim.domain import servers, volumes
+    from ecsim.services.block import count_gigabytes
 
     def server(r: Row) -> Put:
         return Put("server", r.id, r.scope, r.doc, name=r.doc["name"], status=servers.status(r.doc), created=r.created,
@@ -34,7 +35,7 @@ def refresh_facets(store: SqlStore) -> None:
                    settle_at=r.settle_at, facets=volumes.facets(r.doc))
 
     for kind, version, put in (("server", servers.FACETS_VERSION, server), ("volume", volumes.FACETS_VERSION, volume)):
-        key = "facets_version" if kind == "server" else f"{kind}_facets_version"
+        key = "facets_version" if kind == "server" else f"{kind}_facets_version"  # servers' key predates volumes
         if store.meta_get(key) == version:
             continue
         after: tuple[float, str] | None = None
@@ -45,8 +46,6 @@ def refresh_facets(store: SqlStore) -> None:
                 break
             with store.write() as tx:
                 if kind == "volume":
-                    from ecsim.services.block import count_gigabytes
-
                     count_gigabytes(tx, [r.doc for r in rows if "counted_size" not in r.doc])
                 tx.update_many([put(r) for r in rows])
             after = (rows[-1].created, rows[-1].id)

@@ -130,13 +130,12 @@ def delete_volume(ctx: Ctx) -> Response:
 # -- lists --------------------------------------------------------------------------------------------------------
 def filter_literal(raw: str) -> Any:
     """A dict or list filter value as Cinder and its clients write it (`{'k': 'v'}` or JSON)."""
-    try:
-        return json.loads(raw)
-    except ValueError:
+    for parse in (json.loads, ast.literal_eval):
         try:
-            return ast.literal_eval(raw)
-        except (ValueError, SyntaxError) as exc:
-            raise InvalidInput(f"Invalid input received: cannot parse filter value {raw!r}.") from exc
+            return parse(raw)
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            continue
+    raise InvalidInput(f"Invalid input received: cannot parse filter value {raw[:100]!r}.")
 
 
 def _filter(ctx: Ctx) -> block.VolumeFilter:

@@ -22,7 +22,7 @@ from ecsim.ids import new_uuid
 VOLUME_TYPES = ("SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2", "ESSD2")
 DEFAULT_TYPE = "SATA"
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
-MAX_DATA_SIZE, MAX_SYSTEM_SIZE = 32768, 1024
+MAX_DATA_SIZE = 32768  # GiB
 FACETS_VERSION = "1"  # bump when facets() changes: stored volumes are re-indexed on start
 
 
@@ -88,30 +88,31 @@ def is_gone(vol: dict) -> bool:
     return vol.get("status") == "deleted"
 
 
-def check_size(size: int, *, system: bool = False) -> None:
-    top = MAX_SYSTEM_SIZE if system else MAX_DATA_SIZE
-    if not 1 <= size <= top:
+def check_size(size: int) -> None:
+    if not 1 <= size <= MAX_DATA_SIZE:
         raise InvalidInput(f"Invalid input received: Invalid volume size provided for create request: {size} (size "
                            "argument must be an integer (or string representation of an integer) and greater than "
-                           f"zero, at most {top}).", reason="volume_size")
+                           f"zero, at most {MAX_DATA_SIZE}).", reason="volume_size")
 
 
 # -- actions --------------------------------------------------------------------------------------------------------
 def _settled(vol: dict, action: str) -> None:
-    """Nothing else may be in flight (a realistic-profile transition still running)."""
+    """Nothing else may be in flight (a realistic-profile transition still running). Checked after the status
+    rules, so a transitional status gets Cinder's own message first; this catches the rest (e.g. a second attach
+    while the first is still attaching)."""
     if busy(vol):
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} is {vol['status']}: another operation is in "
                                f"progress; retry {action} when it finishes.", status=vol["status"], action=action)
 
 
 def check_delete(vol: dict) -> None:
-    _settled(vol, "delete")
     if vol["status"] not in DELETABLE or vol.get("attachments"):
         raise VolumeStateError(
             "Invalid volume: Volume status must be available or error or error_restoring or error_extending or "
             "error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a "
             "transfer, or be disassociated from snapshots after volume transfer.",
             reason="volume_delete_state", status=vol["status"], action="delete")
+    _settled(vol, "delete")
 
 
 def delete(vol: dict, now: float, timing: Timing, *, force: bool = False) -> None:
@@ -123,12 +124,12 @@ def delete(vol: dict, now: float, timing: Timing, *, force: bool = False) -> Non
 
 
 def reserve(vol: dict, now: float) -> None:
-    _settled(vol, "reserve")
     allowed = ("available", "in-use") if vol.get("multiattach") else ("available",)
     if vol["status"] not in allowed:
         need = "available or in-use" if vol.get("multiattach") else "available"
         raise VolumeStateError(f"Invalid volume: Volume status must be {need} to reserve, but the status is "
                                f"{vol['status']}.", status=vol["status"], action="reserve")
+    _settled(vol, "reserve")
     vol["previous_status"] = vol["status"]
     vol["status"] = "attaching"
     vol["updated"] = now
@@ -142,7 +143,6 @@ def unreserve(vol: dict, now: float) -> None:
 
 def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host_name: str | None,
            mountpoint: str, mode: str) -> None:
-    _settled(vol, "attach")
     if vol["status"] == "maintenance":
         raise VolumeStateError("Invalid volume: The volume cannot be attached in maintenance mode.",
                                status=vol["status"], action="attach")
@@ -159,6 +159,7 @@ def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host
     if attachments and not vol.get("multiattach"):
         raise VolumeStateError("Invalid volume: volume is already attached and multiple attachments are not "
                                "enabled", reason="volume_in_use", status=vol["status"], action="attach")
+    _settled(vol, "attach")
     attachment = {"attachment_id": new_uuid(), "server_id": server_id, "host_name": host_name, "device": mountpoint,
                   "attached_at": now, "mode": mode}
     schedule(vol, now, [
@@ -169,10 +170,10 @@ def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host
 
 
 def detach(vol: dict, now: float, timing: Timing, attachment_id: str | None) -> None:
-    _settled(vol, "detach")
     if vol["status"] == "maintenance":
         raise VolumeStateError("Invalid volume: The volume cannot be detached in maintenance mode.",
                                status=vol["status"], action="detach")
+    _settled(vol, "detach")
     attachments = vol.get("attachments", [])
     if attachment_id is None and len(attachments) > 1:
         raise VolumeStateError("Invalid volume: Detach volume failed: More than one attachment, but no "
@@ -196,7 +197,6 @@ def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allow
            shared_in_use_allowed: bool = True) -> None:
     """Grow the disk. Cinder extends in-use volumes only from microversion 3.42; EVS extends them online, except
     shared (multiattach) ones."""
-    _settled(vol, "extend")
     if new_size <= vol["size"]:
         raise InvalidInput(f"Invalid input received: New size for extend must be greater than current size. "
                            f"(current: {vol['size']}, extended: {new_size}).", reason="extend_size")
@@ -211,28 +211,29 @@ def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allow
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be '{{'status': 'available'}}' to "
                                f"extend, currently {status}.", reason="extend_state", status=status,
                                action="extend")
+    _settled(vol, "extend")
     schedule(vol, now, [(0.0, {"status": "extending", "previous_status": status}),
                         (timing("volume.extend"), {"status": status, "size": new_size})])
 
 
 def upload_image(vol: dict, now: float, timing: Timing, *, force: bool) -> None:
-    _settled(vol, "upload")
     allowed = ("available", "in-use") if force else ("available",)
     if vol["status"] not in allowed:
         need = "available or in-use" if force else "available"
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be {need}", status=vol["status"],
                                action="upload")
+    _settled(vol, "upload")
     final = vol["status"]
     schedule(vol, now, [(0.0, {"status": "uploading", "previous_status": final}),
                         (timing("volume.upload"), {"status": final})])
 
 
 def update_readonly(vol: dict, now: float, readonly: bool) -> None:
-    _settled(vol, "update readonly flag")
     if vol["status"] != "available":
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be available to update readonly "
                                f"flag, but current status is: {vol['status']}.", status=vol["status"],
                                action="update_readonly")
+    _settled(vol, "update readonly flag")
     vol["readonly"] = readonly
     vol["updated"] = now
 

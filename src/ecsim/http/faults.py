@@ -135,8 +135,6 @@ class CinderFaults(Faults):
                 return ApiError(400, None, f"Additional properties are not allowed ({others} {verb} unexpected)")
             return ApiError(400, None, f"There is no such action: {err.details.get('action')}. Verify the request "
                             "body and Content-Type header and try again.")
-        if err.reason == "metadata_too_long":
-            return ApiError(413, None, err.message)
         status = {"conflict": 409, "forbidden": 403}.get(err.reason, 400)
         return ApiError(status, None, err.message)
 
@@ -163,6 +161,8 @@ class CinderFaults(Faults):
 # EVS native: fixed texts by code (the EVS error-code table); ecsim appends what exactly was wrong.
 _EVS_TEXTS = {
     "EVS.0001": "invalid tenant id!",
+    "EVS.1003": "invalid volume name!",
+    "EVS.1004": "invalid volume description!",
     "EVS.1010": "invalid volume size!",
     "EVS.1015": "new volume Size must be greater than old Size!",
     "EVS.1020": "invalid volume type!",
@@ -176,7 +176,6 @@ _EVS_TEXTS = {
     "EVS.1042": "volume gigabytes exceeded volume gigabytes quota!",
     "EVS.1046": "volume status must be available, error, error_extending, error_restoring, error_rollbacking when "
                 "delete volume!",
-    "EVS.1048": "volume status must be available when extend volume!",
     "EVS.1052": "invalid http body!",
     "EVS.1064": "volume status must be available or in-use when extending!",
     "EVS.1065": "multiattach volume status must be available when extending!",
@@ -191,6 +190,8 @@ _EVS_CODES = {
     "malformed": "EVS.1052",
     "empty_body": "EVS.1052",
     "unknown_action": "EVS.1052",
+    "name_invalid": "EVS.1003",
+    "description_invalid": "EVS.1004",
     "volume_size": "EVS.1010",
     "extend_size": "EVS.1015",
     "count_invalid": "EVS.1021",
@@ -199,7 +200,6 @@ _EVS_CODES = {
     "sort_key": "EVS.1039",
     "sort_dir": "EVS.1040",
     "metadata": "EVS.1005",
-    "metadata_too_long": "EVS.1005",
     "name_and_description": "EVS.1007",
     "multiattach_image": "EVS.2094",
     "volume_delete_state": "EVS.1046",
