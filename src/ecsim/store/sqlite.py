@@ -64,6 +64,7 @@ class SqliteStore(SqlStore):
             c.execute("PRAGMA journal_mode=WAL")
             c.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
             self._log.execute("PRAGMA journal_mode=WAL")
+            self._log.execute("PRAGMA wal_autocheckpoint=0")  # for the log too
         c.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         c.execute("PRAGMA busy_timeout=10000")
         c.execute("PRAGMA cache_size=-65536")
@@ -82,13 +83,25 @@ class SqliteStore(SqlStore):
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        """Checkpoint the data file and the decision log, off the event loop (a checkpoint copies pages and, for
+        the data, fsyncs: tens of milliseconds on a slow disk)."""
+        log_path = os.path.join(os.path.dirname(os.path.abspath(self.path)), "decisions.db")
+        conns = [sqlite3.connect(p, isolation_level=None, timeout=10.0) for p in (self.path, log_path)]
         try:
             while not self._stop.wait(CHECKPOINT_SECONDS):
-                with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                for conn in conns:
+                    with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
-            conn.close()
+            for conn in conns:
+                conn.close()
+
+    def analyze(self) -> None:
+        """After a bulk load: statistics, then the whole WAL written back and truncated now (left to the
+        background checkpoint, copying and syncing hundreds of megabytes stalls the requests that follow)."""
+        super().analyze()
+        if self.path != ":memory:":
+            self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _read_data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
