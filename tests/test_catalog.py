@@ -71,8 +71,9 @@ def test_every_handler_resolves_and_router_builds():
 
 def test_unserved_entries_are_not_routed():
     router = Router([op for op in all_operations() if op.handler])
-    # seed 001's change-OS row has no handler yet: it must be a 404, never a fake success
-    assert router.match("POST", "/v2/p/cloudservers/s/changeos") is None
+    # the Nova-native rows have no handler yet: they must be 404s, never fake successes
+    assert router.match("POST", "/v2.1/p/servers/s/action") is None
+    assert router.match("GET", "/v2.1/p/os-server-groups") is None
 
 
 def test_every_entry_names_its_family_source_and_scope():

@@ -14,6 +14,15 @@ from typing import Any
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
+    AddServerGroupMemberRequest,
+    AddServerGroupMemberRequestBody,
+    AttachServerVolumeOption,
+    AttachServerVolumeRequest,
+    AttachServerVolumeRequestBody,
+    BatchAttachSharableVolumesOption,
+    BatchAttachSharableVolumesRequest,
+    BatchAttachSharableVolumesRequestBody,
+    BatchDetachVolumesRequest,
     BatchRebootServersRequest,
     BatchRebootServersRequestBody,
     BatchRebootSeversOption,
@@ -25,8 +34,30 @@ from huaweicloudsdkecs.v2 import (
     BatchStopServersRequestBody,
     BatchUpdateServersNameRequest,
     BatchUpdateServersNameRequestBody,
+    ChangeServerOsWithCloudInitOption,
+    ChangeServerOsWithCloudInitRequest,
+    ChangeServerOsWithCloudInitRequestBody,
+    CreateServerGroupOption,
+    CreateServerGroupRequest,
+    CreateServerGroupRequestBody,
+    DeleteServerGroupMemberRequest,
+    DeleteServerGroupMemberRequestBody,
+    DeleteServerGroupRequest,
+    ListServerGroupsRequest,
+    MigrateServerRequest,
+    MigrateServerRequestBody,
+    ReinstallServerWithCloudInitOption,
+    ReinstallServerWithCloudInitRequest,
+    ReinstallServerWithCloudInitRequestBody,
+    ResizePostPaidServerOption,
+    ResizePostPaidServerRequest,
+    ResizePostPaidServerRequestBody,
+    ServerGroupMember,
+    ShowServerGroupRequest,
     ShowServerRequest,
+    VolumeBatchDetachRequest,
 )
+from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody, ShowVolumeRequest
 from huaweicloudsdkims.v2 import ListImagesRequest
 from keystoneauth1.adapter import Adapter
 from keystoneauth1.exceptions import HttpError
@@ -91,6 +122,139 @@ def _as_user(action: Callable[[Any, list[str]], None]) -> Callable[[Any, dict, l
 def _server_state(server: Any, ids: list[str]) -> tuple[str, str]:
     s = server.ecs().show_server(ShowServerRequest(server_id=ids[0])).server
     return s.status, s.name
+
+
+def _server_view(server: Any, ids: list[str]) -> tuple:
+    s = server.ecs().show_server(ShowServerRequest(server_id=ids[0])).server
+    return s.status, s.image.id, s.flavor.id, s.os_ext_srv_att_rhost
+
+
+OTHER_IMAGE = "95df4f75-bd05-5aa6-9d36-bdf8cb33977f"  # Ubuntu 20.04 (the default image is 22.04)
+OTHER_FLAVOR = "s6.medium.2"
+
+
+def _change_os(ecs: Any, ids: list[str]) -> None:
+    option = ChangeServerOsWithCloudInitOption(imageid=OTHER_IMAGE, adminpass="Matrix!Passw0rd")
+    ecs.change_server_os_with_cloud_init(ChangeServerOsWithCloudInitRequest(
+        server_id=ids[0], body=ChangeServerOsWithCloudInitRequestBody(os_change=option)))
+
+
+def _reinstall(ecs: Any, ids: list[str]) -> None:
+    option = ReinstallServerWithCloudInitOption(adminpass="Matrix!Passw0rd")
+    ecs.reinstall_server_with_cloud_init(ReinstallServerWithCloudInitRequest(
+        server_id=ids[0], body=ReinstallServerWithCloudInitRequestBody(os_reinstall=option)))
+
+
+def _resize(ecs: Any, ids: list[str]) -> None:
+    ecs.resize_post_paid_server(ResizePostPaidServerRequest(server_id=ids[0], body=ResizePostPaidServerRequestBody(
+        resize=ResizePostPaidServerOption(flavor_ref=OTHER_FLAVOR))))
+
+
+def _migrate(ecs: Any, ids: list[str]) -> None:
+    ecs.migrate_server(MigrateServerRequest(server_id=ids[0], body=MigrateServerRequestBody()))
+
+
+def _placed(prepare: Callable[[Any, str], list[str]]) -> Callable[[Any, str], tuple[list[str], str]]:
+    """The servers and the host the first one runs on."""
+    return lambda server, name: (ids := prepare(server, name), _server_view(server, ids)[3])
+
+
+def _moved(server: Any, target: tuple[list[str], str]) -> tuple[str, bool]:
+    status, _, _, host = _server_view(server, target[0])
+    return status, host != target[1]
+
+
+# -- disks on servers ------------------------------------------------------------------------------------------------
+def _shared_disk(attach: bool) -> Callable[[Any, str], tuple[str, list[str]]]:
+    """Two servers and a shared disk (attached to both when `attach`)."""
+
+    def prepare(server: Any, name: str) -> tuple[str, list[str]]:
+        _, ids = create(server.ecs(), server.info, name, count=2, availability_zone=server.info["region"] + "a")
+        option = CreateVolumeOption(availability_zone=server.info["region"] + "a", volume_type="SSD", size=10,
+                                    name=name, multiattach=True)
+        vid = server.evs().create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=option))).volume_ids[0]
+        if attach:
+            for sid in ids:
+                body = AttachServerVolumeRequestBody(volume_attachment=AttachServerVolumeOption(volume_id=vid))
+                server.ecs().attach_server_volume(AttachServerVolumeRequest(server_id=sid, body=body))
+        return vid, ids
+
+    return prepare
+
+
+def _batch_attach(server: Any, user: dict, target: tuple[str, list[str]]) -> None:
+    vid, ids = target
+    body = BatchAttachSharableVolumesRequestBody(serverinfo=[BatchAttachSharableVolumesOption(server_id=s)
+                                                             for s in ids])
+    server.ecs(user["ak"], user["sk"]).batch_attach_sharable_volumes(
+        BatchAttachSharableVolumesRequest(volume_id=vid, body=body))
+
+
+def _batch_detach(server: Any, user: dict, target: tuple[str, list[str]]) -> None:
+    vid, ids = target
+    server.ecs(user["ak"], user["sk"]).batch_detach_volumes(
+        BatchDetachVolumesRequest(volume_id=vid, body=VolumeBatchDetachRequest(serverinfo=ids)))
+
+
+def _disk_state(server: Any, target: tuple[str, list[str]]) -> tuple:
+    v = server.evs().show_volume(ShowVolumeRequest(volume_id=target[0])).volume
+    return v.status, sorted(a.server_id for a in v.attachments)
+
+
+# -- server groups ---------------------------------------------------------------------------------------------------
+def _group(member: bool = False, server_too: bool = False) -> Callable[[Any, str], tuple[str, str | None]]:
+    """An anti-affinity group (and a stopped server, which is a member when `member`)."""
+
+    def prepare(server: Any, name: str) -> tuple[str, str | None]:
+        ecs = server.ecs()
+        gid = ecs.create_server_group(CreateServerGroupRequest(body=CreateServerGroupRequestBody(
+            server_group=CreateServerGroupOption(name=name, policies=["anti-affinity"])))).server_group.id
+        if not (member or server_too):
+            return gid, None
+        _, ids = create(ecs, server.info, name)
+        _stop(ecs, ids)
+        if member:
+            ecs.add_server_group_member(AddServerGroupMemberRequest(server_group_id=gid, body=(
+                AddServerGroupMemberRequestBody(add_member=ServerGroupMember(instance_uuid=ids[0])))))
+        return gid, ids[0]
+
+    return prepare
+
+
+def _group_state(server: Any, target: tuple[str, str | None]) -> tuple:
+    groups = {g.id: g for g in server.ecs().list_server_groups(ListServerGroupsRequest()).server_groups}
+    g = groups.get(target[0])
+    return (g is not None, sorted(g.members) if g else None)
+
+
+def _group_call(method: str, request: Callable[[tuple[str, str | None]], Any],
+                check: Callable[[Any, tuple[str, str | None]], bool] = lambda r, t: True) -> Callable:
+    def call(server: Any, user: dict, target: tuple[str, str | None]) -> None:
+        response = getattr(server.ecs(user["ak"], user["sk"]), method)(request(target))
+        assert check(response, target)
+
+    return call
+
+
+def _member(action: str) -> Callable[[tuple[str, str | None]], Any]:
+    def request(target: tuple[str, str | None]) -> Any:
+        gid, sid = target
+        if action == "add":
+            return AddServerGroupMemberRequest(server_group_id=gid, body=AddServerGroupMemberRequestBody(
+                add_member=ServerGroupMember(instance_uuid=sid)))
+        return DeleteServerGroupMemberRequest(server_group_id=gid, body=DeleteServerGroupMemberRequestBody(
+            remove_member=ServerGroupMember(instance_uuid=sid)))
+
+    return request
+
+
+def _create_group(server: Any, user: dict, name: str) -> None:
+    server.ecs(user["ak"], user["sk"]).create_server_group(CreateServerGroupRequest(body=CreateServerGroupRequestBody(
+        server_group=CreateServerGroupOption(name=name, policies=["anti-affinity"]))))
+
+
+def _named_groups(server: Any, name: str) -> int:
+    return sum(g.name == name for g in server.ecs().list_server_groups(ListServerGroupsRequest()).server_groups)
 
 
 # -- Cinder rows (keystoneauth1 with the user's token, v2 and v3) ------------------------------------------------------
@@ -161,6 +325,35 @@ INVOKERS: dict[str, Invoker] = {
     "ecs.batch_reboot_servers": Invoker(_servers(), _as_user(_reboot), _server_state, lambda st: st[0] == "ACTIVE"),
     "ecs.batch_update_servers_name": Invoker(_servers(), _as_user(_rename), _server_state,
                                              lambda st: st[1] == "renamed-by-matrix"),
+    "ecs.batch_attach_sharable_volumes": Invoker(_shared_disk(False), _batch_attach, _disk_state,
+                                                 lambda st: st[0] == "in-use" and len(st[1]) == 2),
+    "ecs.batch_detach_volumes": Invoker(_shared_disk(True), _batch_detach, _disk_state,
+                                        lambda st: st == ("available", [])),
+    "ecs.change_server_os_with_cloud_init": Invoker(_servers(_stop), _as_user(_change_os), _server_view,
+                                                    lambda st: (st[0], st[1]) == ("ACTIVE", OTHER_IMAGE)),
+    "ecs.reinstall_server_with_cloud_init": Invoker(_servers(_stop), _as_user(_reinstall), _server_view,
+                                                    lambda st: st[0] == "ACTIVE"),
+    "ecs.resize_post_paid_server": Invoker(_servers(_stop), _as_user(_resize), _server_view,
+                                           lambda st: (st[0], st[2]) == ("SHUTOFF", OTHER_FLAVOR)),
+    "ecs.migrate_server": Invoker(_placed(_servers(_stop)),
+                                  lambda server, user, t: _as_user(_migrate)(server, user, t[0]), _moved,
+                                  lambda st: st == ("SHUTOFF", True)),
+    "ecs.create_server_group": Invoker(lambda server, name: name, _create_group, _named_groups,
+                                       lambda st: st == 1),
+    "ecs.delete_server_group": Invoker(_group(), _group_call("delete_server_group", lambda t: DeleteServerGroupRequest(
+        server_group_id=t[0])), _group_state, lambda st: st == (False, None)),
+    "ecs.add_server_group_member": Invoker(_group(server_too=True), _group_call("add_server_group_member",
+                                                                                _member("add")),
+                                           _group_state, lambda st: st[0] and len(st[1]) == 1),
+    "ecs.delete_server_group_member": Invoker(_group(member=True), _group_call("delete_server_group_member",
+                                                                               _member("remove")),
+                                              _group_state, lambda st: st == (True, [])),
+    "ecs.list_server_groups": Invoker(_group(), _group_call(
+        "list_server_groups", lambda t: ListServerGroupsRequest(),
+        lambda r, t: t[0] in [g.id for g in r.server_groups]), _group_state, lambda st: st[0]),
+    "ecs.show_server_group": Invoker(_group(), _group_call(
+        "show_server_group", lambda t: ShowServerGroupRequest(server_group_id=t[0]),
+        lambda r, t: r.server_group.id == t[0]), _group_state, lambda st: st[0]),
     **_cinder_invokers("v2"),
     **_cinder_invokers("v3"),
 }
@@ -169,7 +362,7 @@ SERVED = [r for r in ROWS if op_for(r).handler]
 
 def test_every_served_seed_row_has_a_matrix_invoker():
     assert {op_for(r).name for r in SERVED} <= set(INVOKERS)
-    assert len(SERVED) >= 20
+    assert len(SERVED) >= 32
 
 
 def cases() -> list:

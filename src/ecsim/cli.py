@@ -77,6 +77,8 @@ def store_options(f):  # type: ignore[no-untyped-def]
 @click.option("--quota", multiple=True, envvar="ECSIM_QUOTA",
               help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram, server_groups, "
               "server_group_members, volumes, gigabytes, snapshots, backups, backup_gigabytes).")
+@click.option("--hosts-per-az", default=16, type=click.IntRange(1, 99), envvar="ECSIM_HOSTS_PER_AZ",
+              show_default=True, help="Hosts in each availability zone (what anti-affinity groups can spread over).")
 @click.option("--seed-servers", default=0, type=int, envvar="ECSIM_SEED_SERVERS",
               help="Bulk-load this many servers into the default project before serving (see `ecsim seed`).")
 @click.option("--seed-volumes", default=0, type=int, envvar="ECSIM_SEED_VOLUMES",

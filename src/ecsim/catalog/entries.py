@@ -38,6 +38,9 @@ def twins(prefixes: tuple[str, ...], name: str, family: str, method: str, path: 
 # Huawei ECS (v1 / v1.1 / v2)
 # ---------------------------------------------------------------------------------------------------------------
 ECS = "ecsim.api.ecs"
+DISKS = "ecsim.api.ecs_disks"
+ACTIONS = "ecsim.api.ecs_actions"
+GROUPS = "ecsim.api.ecs_groups"
 JOBS = "ecsim.api.jobs"
 
 op("ecs.create_post_paid_servers", "ecs", "POST", "/v1/{project_id}/cloudservers", "ecs:cloudServers:create",
@@ -79,38 +82,75 @@ op("ecs.batch_update_servers_name", "ecs", "PUT", "/v1/{project_id}/cloudservers
    access_level="write", sdk="batch_update_servers_name")
 op("ecs.batch_attach_sharable_volumes", "ecs", "POST", "/v1/{project_id}/batchaction/attachvolumes/{volume_id}",
    "ecs:cloudServers:attachSharedVolume", dependencies="evs:volumes:use",
-   title="Attaching a shared EVS disk to multiple ECSs in a batch", source="seed:000", access_level="write",
-   sdk="batch_attach_sharable_volumes")
+   title="Attaching a shared EVS disk to multiple ECSs in a batch", source="seed:000",
+   handler=f"{DISKS}:batch_attach", resource_type="instance", resource_from="body:serverinfo[].server_id",
+   access_level="write", sdk="batch_attach_sharable_volumes")
+op("ecs.attach_server_volume", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/attachvolume",
+   "ecs:cloudServers:attach", dependencies="evs:volumes:use", title="Attaching an EVS disk to an ECS",
+   source="table:ecs", handler=f"{DISKS}:attach_volume", resource_type="instance", resource_from="path:server_id",
+   access_level="write", sdk="attach_server_volume")
+op("ecs.detach_server_volume", "ecs", "DELETE",
+   "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}", "ecs:cloudServers:detachVolume",
+   title="Detaching an EVS disk from an ECS", source="table:ecs", handler=f"{DISKS}:detach_volume",
+   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="detach_server_volume")
+op("ecs.list_server_block_devices", "ecs", "GET", "/v1/{project_id}/cloudservers/{server_id}/block_device",
+   "ecs:cloudServers:get", title="Querying disks attached to an ECS", source="table:ecs",
+   handler=f"{DISKS}:list_block_devices", resource_type="instance", resource_from="path:server_id",
+   access_level="read", sdk="list_server_block_devices")
+op("ecs.show_server_block_device", "ecs", "GET",
+   "/v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}", "ecs:cloudServers:get",
+   title="Querying a disk attached to an ECS", source="table:ecs", handler=f"{DISKS}:show_block_device",
+   resource_type="instance", resource_from="path:server_id", access_level="read", sdk="show_server_block_device")
 op("ecs.change_server_os_with_cloud_init", "ecs", "POST", "/v2/{project_id}/cloudservers/{server_id}/changeos",
-   "ecs:cloudServers:changeOS", title="Changing an ECS OS", source="seed:001", resource_type="instance",
-   resource_from="path:server_id", access_level="write", sdk="change_server_os_with_cloud_init")
+   "ecs:cloudServers:changeOS", title="Changing an ECS OS", source="seed:001", handler=f"{ACTIONS}:change_os",
+   resource_type="instance", resource_from="path:server_id", access_level="write",
+   sdk="change_server_os_with_cloud_init")
+op("ecs.change_server_os_without_cloud_init", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/changeos",
+   "ecs:cloudServers:changeOS", title="Changing an ECS OS (image without cloud-init)", source="table:ecs",
+   handler=f"{ACTIONS}:change_os", resource_type="instance", resource_from="path:server_id", access_level="write",
+   sdk="change_server_os_without_cloud_init")
 op("ecs.reinstall_server_with_cloud_init", "ecs", "POST", "/v2/{project_id}/cloudservers/{server_id}/reinstallos",
-   "ecs:cloudServers:rebuild", title="Reinstalling an ECS OS", source="seed:001", resource_type="instance",
-   resource_from="path:server_id", access_level="write", sdk="reinstall_server_with_cloud_init")
+   "ecs:cloudServers:rebuild", title="Reinstalling an ECS OS", source="seed:001", handler=f"{ACTIONS}:reinstall_os",
+   resource_type="instance", resource_from="path:server_id", access_level="write",
+   sdk="reinstall_server_with_cloud_init")
+op("ecs.reinstall_server_without_cloud_init", "ecs", "POST",
+   "/v1/{project_id}/cloudservers/{server_id}/reinstallos", "ecs:cloudServers:rebuild",
+   title="Reinstalling an ECS OS (image without cloud-init)", source="table:ecs", handler=f"{ACTIONS}:reinstall_os",
+   resource_type="instance", resource_from="path:server_id", access_level="write",
+   sdk="reinstall_server_without_cloud_init")
 op("ecs.resize_post_paid_server", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/resize",
    "ecs:cloudServers:resize", title="Modifying ECS specifications (pay-per-use)", source="seed:001",
-   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="resize_post_paid_server")
+   handler=f"{ACTIONS}:resize", resource_type="instance", resource_from="path:server_id", access_level="write",
+   sdk="resize_post_paid_server")
+op("ecs.resize_server", "ecs", "POST", "/v1.1/{project_id}/cloudservers/{server_id}/resize",
+   "ecs:cloudServers:resize", title="Modifying ECS specifications", source="table:ecs", handler=f"{ACTIONS}:resize",
+   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="resize_server")
 op("ecs.migrate_server", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/migrate",
-   "ecs:cloudServers:migrate", title="Cold migrating an ECS", source="seed:001", resource_type="instance",
-   resource_from="path:server_id", access_level="write", sdk="migrate_server")
+   "ecs:cloudServers:migrate", title="Cold migrating an ECS", source="seed:001", handler=f"{ACTIONS}:migrate",
+   resource_type="instance", resource_from="path:server_id", access_level="write", sdk="migrate_server")
 op("ecs.batch_detach_volumes", "ecs", "POST", "/v1/{project_id}/batchaction/detachvolumes/{volume_id}",
    "ecs:cloudServers:detachVolume", title="Detaching volumes in a batch", source="seed:002",
-   resource_type="instance", resource_from="body:serverinfo[]", access_level="write", sdk="batch_detach_volumes")
-op("ecs.delete_server_group", "ecs", "DELETE", "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}",
-   "ecs:cloudServers:delete", title="Deleting an ECS group", source="seed:004", sdk="delete_server_group")
-op("ecs.create_server_group", "ecs", "POST", "/v1/{project_id}/cloudservers/os-server-groups",
-   "ecs:cloudServers:create", title="Creating an ECS group", source="seed:004", sdk="create_server_group")
-op("ecs.add_server_group_member", "ecs", "POST",
-   "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action", "ecs:cloudServers:create",
-   selector="add_member", title="Adding an ECS to an ECS group", source="seed:004", sdk="add_server_group_member")
-op("ecs.delete_server_group_member", "ecs", "POST",
-   "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action", "ecs:cloudServers:delete",
+   handler=f"{DISKS}:batch_detach", resource_type="instance", resource_from="body:serverinfo[]",
+   access_level="write", sdk="batch_detach_volumes")
+GROUP = "/v1/{project_id}/cloudservers/os-server-groups"
+op("ecs.delete_server_group", "ecs", "DELETE", GROUP + "/{server_group_id}", "ecs:cloudServers:delete",
+   title="Deleting an ECS group", source="seed:004", handler=f"{GROUPS}:delete_group", access_level="write",
+   sdk="delete_server_group")
+op("ecs.create_server_group", "ecs", "POST", GROUP, "ecs:cloudServers:create", title="Creating an ECS group",
+   source="seed:004", handler=f"{GROUPS}:create_group", access_level="write", sdk="create_server_group")
+op("ecs.add_server_group_member", "ecs", "POST", GROUP + "/{server_group_id}/action", "ecs:cloudServers:create",
+   selector="add_member", title="Adding an ECS to an ECS group", source="seed:004", handler=f"{GROUPS}:add_member",
+   resource_type="instance", resource_from="body:add_member.instance_uuid", access_level="write",
+   sdk="add_server_group_member")
+op("ecs.delete_server_group_member", "ecs", "POST", GROUP + "/{server_group_id}/action", "ecs:cloudServers:delete",
    selector="remove_member", title="Removing an ECS from an ECS group", source="seed:004",
-   sdk="delete_server_group_member")
-op("ecs.list_server_groups", "ecs", "GET", "/v1/{project_id}/cloudservers/os-server-groups", "ecs:cloudServers:list",
-   title="Querying ECS groups", source="seed:004", sdk="list_server_groups")
-op("ecs.show_server_group", "ecs", "GET", "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}",
-   "ecs:cloudServers:get", title="Querying details about an ECS group", source="seed:004", sdk="show_server_group")
+   handler=f"{GROUPS}:remove_member", resource_type="instance", resource_from="body:remove_member.instance_uuid",
+   access_level="write", sdk="delete_server_group_member")
+op("ecs.list_server_groups", "ecs", "GET", GROUP, "ecs:cloudServers:list", title="Querying ECS groups",
+   source="seed:004", handler=f"{GROUPS}:list_groups", access_level="list", sdk="list_server_groups")
+op("ecs.show_server_group", "ecs", "GET", GROUP + "/{server_group_id}", "ecs:cloudServers:get",
+   title="Querying details about an ECS group", source="seed:004", handler=f"{GROUPS}:show_group",
+   access_level="read", sdk="show_server_group")
 op("ecs.list_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/flavors", "ecs:cloudServerFlavors:get",
    title="Querying ECS flavors", source="table:ecs", handler=f"{ECS}:list_flavors", access_level="list",
    sdk="list_flavors")

@@ -48,6 +48,11 @@ class ServerSpec:
     charging_mode: str = "0"
 
 
+def hypervisor_of(host: str, az: str) -> str:
+    """The hypervisor name of a host `podNN.<az>`."""
+    return f"nova{int(host[3:5]):03d}@{az}"
+
+
 def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, index: int, az: str, host: str,
                  subnets: dict[str, dict], security_groups: list[dict], reservation: str, image: Image,
                  flavor: Flavor, root_size: int, now: float, timing: Timing) -> tuple[dict, list[dict]]:
@@ -78,12 +83,11 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         "os_type": image.os_type, "os_bit": image.os_bit, "metering.image_id": image.id,
         "metering.imagetype": image.imagetype, "metering.resourcespeccode": flavor.id, "metering.resourcetype": "1",
     }
-    host_no = int(host[3:5])
     doc = {
         "id": sid, "name": name, "project_id": project_id, "user_id": user_id, "created": now, "updated": now,
         "launched_at": None, "terminated_at": None, "vm_state": "building", "task_state": "scheduling",
         "power_state": servers.POWER_NOSTATE, "flavor_id": flavor.id, "image_id": image.id,
-        "availability_zone": az, "host": host, "hypervisor_hostname": f"nova{host_no:03d}@{az}",
+        "availability_zone": az, "host": host, "hypervisor_hostname": hypervisor_of(host, az),
         "vpc_id": spec.vpc_id, "nics": nics, "ips": [n["ip"] for n in nics], "security_groups": security_groups,
         "metadata": {**system_metadata, **spec.metadata}, "tags": list(spec.tags), "description": spec.description,
         "key_name": spec.key_name, "user_data": spec.user_data, "locked": False, "locked_reason": None,

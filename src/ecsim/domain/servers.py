@@ -12,8 +12,9 @@ A server doc (the stored form; each API family renders its own view):
 from __future__ import annotations
 
 import hashlib
+import re
 
-from ecsim.domain.errors import StateConflict
+from ecsim.domain.errors import DomainError, InvalidInput, StateConflict
 from ecsim.domain.timeline import AT, Timing, busy, schedule
 
 # (vm_state) -> default status, and task_state overrides (nova.api.openstack.common._STATE_MAP).
@@ -27,7 +28,7 @@ _STATE_MAP: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "building": ("BUILD", {}),
     "stopped": ("SHUTOFF", {
-        "resize_prep": "RESIZE", "resize_migrating": "RESIZE", "resize_migrated": "RESIZE",
+        "migrating": "MIGRATING", "resize_prep": "RESIZE", "resize_migrating": "RESIZE", "resize_migrated": "RESIZE",
         "resize_finish": "RESIZE", "rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
         "rebuild_spawning": "REBUILD",
     }),
@@ -74,11 +75,17 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
-FACETS_VERSION = 1  # bump when facets() changes: the runtime recomputes them for stored servers
+FACETS_VERSION = 2  # bump when facets() changes: the runtime recomputes them for stored servers
 
 
 def facets(doc: dict) -> tuple[tuple[str, str], ...]:
-    """The attributes server lists filter on (store/query.py). A tag is findable by `key=value` and by its key."""
+    """The attributes server lists filter on (store/query.py), as they will be once pending steps settle (facets
+    are written with a change, not when its steps come due). A tag is findable by `key=value` and by its key;
+    `group` makes a server group's members a query."""
+    if doc.get("_steps"):
+        doc = dict(doc)
+        for _, patch in doc["_steps"]:
+            doc.update(patch)
     out = [("name", doc["name"]), ("flavor", doc["flavor_id"]), ("image", doc["image_id"]),
            ("az", doc["availability_zone"]), ("ep", doc.get("enterprise_project_id") or "0")]
     if doc.get("reservation_id"):
@@ -93,7 +100,13 @@ def facets(doc: dict) -> tuple[tuple[str, str], ...]:
             out.append(("tag", key))
     for key, value in (doc.get("metadata") or {}).items():
         out += [("meta", f"{key}={value}"), ("metakey", key)]
+    out += [("group", g) for g in group_ids(doc)]
     return tuple(dict.fromkeys(out))
+
+
+def group_ids(doc: dict) -> list[str]:
+    hint = (doc.get("scheduler_hints") or {}).get("group")
+    return [] if not hint else [hint] if isinstance(hint, str) else list(hint)
 
 
 def is_deleted(doc: dict) -> bool:
@@ -173,3 +186,104 @@ def delete(doc: dict, now: float, timing: Timing) -> None:
         (timing("delete"), {"vm_state": "deleted", "task_state": None, "power_state": POWER_NOSTATE,
                             "terminated_at": AT}),
     ])
+
+
+# -- actions on one stopped server: OS change and reinstall, resize, cold migration --------------------------------
+def _stop_first(doc: dict, action: str, timing: Timing, stop_first: bool) -> tuple[list[tuple[float, dict]], bool]:
+    """These actions need a stopped server (ECS: 400 Ecs.0100 otherwise); with `mode: withStopServer` a running one
+    is stopped first. Returns the stopping steps and whether the server was running."""
+    _require(doc, action, ("active", "stopped") if stop_first else ("stopped",))
+    if doc["vm_state"] != "active":
+        return [], False
+    return [(0.0, {"task_state": "powering-off"}),
+            (timing("stop.soft"), {"vm_state": "stopped", "task_state": None, "power_state": POWER_SHUTDOWN})], True
+
+
+def rebuild(doc: dict, now: float, timing: Timing, changes: dict, *, stop_first: bool) -> None:
+    """Change or reinstall the OS: REBUILD, and the server starts with the new system (as ECS does). The new image
+    and login are recorded at once, as Nova records the rebuild's image when it starts."""
+    stopping, _ = _stop_first(doc, "rebuild", timing, stop_first)
+    doc.update(changes)
+    schedule(doc, now, [
+        *stopping,
+        (0.0, {"task_state": "rebuilding"}),
+        (timing("rebuild.block_device_mapping"), {"task_state": "rebuild_block_device_mapping"}),
+        (timing("rebuild.spawning"), {"task_state": "rebuild_spawning"}),
+        (timing("rebuild.start"), {"vm_state": "active", "task_state": None, "power_state": POWER_RUNNING,
+                                   "launched_at": AT}),
+    ])
+
+
+def check_stopped(doc: dict, action: str) -> None:
+    _require(doc, action, ("stopped",))
+
+
+def check_resize(doc: dict, stop_first: bool) -> None:
+    _require(doc, "resize", ("active", "stopped") if stop_first else ("stopped",))
+
+
+def resize(doc: dict, now: float, timing: Timing, flavor_id: str, *, stop_first: bool) -> None:
+    """ECS v1 resize confirms itself: RESIZE, then the new flavor in the state the server had (a server stopped
+    for the resize by `withStopServer` is started again)."""
+    stopping, running = _stop_first(doc, "resize", timing, stop_first)
+    end = ({"vm_state": "active", "power_state": POWER_RUNNING} if running
+           else {"vm_state": "stopped", "power_state": POWER_SHUTDOWN})
+    schedule(doc, now, [
+        *stopping,
+        (0.0, {"task_state": "resize_prep"}),
+        (timing("resize.migrating"), {"task_state": "resize_migrating"}),
+        (timing("resize.finish"), {"task_state": "resize_finish", "flavor_id": flavor_id}),
+        (timing("resize.confirm"), {**end, "task_state": None}),
+    ])
+
+
+def migrate(doc: dict, now: float, timing: Timing, host: str, hypervisor_hostname: str) -> None:
+    """Cold migration of a stopped server: MIGRATING, then stopped on the new host."""
+    check_stopped(doc, "migrate")
+    schedule(doc, now, [
+        (0.0, {"task_state": "migrating"}),
+        (timing("migrate"), {"task_state": None, "host": host, "hypervisor_hostname": hypervisor_hostname}),
+    ])
+
+
+# -- disks on a server ---------------------------------------------------------------------------------------------
+MAX_DISKS = 24  # the system disk and 23 data disks
+DEVICE_RE = re.compile(r"^/dev/(?:vd|sd|xvd)[a-z]$")
+
+
+def check_attach(doc: dict, action: str = "attach_volume") -> None:
+    _require(doc, action, ("active", "stopped"))
+
+
+def next_device(doc: dict) -> str:
+    used = {v["device"][-1] for v in doc.get("volumes", [])}
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        if letter not in used:
+            return "/dev/vd" + letter
+    raise DomainError("At most 24 disks can be attached to an ECS.", reason="too_many_volumes")
+
+
+def check_device(doc: dict, device: str | None) -> str:
+    """The device a new disk gets: the one asked for if it is free, else the next free /dev/vdX."""
+    if len(doc.get("volumes", [])) >= MAX_DISKS:
+        raise DomainError(f"At most {MAX_DISKS} disks can be attached to an ECS; server {doc['id']} has "
+                          f"{MAX_DISKS}.", reason="too_many_volumes")
+    if not device:
+        return next_device(doc)
+    if not DEVICE_RE.match(device):
+        raise InvalidInput(f"device {device!r} must be a device name such as /dev/sdb or /dev/vdb.")
+    if device[-1] == "a" or any(v["device"][-1] == device[-1] for v in doc.get("volumes", [])):
+        raise DomainError(f"The device name {device} is already in use on server {doc['id']}.",
+                          reason="device_in_use")
+    return device
+
+
+def add_volume(doc: dict, volume_id: str, device: str, now: float) -> None:
+    doc.setdefault("volumes", []).append({"id": volume_id, "device": device, "boot_index": -1,
+                                          "delete_on_termination": False})
+    doc["updated"] = now
+
+
+def remove_volume(doc: dict, volume_id: str, now: float) -> None:
+    doc["volumes"] = [v for v in doc.get("volumes", []) if v["id"] != volume_id]
+    doc["updated"] = now

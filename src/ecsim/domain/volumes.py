@@ -23,6 +23,7 @@ VOLUME_TYPES = ("SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2
 DEFAULT_TYPE = "SATA"
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 MAX_DATA_SIZE = 32768  # GiB
+MAX_SHARED_ATTACHMENTS = 16  # servers a shared (SCSI) disk can be attached to
 FACETS_VERSION = "1"  # bump when facets() changes: stored volumes are re-indexed on start
 
 
@@ -96,7 +97,7 @@ def check_size(size: int) -> None:
 
 
 # -- actions --------------------------------------------------------------------------------------------------------
-def _settled(vol: dict, action: str) -> None:
+def check_settled(vol: dict, action: str) -> None:
     """Nothing else may be in flight (a realistic-profile transition still running). Checked after the status
     rules, so a transitional status gets Cinder's own message first; this catches the rest (e.g. a second attach
     while the first is still attaching)."""
@@ -112,7 +113,7 @@ def check_delete(vol: dict) -> None:
             "error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a "
             "transfer, or be disassociated from snapshots after volume transfer.",
             reason="volume_delete_state", status=vol["status"], action="delete")
-    _settled(vol, "delete")
+    check_settled(vol, "delete")
 
 
 def delete(vol: dict, now: float, timing: Timing, *, force: bool = False) -> None:
@@ -129,7 +130,7 @@ def reserve(vol: dict, now: float) -> None:
         need = "available or in-use" if vol.get("multiattach") else "available"
         raise VolumeStateError(f"Invalid volume: Volume status must be {need} to reserve, but the status is "
                                f"{vol['status']}.", status=vol["status"], action="reserve")
-    _settled(vol, "reserve")
+    check_settled(vol, "reserve")
     vol["previous_status"] = vol["status"]
     vol["status"] = "attaching"
     vol["updated"] = now
@@ -159,13 +160,55 @@ def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host
     if attachments and not vol.get("multiattach"):
         raise VolumeStateError("Invalid volume: volume is already attached and multiple attachments are not "
                                "enabled", reason="volume_in_use", status=vol["status"], action="attach")
-    _settled(vol, "attach")
-    attachment = {"attachment_id": new_uuid(), "server_id": server_id, "host_name": host_name, "device": mountpoint,
-                  "attached_at": now, "mode": mode}
+    check_settled(vol, "attach")
+    _attach(vol, now, timing, [(server_id, host_name, mountpoint)], mode)
+
+
+def _attach(vol: dict, now: float, timing: Timing, targets: list[tuple[str | None, str | None, str]],
+            mode: str) -> None:
+    new = [{"attachment_id": new_uuid(), "server_id": server_id, "host_name": host_name, "device": device,
+            "attached_at": now, "mode": mode} for server_id, host_name, device in targets]
     schedule(vol, now, [
         (0.0, {"status": "attaching"}),
-        (timing("volume.attach"), {"status": "in-use", "attachments": [*attachments, attachment],
+        (timing("volume.attach"), {"status": "in-use", "attachments": [*vol.get("attachments", []), *new],
                                    "attached_mode": mode, "readonly": bool(vol.get("readonly"))}),
+    ])
+
+
+def check_attach_servers(vol: dict, server_ids: list[str]) -> None:
+    """ECS attaches a disk that is available, or in use and shared, to servers it is not on yet (ECS's Ecs.0103
+    and Ecs.0057 rules)."""
+    on = {a.get("server_id") for a in vol.get("attachments", [])}
+    for sid in server_ids:
+        if sid in on:
+            raise DomainError(f"The disk {vol['id']} has already been attached to server {sid}; it cannot be "
+                              "attached again.", reason="already_attached")
+    shared = bool(vol.get("multiattach"))
+    if len(server_ids) > 1 and not shared:
+        raise DomainError(f"The disk {vol['id']} is not shared; only a shared disk can be attached to several "
+                          "servers.", reason="volume_not_shared")
+    if vol["status"] not in (("available", "in-use") if shared else ("available",)) or busy(vol):
+        raise VolumeStateError(f"The disk {vol['id']} can be attached only when it is available (or in-use and "
+                               f"shared); its status is {vol['status']}.", status=vol["status"], action="attach")
+    if shared and len(on) + len(server_ids) > MAX_SHARED_ATTACHMENTS:
+        raise DomainError(f"A shared disk can be attached to at most {MAX_SHARED_ATTACHMENTS} servers; disk "
+                          f"{vol['id']} is on {len(on)}.", reason="too_many_attachments")
+
+
+def attach_servers(vol: dict, now: float, timing: Timing, targets: list[tuple[str, str]]) -> None:
+    """Attach to servers (server_id, device) in one change: attaching, then in-use with every new attachment."""
+    check_attach_servers(vol, [sid for sid, _ in targets])
+    _attach(vol, now, timing, [(sid, None, device) for sid, device in targets], "ro" if vol.get("readonly") else "rw")
+
+
+def detach_servers(vol: dict, now: float, timing: Timing, server_ids: list[str]) -> None:
+    """Detach from these servers (each must hold an attachment) in one change: detaching, then available or still
+    in-use on the others."""
+    remaining = [a for a in vol.get("attachments", []) if a.get("server_id") not in server_ids]
+    schedule(vol, now, [
+        (0.0, {"status": "detaching"}),
+        (timing("volume.detach"), {"status": "in-use" if remaining else "available", "attachments": remaining,
+                                   "attached_mode": vol.get("attached_mode") if remaining else None}),
     ])
 
 
@@ -173,7 +216,7 @@ def detach(vol: dict, now: float, timing: Timing, attachment_id: str | None) -> 
     if vol["status"] == "maintenance":
         raise VolumeStateError("Invalid volume: The volume cannot be detached in maintenance mode.",
                                status=vol["status"], action="detach")
-    _settled(vol, "detach")
+    check_settled(vol, "detach")
     attachments = vol.get("attachments", [])
     if attachment_id is None and len(attachments) > 1:
         raise VolumeStateError("Invalid volume: Detach volume failed: More than one attachment, but no "
@@ -211,7 +254,7 @@ def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allow
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be '{{'status': 'available'}}' to "
                                f"extend, currently {status}.", reason="extend_state", status=status,
                                action="extend")
-    _settled(vol, "extend")
+    check_settled(vol, "extend")
     schedule(vol, now, [(0.0, {"status": "extending", "previous_status": status}),
                         (timing("volume.extend"), {"status": status, "size": new_size})])
 
@@ -222,7 +265,7 @@ def upload_image(vol: dict, now: float, timing: Timing, *, force: bool) -> None:
         need = "available or in-use" if force else "available"
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be {need}", status=vol["status"],
                                action="upload")
-    _settled(vol, "upload")
+    check_settled(vol, "upload")
     final = vol["status"]
     schedule(vol, now, [(0.0, {"status": "uploading", "previous_status": final}),
                         (timing("volume.upload"), {"status": final})])
@@ -233,7 +276,7 @@ def update_readonly(vol: dict, now: float, readonly: bool) -> None:
         raise VolumeStateError(f"Invalid volume: Volume {vol['id']} status must be available to update readonly "
                                f"flag, but current status is: {vol['status']}.", status=vol["status"],
                                action="update_readonly")
-    _settled(vol, "update readonly flag")
+    check_settled(vol, "update readonly flag")
     vol["readonly"] = readonly
     vol["updated"] = now
 

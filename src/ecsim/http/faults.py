@@ -74,6 +74,16 @@ _ECS_CODES = {
     "job_not_found": (400, "Common.0011"),
     "conflict": (409, "Ecs.0603"),
     "locked": (400, "Ecs.0605"),
+    "volume_state": (400, "Ecs.0103"),
+    "already_attached": (400, "Ecs.0057"),
+    "not_attached": (400, "Ecs.0111"),
+    "volume_not_shared": (400, "Ecs.0005"),
+    "too_many_attachments": (400, "Ecs.0005"),
+    "az_mismatch": (400, "Ecs.0005"),
+    "device_in_use": (400, "Ecs.0005"),
+    "same_flavor": (400, "Ecs.0810"),
+    "group_member_quota": (400, "Ecs.0022"),
+    "no_valid_host": (400, "Ecs.0000"),
 }
 
 
@@ -86,6 +96,10 @@ class EcsFaults(Faults):
                 return ApiError(404, "Ecs.0114", err.message)
             if err.kind == "subnet":
                 return ApiError(400, "Ecs.0038", err.message)
+            if err.kind == "volume":  # ECS names an unknown disk as one that cannot be attached
+                return ApiError(400, "Ecs.0103", err.message)
+            if err.kind == "server_group":
+                return ApiError(404, "Ecs.0005", err.message)
             return ApiError(404, "Ecs.0114", err.message)
         status, code = _ECS_CODES.get(err.reason, (400, "Ecs.0005"))
         if err.reason == "state":

@@ -108,7 +108,7 @@ SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "display_name"
 
 def settle_due(rt: Runtime, project_id: str, now: float) -> None:
     """Servers and volumes change together (a server's disks): one pass settles both."""
-    from ecsim.services.compute import settle_due as settle_both
+    from ecsim.services.server_rows import settle_due as settle_both
 
     settle_both(rt, project_id, now)
 

@@ -11,76 +11,32 @@ from dataclasses import dataclass
 
 from ecsim.config import quota_limit
 from ecsim.domain import jobs, network, provision, servers, volumes
-from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
+from ecsim.domain.catalogs import Flavor, Image
+from ecsim.domain.errors import DomainError, InvalidInput, QuotaExceeded
+from ecsim.domain.groups import NO_VALID_HOST
 from ecsim.domain.provision import ServerSpec, VolumeSpec
-from ecsim.domain.timeline import final_at, next_at, settle
+from ecsim.domain.timeline import final_at, settle
+from ecsim.ids import new_uuid
 from ecsim.runtime import Runtime
-from ecsim.services import block
+from ecsim.services import block, groups
 from ecsim.services.block import save_volume
-from ecsim.store import Cond, Put, Row, SqlStore, like_escape
+from ecsim.services.server_rows import (  # noqa: F401 (re-exported for the faces)
+    get_server,
+    load_server,
+    lock_servers,
+    save_job,
+    save_server,
+    server_put,
+    settle_due,
+)
+from ecsim.store import Cond, Row, SqlStore, like_escape
 
 NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")
-MAX_BATCH = 1000
 MAX_COUNT = 100
-
-
-# -- persistence helpers ------------------------------------------------------------------------------------------
-def server_put(doc: dict, now: float, *, with_facets: bool = False) -> Put | None:
-    """The row for a server doc after settling what is due; None once it is gone (deleted and settled).
-    `with_facets` when the filterable attributes may have changed (creation, rename, updates)."""
-    settle(doc, now)
-    if servers.is_deleted(doc) and "_steps" not in doc:
-        return None
-    return Put("server", doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
-               created=doc["created"], settle_at=next_at(doc),
-               facets=servers.facets(doc) if with_facets else None)
-
-
-def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, rename: bool = False) -> None:
-    put = server_put(doc, now, with_facets=new or rename)
-    if put is None:
-        if not new:
-            tx.delete("server", doc["id"])
-    elif new:
-        tx.insert(put)
-    else:
-        tx.update(put, rename=rename)
-
-
-def save_job(tx: SqlStore, job: dict) -> None:
-    tx.insert_job(job["id"], job["project_id"], job["end"], job)
-
-
-def settle_due(rt: Runtime, project_id: str, now: float) -> None:
-    """Apply the timed transitions that are due, so indexed status filters see the current state."""
-    due = rt.store.due(now, ("server", "volume"), project_id)
-    if not due:
-        return
-    with rt.store.write() as tx:
-        for row in tx.get_many("server", [r.id for r in due if r.kind == "server"], for_update=True).values():
-            save_server(tx, row.doc, now)
-        for row in tx.get_many("volume", [r.id for r in due if r.kind == "volume"], for_update=True).values():
-            save_volume(tx, row.doc, now)
+NO_HOST_CODE = "Ecs.0000"  # the code of a creation the scheduler could not place (unverified)
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
-def load_server(rt: Runtime, project_id: str, server_id: str, now: float) -> Row:
-    """The server's row with its doc settled at `now`; NotFound for unknown, other-project or deleted servers."""
-    row = rt.store.get("server", server_id)
-    if row is None or row.scope != project_id:
-        raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
-    if row.settle_at is None:  # settled rows are never deleted ones (those are removed)
-        return row
-    settle(row.doc, now)
-    if servers.is_deleted(row.doc):
-        raise NotFound("instance", server_id, f"Instance[{server_id}] could not be found.")
-    return row
-
-
-def get_server(rt: Runtime, project_id: str, server_id: str, now: float) -> dict:
-    return load_server(rt, project_id, server_id, now).doc
-
-
 def volumes_by_id(rt: Runtime, docs: list[dict], now: float) -> dict[str, dict]:
     """The volumes attached to these servers, settled at `now`."""
     ids = [v["id"] for d in docs for v in d.get("volumes", [])]
@@ -184,23 +140,49 @@ def validate_admin_pass(password: str) -> None:
                           "letters, lowercase letters, digits and special characters.", reason="password_weak")
 
 
-def _hosts(rt: Runtime, az: str) -> list[str]:
-    return [f"pod{n:02d}.{az}" for n in range(1, rt.config.hosts_per_az + 1)]
-
-
-def _check_quota(tx: SqlStore, rt: Runtime, project_id: str, count: int, vcpus: int, ram: int) -> None:
+def check_quota(tx: SqlStore, rt: Runtime, project_id: str, instances: int, cores: int, ram: int) -> None:
+    """Room for this many more instances, cores and MiB of RAM (a resize asks for the difference)."""
     usage = tx.group_count("server", project_id, "flavor_id")
-    instances = sum(usage.values())
-    cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
-    mem = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
-    for name, used, asked in (("instances", instances, count), ("cores", cores, vcpus * count),
-                              ("ram", mem, ram * count)):
+    used_instances = sum(usage.values())
+    used_cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
+    used_ram = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
+    for name, used, asked in (("instances", used_instances, instances), ("cores", used_cores, cores),
+                              ("ram", used_ram, ram)):
+        if asked <= 0:
+            continue
         limit = quota_limit(rt.config, name)
         if used + asked > limit:
             raise QuotaExceeded(
                 f"Quota exceeded for {name}: requested {asked}, but already used {used} of {limit} {name}.",
                 resource=name, used=used, limit=limit,
             )
+
+
+def get_flavor(rt: Runtime, flavor_id: str) -> Flavor:
+    flavor = rt.flavors.get(flavor_id)
+    if flavor is None:
+        raise DomainError(f"The flavor {flavor_id} does not exist.", reason="flavor_not_found")
+    return flavor
+
+
+def usable_image(rt: Runtime, project_id: str, image_id: str, flavor: Flavor) -> Image:
+    """An active image this project may boot, whose minimum RAM the flavor has."""
+    image = rt.image(project_id, image_id)
+    if image is None:
+        raise DomainError(f"The image {image_id} does not exist.", reason="image_not_found")
+    if image.status != "active":
+        raise DomainError(f"The image {image_id} is not in Active state.", reason="image_not_active")
+    if image.min_ram and flavor.ram < image.min_ram:
+        raise DomainError("The flavor does not match the image.", reason="flavor_image_mismatch")
+    return image
+
+
+def check_sellable(flavor: Flavor, az: str) -> None:
+    if flavor.az_status.get(az, flavor.status) == "abandon":
+        raise DomainError(f"Flavor {flavor.id} is abandoned.", reason="flavor_abandoned")
+    if not flavor.sellable_in(az):
+        raise DomainError(f"Insufficient resources for flavor {flavor.id} in {az}. Try another flavor.",
+                          reason="flavor_sold_out")
 
 
 def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec, *, count: int = 1,
@@ -211,25 +193,13 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
     validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
     if spec.admin_pass is not None:
         validate_admin_pass(spec.admin_pass)
-    flavor = rt.flavors.get(spec.flavor_id)
-    if flavor is None:
-        raise DomainError(f"The flavor {spec.flavor_id} does not exist.", reason="flavor_not_found")
-    image = rt.image(project_id, spec.image_id)
-    if image is None:
-        raise DomainError(f"The image {spec.image_id} does not exist.", reason="image_not_found")
-    if image.status != "active":
-        raise DomainError(f"The image {spec.image_id} is not in Active state.", reason="image_not_active")
-    if image.min_ram and flavor.ram < image.min_ram:
-        raise DomainError("The flavor does not match the image.", reason="flavor_image_mismatch")
+    flavor = get_flavor(rt, spec.flavor_id)
+    image = usable_image(rt, project_id, spec.image_id, flavor)
     azs = rt.config.availability_zones
     az = spec.availability_zone or random.choice(azs)
     if az not in azs:
         raise DomainError(f"The availability zone {az} does not exist.", reason="az_not_found")
-    if flavor.az_status.get(az, flavor.status) == "abandon":
-        raise DomainError(f"Flavor {flavor.id} is abandoned.", reason="flavor_abandoned")
-    if not flavor.sellable_in(az):
-        raise DomainError(f"Insufficient resources for flavor {flavor.id} in {az}. Try another flavor.",
-                          reason="flavor_sold_out")
+    check_sellable(flavor, az)
     root = spec.root_volume
     _check_volume(root, system=True)
     root_size = root.size or image.min_disk
@@ -273,27 +243,31 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         if not sgs:
             default = tx.select("secgroup", project_id, [Cond("eq", "name", "default")], limit=1)
             sgs = [{"id": r.id, "name": "default"} for r in default]
-        _check_quota(tx, rt, project_id, count, flavor.vcpus, flavor.ram)
+        check_quota(tx, rt, project_id, count, flavor.vcpus * count, flavor.ram * count)
         disks = [root_size, *(v.size or 10 for v in spec.data_volumes)]
         block.check_quota(tx, rt, project_id, len(disks) * count, sum(disks) * count)  # the disks are EVS volumes
-        hint_group = spec.scheduler_hints.get("group")
-        if hint_group:
-            raise DomainError("Server groups are not available yet in this version of ecsim.", reason="invalid")
+        group = (spec.scheduler_hints.get("group") or [None])[0]
+        hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
 
         reservation = "r-" + os.urandom(4).hex()
         timing = rt.timing
-        server_docs, volume_docs, subs = [], [], []
-        hosts = _hosts(rt, az)
-        for i in range(count):
+        server_docs, volume_docs, subs, ids = [], [], [], []
+        for i, host in enumerate(hosts):
             name = spec.name if count == 1 or not auto_rename else f"{spec.name}-{i + 1:04d}"
+            if host is None:  # the group's policy leaves no host: this server's creation fails and rolls back
+                ids.append(new_uuid())
+                sched = now + timing("create.scheduling")
+                subs.append(jobs.sub_job("createSingleServer", now, sched, {"server_id": ids[-1]},
+                                         error_code=NO_HOST_CODE, fail_reason=NO_VALID_HOST))
+                continue
             doc, vols = provision.build_server(
-                spec, project_id=project_id, user_id=user_id, name=name, index=i, az=az, host=random.choice(hosts),
+                spec, project_id=project_id, user_id=user_id, name=name, index=i, az=az, host=host,
                 subnets=subnets, security_groups=sgs, reservation=reservation, image=image, flavor=flavor,
                 root_size=root_size, now=now, timing=timing)
             server_docs.append(doc)
             volume_docs.extend(vols)
+            ids.append(doc["id"])
             subs.append(jobs.sub_job("createSingleServer", now, final_at(doc, now), {"server_id": doc["id"]}))
-        ids = [d["id"] for d in server_docs]
         if dry_run:
             return None, ids
         for subnet in subnets.values():
@@ -318,26 +292,6 @@ def _check_volume(v: VolumeSpec, *, system: bool) -> None:
 
 
 # -- batch actions ------------------------------------------------------------------------------------------------
-def _load_batch(tx: SqlStore, project_id: str, ids: list[str], now: float) -> list[dict]:
-    if not ids:
-        raise InvalidInput("servers must list at least one server.")
-    if len(ids) > MAX_BATCH:
-        raise DomainError(f"The number of ECSs exceeds the maximum allowed limit ({MAX_BATCH}).",
-                          reason="too_many_servers")
-    unique = list(dict.fromkeys(ids))
-    rows = tx.get_many("server", unique, for_update=True)
-    docs = []
-    for sid in unique:
-        row = rows.get(sid)
-        if row is None or row.scope != project_id:
-            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
-        settle(row.doc, now)
-        if servers.is_deleted(row.doc):
-            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
-        docs.append(row.doc)
-    return docs
-
-
 _ACTIONS = {
     "start": ("startServer", "startSingleServer"),
     "stop": ("stopServer", "stopSingleServer"),
@@ -359,7 +313,7 @@ def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, n
     timing = rt.timing
     apply = _APPLY[action]
     with rt.store.write() as tx:
-        docs = _load_batch(tx, project_id, ids, now)
+        docs = lock_servers(tx, project_id, ids, now)
         puts, subs = [], []
         for doc in docs:
             apply(doc, now, timing, hard)
@@ -376,7 +330,7 @@ def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, n
 def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, delete_volume: bool = False) -> dict:
     timing = rt.timing
     with rt.store.write() as tx:
-        docs = _load_batch(tx, project_id, ids, now)
+        docs = lock_servers(tx, project_id, ids, now)
         for doc in docs:
             servers.check_delete(doc)
         vol_rows = tx.get_many("volume", [v["id"] for d in docs for v in d.get("volumes", [])], for_update=True)
@@ -414,13 +368,13 @@ def rename_servers(rt: Runtime, project_id: str, ids: list[str], name: str, *, n
                    dry_run: bool = False) -> list[str]:
     validate_name(name)
     with rt.store.write() as tx:
-        docs = _load_batch(tx, project_id, ids, now)
+        docs = lock_servers(tx, project_id, ids, now)
         if dry_run:
             return [d["id"] for d in docs]
         for doc in docs:
             doc["name"] = name
             doc["updated"] = now
-            save_server(tx, doc, now, rename=True)
+            save_server(tx, doc, now, facets=True)
     return [d["id"] for d in docs]
 
 
@@ -432,10 +386,10 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
                                                                               for c in "<>")):
         raise InvalidInput("description must be at most 85 characters and must not contain '<' or '>'.")
     with rt.store.write() as tx:
-        doc = _load_batch(tx, project_id, [server_id], now)[0]
+        doc = lock_servers(tx, project_id, [server_id], now)[0]
         doc.update(changes)
         doc["updated"] = now
-        save_server(tx, doc, now, rename="name" in changes)
+        save_server(tx, doc, now, facets="name" in changes)
     return doc
 
 

@@ -13,7 +13,7 @@ from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.timeline import Timing
 from ecsim.runtime import Runtime
 from ecsim.services.block import count_gigabytes, volume_put
-from ecsim.services.compute import server_put
+from ecsim.services.server_rows import server_put
 from ecsim.store import Cond, Put
 
 SEED_VPC = "vpc-seed"
