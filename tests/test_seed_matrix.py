@@ -257,6 +257,53 @@ def _named_groups(server: Any, name: str) -> int:
     return sum(g.name == name for g in server.ecs().list_server_groups(ListServerGroupsRequest()).server_groups)
 
 
+# -- Nova rows (keystoneauth1 with the user's token, /v2 and /v2.1) --------------------------------------------------
+def _compute(server: Any, version: str, user: dict | None = None) -> Adapter:
+    """An adapter on the catalog's compute endpoint; /v2 is the legacy API beside it."""
+    session = server.session(user["name"], user["password"]) if user else server.session()
+    base = f"{server.endpoint}/compute/{'v2.1' if version == 'v21' else 'v2'}/{server.info['project_id']}"
+    return Adapter(session, endpoint_override=base, raise_exc=True,
+                   additional_headers={"X-OpenStack-Nova-API-Version": "2.79"} if version == "v21" else {})
+
+
+def _nova_act(version: str, body: dict) -> Callable[[Any, dict, list[str]], None]:
+    def call(server: Any, user: dict, ids: list[str]) -> None:
+        _compute(server, version, user).post(f"/servers/{ids[0]}/action", json=body)
+
+    return call
+
+
+def _nova_state(server: Any, ids: list[str]) -> tuple:
+    s = _compute(server, "v21").get(f"/servers/{ids[0]}").json()["server"]
+    return s["status"], s["image"]["id"], s["flavor"]["original_name"], s["locked"]
+
+
+def _nova_invokers(version: str) -> dict[str, Invoker]:
+    def locked(server: Any, name: str) -> list[str]:
+        ids = _servers()(server, name)
+        _compute(server, "v21").post(f"/servers/{ids[0]}/action", json={"lock": None})
+        return ids
+
+    return {
+        f"nova.start_server.{version}": Invoker(_servers(_stop), _nova_act(version, {"os-start": None}), _nova_state,
+                                                lambda st: st[0] == "ACTIVE"),
+        f"nova.stop_server.{version}": Invoker(_servers(), _nova_act(version, {"os-stop": None}), _nova_state,
+                                               lambda st: st[0] == "SHUTOFF"),
+        f"nova.reboot_server.{version}": Invoker(_servers(), _nova_act(version, {"reboot": {"type": "HARD"}}),
+                                                 _nova_state, lambda st: st[0] == "ACTIVE"),
+        f"nova.resize_server.{version}": Invoker(
+            _servers(), _nova_act(version, {"resize": {"flavorRef": OTHER_FLAVOR}}), _nova_state,
+            lambda st: (st[0], st[2]) == ("VERIFY_RESIZE", OTHER_FLAVOR)),
+        f"nova.rebuild_server.{version}": Invoker(
+            _servers(), _nova_act(version, {"rebuild": {"imageRef": OTHER_IMAGE}}), _nova_state,
+            lambda st: st[1] == OTHER_IMAGE),
+        f"nova.lock_server.{version}": Invoker(_servers(), _nova_act(version, {"lock": None}), _nova_state,
+                                               lambda st: st[3] is True),
+        f"nova.unlock_server.{version}": Invoker(locked, _nova_act(version, {"unlock": None}), _nova_state,
+                                                 lambda st: st[3] is False),
+    }
+
+
 # -- Cinder rows (keystoneauth1 with the user's token, v2 and v3) ------------------------------------------------------
 def _volumes(server: Any, version: str, user: dict | None = None) -> Adapter:
     session = server.session(user["name"], user["password"]) if user else server.session()
@@ -354,6 +401,8 @@ INVOKERS: dict[str, Invoker] = {
     "ecs.show_server_group": Invoker(_group(), _group_call(
         "show_server_group", lambda t: ShowServerGroupRequest(server_group_id=t[0]),
         lambda r, t: r.server_group.id == t[0]), _group_state, lambda st: st[0]),
+    **_nova_invokers("v2"),
+    **_nova_invokers("v21"),
     **_cinder_invokers("v2"),
     **_cinder_invokers("v3"),
 }

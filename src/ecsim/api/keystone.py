@@ -235,6 +235,7 @@ def service_catalog(ctx: Ctx, project_id: str | None) -> list[dict]:
     out = [entry("identity", "keystone", f"{base}/identity/v3"), entry("iam", "iam", f"{base}/v3")]
     if project_id:
         out.append(entry("ecs", "ecs", f"{base}/v1/{project_id}"))
+        out.append(entry("compute", "nova", f"{base}/compute/v2.1/{project_id}"))
         out.append(entry("ims", "ims", f"{base}"))
         # OpenStack clients find block storage under /volume (discovery at /volume/); the Huawei EVS SDK uses /v2.
         out.append(entry("block-storage", "cinder", f"{base}/volume/v3/{project_id}"))

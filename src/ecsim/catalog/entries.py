@@ -168,31 +168,86 @@ op("ims.list_images", "ims", "GET", "/v2/cloudimages", "ims:images:list", title=
 # Nova (native OpenStack compute) — seed 001 and 004 rows, /v2 and /v2.1
 # ---------------------------------------------------------------------------------------------------------------
 NOVA = ("/v2", "/v2.1")
+NOVA_API = "ecsim.api.nova"
+SERVERS = "ecsim.api.nova_servers"
 ACTION = "/{project_id}/servers/{server_id}/action"
+SERVER = "/{project_id}/servers/{server_id}"
+op("nova.versions", "nova", "GET", "/", (), title="Compute API versions", source="ecsim", scope="public",
+   handler=f"{NOVA_API}:versions", mounts=("/compute",))
+op("nova.version_v21", "nova", "GET", "/v2.1", (), title="Compute API v2.1 version", source="ecsim",
+   scope="public", handler=f"{NOVA_API}:version_v21")
+op("nova.version_v21_project", "nova", "GET", "/v2.1/{project_id}", (), title="Compute API v2.1 version",
+   source="ecsim", scope="public", handler=f"{NOVA_API}:version_v21")
+op("nova.version_v2", "nova", "GET", "/v2", (), title="Compute API v2 (legacy) version", source="ecsim",
+   scope="public", handler=f"{NOVA_API}:version_v2", mounts=("/compute",))
+twins(NOVA, "nova.create_server", "nova", "POST", "/{project_id}/servers", "ecs:servers:create",
+      title="Creating an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:create_server",
+      access_level="write", enterprise_project=False)
+twins(NOVA, "nova.list_servers", "nova", "GET", "/{project_id}/servers", "ecs:servers:list",
+      title="Querying ECSs (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:list_servers",
+      access_level="list", enterprise_project=False)
+twins(NOVA, "nova.list_servers_detail", "nova", "GET", "/{project_id}/servers/detail", "ecs:servers:list",
+      title="Querying ECS details (native OpenStack API)", source="table:ecs",
+      handler=f"{SERVERS}:list_servers_detail", access_level="list", enterprise_project=False)
+twins(NOVA, "nova.show_server", "nova", "GET", SERVER, "ecs:servers:get",
+      title="Querying details about an ECS (native OpenStack API)", source="table:ecs",
+      handler=f"{SERVERS}:show_server", resource_type="instance", resource_from="path:server_id",
+      access_level="read", enterprise_project=False)
+twins(NOVA, "nova.update_server", "nova", "PUT", SERVER, "ecs:servers:update",
+      title="Modifying an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:update_server",
+      resource_type="instance", resource_from="path:server_id", access_level="write", enterprise_project=False)
+twins(NOVA, "nova.delete_server", "nova", "DELETE", SERVER, "ecs:servers:delete",
+      title="Deleting an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:delete_server",
+      resource_type="instance", resource_from="path:server_id", access_level="write", enterprise_project=False)
+ACTION_KW = {"resource_type": "instance", "resource_from": "path:server_id", "access_level": "write",
+             "enterprise_project": False}
 twins(NOVA, "nova.start_server", "nova", "POST", ACTION, "ecs:servers:start", dependencies="ecs:servers:list",
       selector="os-start", title="Starting an ECS (native OpenStack API)", source="seed:001",
-      enterprise_project=False)
+      handler=f"{SERVERS}:start_server", **ACTION_KW)
 twins(NOVA, "nova.stop_server", "nova", "POST", ACTION, "ecs:servers:stop",
       dependencies="ecs:servers:list;ecs:servers:get", selector="os-stop",
-      title="Stopping an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+      title="Stopping an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:stop_server",
+      **ACTION_KW)
 twins(NOVA, "nova.reboot_server", "nova", "POST", ACTION, "ecs:servers:reboot",
       dependencies="ecs:servers:list;ecs:servers:get", selector="reboot",
-      title="Restarting an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+      title="Restarting an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:reboot_server",
+      **ACTION_KW)
 twins(NOVA, "nova.resize_server", "nova", "POST", ACTION, "ecs:servers:resize",
       dependencies="ecs:servers:list;ecs:servers:get;ecs:flavors:get;ims:images:get;evs:volumes:list;"
       "evs:volumes:create;evs:volumes:get;evs:volumes:attach;evs:volumes:detach;evs:volumes:manage;vpc:ports:get;"
       "vpc:ports:update;vpc:ports:create;vpc:ports:delete", selector="resize",
-      title="Modifying ECS specifications (native OpenStack API)", source="seed:001", enterprise_project=False)
+      title="Modifying ECS specifications (native OpenStack API)", source="seed:001",
+      handler=f"{SERVERS}:resize_server", **ACTION_KW)
+twins(NOVA, "nova.confirm_resize", "nova", "POST", ACTION, "ecs:servers:confirmResize", selector="confirmResize",
+      title="Confirming a resize (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:confirm_resize",
+      **ACTION_KW)
+twins(NOVA, "nova.revert_resize", "nova", "POST", ACTION, "ecs:servers:revertResize", selector="revertResize",
+      title="Reverting a resize (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:revert_resize",
+      **ACTION_KW)
 twins(NOVA, "nova.rebuild_server", "nova", "POST", ACTION, "ecs:servers:rebuild",
       dependencies="ecs:servers:list;ecs:servers:update;ims:images:get;ims:images:list;ims:images:update",
       selector="rebuild", title="Rebuilding an ECS (native OpenStack API)", source="seed:001",
-      enterprise_project=False)
+      handler=f"{SERVERS}:rebuild_server", **ACTION_KW)
 twins(NOVA, "nova.lock_server", "nova", "POST", ACTION, "ecs:servers:lock",
       dependencies="ecs:servers:list;ecs:servers:get", selector="lock",
-      title="Locking an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+      title="Locking an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:lock_server",
+      **ACTION_KW)
 twins(NOVA, "nova.unlock_server", "nova", "POST", ACTION, "ecs:servers:unlock",
       dependencies="ecs:servers:list;ecs:servers:get", selector="unlock",
-      title="Unlocking an ECS (native OpenStack API)", source="seed:001", enterprise_project=False)
+      title="Unlocking an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:unlock_server",
+      **ACTION_KW)
+twins(NOVA, "nova.list_flavors", "nova", "GET", "/{project_id}/flavors", "ecs:flavors:get",
+      title="Querying flavors (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:list_flavors",
+      access_level="list", enterprise_project=False)
+twins(NOVA, "nova.list_flavors_detail", "nova", "GET", "/{project_id}/flavors/detail", "ecs:flavors:get",
+      title="Querying flavor details (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:list_flavors_detail", access_level="list", enterprise_project=False)
+twins(NOVA, "nova.show_flavor", "nova", "GET", "/{project_id}/flavors/{flavor_id}", "ecs:flavors:get",
+      title="Querying a flavor (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:show_flavor",
+      access_level="read", enterprise_project=False)
+twins(NOVA, "nova.limits", "nova", "GET", "/{project_id}/limits", "ecs:quotas:get",
+      title="Querying tenant limits (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:limits",
+      access_level="read", enterprise_project=False)
 twins(NOVA, "nova.create_server_group", "nova", "POST", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
       title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False)
 twins(NOVA, "nova.list_server_groups", "nova", "GET", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",

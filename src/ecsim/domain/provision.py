@@ -48,6 +48,17 @@ class ServerSpec:
     charging_mode: str = "0"
 
 
+# Metadata ECS writes itself (shown by the ECS API; Nova's face shows only the user's own keys).
+SYSTEM_METADATA = frozenset({
+    "charging_mode", "vpc_id", "image_name", "os_type", "os_bit", "metering.image_id", "metering.imagetype",
+    "metering.resourcespeccode", "metering.resourcetype",
+})
+
+
+def user_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in metadata.items() if k not in SYSTEM_METADATA}
+
+
 def hypervisor_of(host: str, az: str) -> str:
     """The hypervisor name of a host `podNN.<az>`."""
     return f"nova{int(host[3:5]):03d}@{az}"

@@ -287,3 +287,74 @@ def add_volume(doc: dict, volume_id: str, device: str, now: float) -> None:
 def remove_volume(doc: dict, volume_id: str, now: float) -> None:
     doc["volumes"] = [v for v in doc.get("volumes", []) if v["id"] != volume_id]
     doc["updated"] = now
+
+
+# -- Nova's own rules: resize with confirmation, rebuild in place, locks -------------------------------------------
+def check_lock(doc: dict, is_admin: bool) -> None:
+    """A locked server refuses changes from everyone but admins (Nova: 409 "Instance <id> is locked")."""
+    if doc.get("locked") and not is_admin:
+        raise DomainError(f"Instance {doc['id']} is locked", reason="locked")
+
+
+def nova_resize(doc: dict, now: float, timing: Timing, flavor_id: str) -> None:
+    """RESIZE, then VERIFY_RESIZE (vm_state resized) showing the new flavor until confirmed or reverted."""
+    _require(doc, "resize", ("active", "stopped"))
+    doc["resize"] = {"old_flavor_id": doc["flavor_id"], "vm_state": doc["vm_state"],
+                     "power_state": doc.get("power_state", POWER_RUNNING)}
+    schedule(doc, now, [
+        (0.0, {"task_state": "resize_prep"}),
+        (timing("resize.migrating"), {"task_state": "resize_migrating"}),
+        (timing("resize.finish"), {"task_state": "resize_finish", "flavor_id": flavor_id}),
+        (timing("resize.confirm"), {"vm_state": "resized", "task_state": None}),
+    ])
+
+
+def _resized(doc: dict, action: str) -> dict:
+    _require(doc, action, ("resized",))
+    pending = doc.get("resize")
+    if not pending:
+        raise DomainError("Instance has not been resized.", reason="invalid")
+    return pending
+
+
+def confirm_resize(doc: dict, now: float) -> None:
+    """Back to the state the server had before the resize (SHUTOFF when it was stopped), keeping the new flavor."""
+    pending = _resized(doc, "confirmResize")
+    del doc["resize"]
+    doc.update(vm_state=pending["vm_state"], power_state=pending["power_state"], updated=now)
+
+
+def revert_resize(doc: dict, now: float, timing: Timing) -> None:
+    """REVERT_RESIZE, then the old flavor in the state the server had before."""
+    pending = _resized(doc, "revertResize")
+    del doc["resize"]
+    schedule(doc, now, [
+        (0.0, {"task_state": "resize_reverting"}),
+        (timing("resize.finish"), {"vm_state": pending["vm_state"], "power_state": pending["power_state"],
+                                   "task_state": None, "flavor_id": pending["old_flavor_id"]}),
+    ])
+
+
+def nova_rebuild(doc: dict, now: float, timing: Timing, changes: dict) -> None:
+    """REBUILD in place; the server ends ACTIVE, or SHUTOFF when it was stopped (Nova's rebuild)."""
+    _require(doc, "rebuild", ("active", "stopped", "error"))
+    stopped = doc["vm_state"] == "stopped"
+    doc.update(changes)
+    end = ({"vm_state": "stopped", "power_state": POWER_SHUTDOWN} if stopped
+           else {"vm_state": "active", "power_state": POWER_RUNNING})
+    schedule(doc, now, [
+        (0.0, {"task_state": "rebuilding"}),
+        (timing("rebuild.block_device_mapping"), {"task_state": "rebuild_block_device_mapping"}),
+        (timing("rebuild.spawning"), {"task_state": "rebuild_spawning"}),
+        (timing("rebuild.start"), {**end, "task_state": None, "launched_at": AT}),
+    ])
+
+
+def lock(doc: dict, now: float, *, by: str, reason: str | None) -> None:
+    if doc.get("locked"):
+        return  # Nova: locking a locked server is a no-op
+    doc.update(locked=True, locked_by=by, locked_reason=reason, updated=now)
+
+
+def unlock(doc: dict, now: float) -> None:
+    doc.update(locked=False, locked_by=None, locked_reason=None, updated=now)

@@ -172,6 +172,45 @@ class CinderFaults(Faults):
         return ApiError(413, None, "Request is too large.")
 
 
+class NovaFaults(Faults):
+    """Nova v2 / v2.1: `{"<faultName>": {"code", "message"}}`; wrong states and locks 409, quotas 403, another
+    project's server 404."""
+
+    family = "nova"
+
+    def translate(self, err: DomainError) -> ApiError:
+        if isinstance(err, NotFound):
+            if err.kind == "instance":
+                return ApiError(404, None, f"Instance {err.ident} could not be found.")
+            return ApiError(404, None, err.message)
+        if err.reason == "malformed":
+            return ApiError(400, None, "Malformed request body")
+        if err.reason == "unknown_action":
+            return ApiError(400, None, f"There is no such action: {err.details.get('action')}")
+        status = {"state": 409, "locked": 409, "conflict": 409, "quota": 403, "forbidden": 403}.get(err.reason, 400)
+        return ApiError(status, None, err.message)
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        return ApiError(403, None, denial_message(action), details=[{"explanation": explanation}])
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(400, None, f"Malformed request URL: URL's project_id '{err.url_project}' doesn't match "
+                        f"Context's project_id '{err.ctx_project}'")
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, None, f"Service temporarily unavailable: {message}")
+
+    def internal(self) -> ApiError:
+        return ApiError(500, None, "Unexpected API Error. ecsim hit an internal error; see the server log.")
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return ApiError(405, None, "The method is not allowed for the requested URL.",
+                        headers=[("Allow", ", ".join(allowed))])
+
+    def body_too_large(self, limit: int) -> ApiError:
+        return ApiError(413, None, "Request is too large.")
+
+
 # EVS native: fixed texts by code (the EVS error-code table); ecsim appends what exactly was wrong.
 _EVS_TEXTS = {
     "EVS.0001": "invalid tenant id!",
@@ -307,6 +346,7 @@ FAULTS: dict[str, Faults] = {
     "ecs": EcsFaults(),
     "ims": ImsFaults(),
     "cinder": CinderFaults(),
+    "nova": NovaFaults(),
     "evs": EvsFaults(),
     "keystone": KeystoneFaults(),
     "iam": KeystoneFaults(),

@@ -1,5 +1,6 @@
-"""OpenStack microversions: read `OpenStack-API-Version: <service> X.Y`, check it against the served range, and
-echo it (with `Vary`) on the response, errors included. Cinder v3 uses it now; Nova v2.1 will add its legacy header.
+"""OpenStack microversions: read `OpenStack-API-Version: <service> X.Y` (and, for Nova, the legacy
+`X-OpenStack-Nova-API-Version: X.Y`), check it against the served range, and echo it (with `Vary`) on the response,
+errors included. Cinder v3 and Nova v2.1 use them; Nova's legacy /v2 and Cinder v2 have none.
 """
 
 from __future__ import annotations
@@ -31,12 +32,19 @@ class Versions:
 
 
 CINDER = Versions("volume", (3, 0), (3, 71))
+# Nova's range as ecsim serves it: every response field is gated as Nova gates it up to this version; clients
+# negotiate down to it (openstacksdk asks up to 2.100, novaclient 2.96).
+NOVA = Versions("compute", (2, 1), (2, 79))
+NOVA_LEGACY_HEADER = "x-openstack-nova-api-version"
 
 
 def for_operation(op: Operation) -> Versions | None:
-    """The microversion range an operation is served under (Cinder v3; v2 and the Huawei APIs have none)."""
+    """The microversion range an operation is served under (Cinder v3, Nova v2.1; Cinder v2, Nova's legacy v2 and
+    the Huawei APIs have none)."""
     if op.family == "cinder" and op.path.startswith("/v3/"):
         return CINDER
+    if op.family == "nova" and op.path.startswith("/v2.1"):
+        return NOVA
     return None
 
 
@@ -57,6 +65,9 @@ def negotiate(versions: Versions, headers: dict[str, str]) -> tuple[Version, lis
         service, _, value = part.strip().partition(" ")
         if service.lower() == versions.service:
             requested = value.strip()
+    legacy = versions is NOVA
+    if requested is None and legacy:  # the new header wins when both are sent
+        requested = headers.get(NOVA_LEGACY_HEADER, "").strip() or None
     if requested is None:
         version = versions.low
     elif requested.lower() == "latest":
@@ -66,5 +77,8 @@ def negotiate(versions: Versions, headers: dict[str, str]) -> tuple[Version, lis
         if not versions.low <= version <= versions.high:
             raise ApiError(406, None, f"Version {requested} is not supported by the API. Minimum is "
                            f"{versions.min_text} and maximum is {versions.max_text}.")
-    value = f"{versions.service} {version[0]}.{version[1]}".encode()
-    return version, [(b"openstack-api-version", value), (b"vary", b"OpenStack-API-Version")]
+    text = f"{version[0]}.{version[1]}"
+    echo = [(b"openstack-api-version", f"{versions.service} {text}".encode()), (b"vary", b"OpenStack-API-Version")]
+    if legacy:
+        echo += [(b"x-openstack-nova-api-version", text.encode()), (b"vary", b"X-OpenStack-Nova-API-Version")]
+    return version, echo

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecsim.config import quota_limit
@@ -186,11 +187,14 @@ def check_sellable(flavor: Flavor, az: str) -> None:
 
 
 def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec, *, count: int = 1,
-                   auto_rename: bool = True, dry_run: bool = False, now: float) -> tuple[dict | None, list[str]]:
-    """Validate everything, then (unless dry_run) write the servers, their disks and the create job."""
+                   auto_rename: bool = True, dry_run: bool = False, now: float,
+                   naming: str = "ecs") -> tuple[dict | None, list[str]]:
+    """Validate everything, then (unless dry_run) write the servers, their disks and the create job. `naming`
+    "nova" names a multi-server create name-1, name-2, ... and allows a server without NICs (networks "none")."""
     if not 1 <= count <= MAX_COUNT:
         raise DomainError(f"count must be between 1 and {MAX_COUNT}.", reason="count_invalid")
-    validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
+    if naming == "ecs":  # Nova checks its own naming rules (1-255 characters) before calling
+        validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
     if spec.admin_pass is not None:
         validate_admin_pass(spec.admin_pass)
     flavor = get_flavor(rt, spec.flavor_id)
@@ -210,7 +214,7 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         raise DomainError("At most 23 data disks can be attached.", reason="too_many_volumes")
     for v in spec.data_volumes:
         _check_volume(v, system=False)
-    if not spec.nics or len(spec.nics) > 12:
+    if (not spec.nics and naming == "ecs") or len(spec.nics) > 12:
         raise InvalidInput("nics must list 1 to 12 network interfaces.")
     if len(spec.metadata) > 10:
         raise InvalidInput("metadata may hold at most 10 key-value pairs.")
@@ -253,7 +257,8 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         timing = rt.timing
         server_docs, volume_docs, subs, ids = [], [], [], []
         for i, host in enumerate(hosts):
-            name = spec.name if count == 1 or not auto_rename else f"{spec.name}-{i + 1:04d}"
+            name = spec.name if count == 1 or not auto_rename else \
+                f"{spec.name}-{i + 1:04d}" if naming == "ecs" else f"{spec.name}-{i + 1}"
             if host is None:  # the group's policy leaves no host: this server's creation fails and rolls back
                 ids.append(new_uuid())
                 sched = now + timing("create.scheduling")
@@ -308,14 +313,17 @@ _APPLY = {
 
 
 def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, now: float,
-                 hard: bool = False) -> dict:
-    """Start / stop / reboot: every server must allow the action, or the transaction rolls back and none changes."""
+                 hard: bool = False, check: Callable[[dict], None] | None = None) -> dict:
+    """Start / stop / reboot: every server must allow the action (and pass `check`, e.g. Nova's lock), or the
+    transaction rolls back and none changes."""
     timing = rt.timing
     apply = _APPLY[action]
     with rt.store.write() as tx:
         docs = lock_servers(tx, project_id, ids, now)
         puts, subs = [], []
         for doc in docs:
+            if check is not None:
+                check(doc)
             apply(doc, now, timing, hard)
             subs.append(jobs.sub_job(_ACTIONS[action][1], now, final_at(doc, now), {"server_id": doc["id"]}))
             put = server_put(doc, now)
@@ -327,11 +335,14 @@ def batch_action(rt: Runtime, project_id: str, ids: list[str], action: str, *, n
     return job
 
 
-def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, delete_volume: bool = False) -> dict:
+def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, delete_volume: bool = False,
+                   check: Callable[[dict], None] | None = None) -> dict:
     timing = rt.timing
     with rt.store.write() as tx:
         docs = lock_servers(tx, project_id, ids, now)
         for doc in docs:
+            if check is not None:
+                check(doc)
             servers.check_delete(doc)
         vol_rows = tx.get_many("volume", [v["id"] for d in docs for v in d.get("volumes", [])], for_update=True)
         subnets: dict[str, dict] = {}

@@ -104,7 +104,8 @@ def add_member(rt: Runtime, project_id: str, group_id: str, server_id: str, *, n
         group = load_group(tx, project_id, group_id)
         doc = lock_servers(tx, project_id, [server_id], now)[0]
         servers.check_stopped(doc, "add_member")
-        current = servers.group_ids(doc)
+        # a deleted group's hint stays on its former members but no longer binds them (as migrate treats it)
+        current = [g for g in servers.group_ids(doc) if tx.get(KIND, g) is not None]
         if current:
             raise DomainError(f"The ECS {server_id} already belongs to server group {current[0]}; a server can be "
                               "in one group only.", reason="invalid")

@@ -4,11 +4,12 @@ server settles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ecsim.domain import groups, jobs, servers
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
-from ecsim.domain.provision import hypervisor_of
+from ecsim.domain.provision import SYSTEM_METADATA, hypervisor_of, user_metadata
 from ecsim.domain.timeline import final_at, settle
 from ecsim.runtime import Runtime
 from ecsim.services import compute
@@ -104,6 +105,8 @@ def resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now:
         if dry_run:
             return None
         servers.resize(doc, now, rt.timing, flavor.id, stop_first=stop_first)
+        # ECS bills by the spec code provisioning wrote into the metadata; left alone it would name the old flavor.
+        doc["metadata"] = {**doc.get("metadata", {}), "metering.resourcespeccode": flavor.id}
         save_server(tx, doc, now, facets=True)
         return _job(tx, rt, doc, "resizeServer", now)
 
@@ -133,3 +136,55 @@ def migrate(rt: Runtime, project_id: str, server_id: str, *, now: float,
         servers.migrate(doc, now, rt.timing, host, hypervisor_of(host, az))
         save_server(tx, doc, now)
         return _job(tx, rt, doc, "migrateServer", now)
+
+
+# -- Nova's actions (the native API): locks bind non-admins; resize waits for a confirmation ------------------------
+def nova_change(rt: Runtime, project_id: str, server_id: str, apply: Callable[[dict], None], *, now: float,
+                is_admin: bool, lock_checked: bool = True, facets: bool = False) -> dict:
+    """Load and lock the server row, refuse a locked server (for non-admins), apply a domain rule, save."""
+    with rt.store.write() as tx:
+        doc = lock_servers(tx, project_id, [server_id], now)[0]
+        if lock_checked:
+            servers.check_lock(doc, is_admin)
+        apply(doc)
+        save_server(tx, doc, now, facets=facets)
+    return doc
+
+
+def nova_resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now: float,
+                is_admin: bool) -> dict:
+    with rt.store.write() as tx:
+        doc = lock_servers(tx, project_id, [server_id], now)[0]
+        servers.check_lock(doc, is_admin)
+        flavor = rt.flavors.get(flavor_id)
+        if flavor is None:
+            raise InvalidInput(f"Flavor {flavor_id} could not be found.")
+        if flavor.id == doc["flavor_id"]:
+            raise InvalidInput("When resizing, instances must change flavor!")
+        old = rt.flavors.get(doc["flavor_id"])
+        compute.check_quota(tx, rt, project_id, 0, flavor.vcpus - (old.vcpus if old else 0),
+                            flavor.ram - (old.ram if old else 0))
+        servers.nova_resize(doc, now, rt.timing, flavor.id)
+        save_server(tx, doc, now, facets=True)
+    return doc
+
+
+def nova_rebuild(rt: Runtime, project_id: str, server_id: str, image_id: str, changes: dict, *, now: float,
+                 is_admin: bool) -> dict:
+    with rt.store.write() as tx:
+        doc = lock_servers(tx, project_id, [server_id], now)[0]
+        servers.check_lock(doc, is_admin)
+        flavor = compute.get_flavor(rt, doc["flavor_id"])
+        try:
+            image = compute.usable_image(rt, project_id, image_id, flavor)
+        except DomainError as exc:
+            raise InvalidInput("Cannot find image for rebuild" if exc.reason == "image_not_found"
+                               else exc.message) from exc
+        metadata = changes.pop("metadata", None)
+        system = {k: v for k, v in doc.get("metadata", {}).items() if k in SYSTEM_METADATA}
+        system.update({"image_name": image.name, "os_type": image.os_type, "os_bit": image.os_bit,
+                       "metering.image_id": image.id, "metering.imagetype": image.imagetype})
+        user = metadata if metadata is not None else user_metadata(doc.get("metadata", {}))
+        servers.nova_rebuild(doc, now, rt.timing, {**changes, "image_id": image.id, "metadata": {**system, **user}})
+        save_server(tx, doc, now, facets=True)
+    return doc

@@ -181,6 +181,12 @@ class EcsimServer:
 
         return client.Client(version, session=self.session(user, password), region_name=self.info["region"])
 
+    def nova(self, version: str = "2.79", user: str | None = None, password: str | None = None) -> Any:
+        """A python-novaclient Client at this microversion, finding the endpoint in the catalog (compute)."""
+        from novaclient import client
+
+        return client.Client(version, session=self.session(user, password), region_name=self.info["region"])
+
     def iam(self, ak: str | None = None, sk: str | None = None) -> Any:
         from huaweicloudsdkcore.auth.credentials import GlobalCredentials
         from huaweicloudsdkiam.v3 import IamClient

@@ -1,0 +1,110 @@
+"""Nova v2 / v2.1 (under /compute, as the token's catalog says, and unprefixed): version discovery, flavors and
+limits. Servers and their actions are in api/nova_servers.py, views in api/nova_views.py."""
+
+from __future__ import annotations
+
+from ecsim.api import nova_views as views
+from ecsim.config import quota_limit
+from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.http.context import Ctx, Response, json_response
+
+Version = tuple[int, int]
+
+
+def version(ctx: Ctx) -> Version:
+    """The agreed microversion; the legacy /v2 API behaves as 2.1 and carries none."""
+    return ctx.version if ctx.version != (0, 0) else (2, 1)
+
+
+def links(ctx: Ctx) -> views.Links:
+    assert ctx.op is not None and ctx.project_id is not None
+    root = ctx.rt.config.base_url() + ctx.prefix
+    api_version = ctx.op.path.split("/")[1]  # v2 or v2.1
+    return views.Links(f"{root}/{api_version}/{ctx.project_id}", f"{root}/{ctx.project_id}")
+
+
+def _root(ctx: Ctx) -> str:
+    return ctx.rt.config.base_url() + ctx.prefix
+
+
+# -- discovery ------------------------------------------------------------------------------------------------------
+def versions(ctx: Ctx) -> Response:
+    """GET /compute/ -> 200 (Nova answers 200, not 300) listing v2.0 and v2.1."""
+    root = _root(ctx)
+    return json_response(200, {"versions": [views.version_entry(root, "v2.0"), views.version_entry(root, "v2.1")]})
+
+
+def version_v21(ctx: Ctx) -> Response:
+    """GET /compute/v2.1, /v2.1/ and /v2.1/{project_id}: the v2.1 document (novaclient reads it at the catalog
+    URL itself)."""
+    return json_response(200, views.version_doc(_root(ctx), "v2.1"))
+
+
+def version_v2(ctx: Ctx) -> Response:
+    return json_response(200, views.version_doc(_root(ctx), "v2.0"))
+
+
+# -- flavors --------------------------------------------------------------------------------------------------------
+def _flavors(ctx: Ctx) -> list:
+    flavors = sorted(ctx.rt.flavors.values(), key=lambda f: (f.ram, f.vcpus, f.id))
+    min_ram, min_disk = ctx.q_int("minRam", None, low=0), ctx.q_int("minDisk", None, low=0)
+    if min_ram is not None:
+        flavors = [f for f in flavors if f.ram >= min_ram]
+    if min_disk is not None:
+        flavors = [f for f in flavors if f.disk >= min_disk]
+    marker = ctx.q("marker")
+    if marker:
+        ids = [f.id for f in flavors]
+        if marker not in ids:
+            raise InvalidInput(f"marker [{marker}] not found")
+        flavors = flavors[ids.index(marker) + 1:]
+    limit = ctx.q_int("limit", 1000, low=0)
+    return flavors[:limit]
+
+
+def list_flavors(ctx: Ctx) -> Response:
+    lk, v = links(ctx), version(ctx)
+    return json_response(200, {"flavors": [views.flavor(f, lk, v, detail=False) for f in _flavors(ctx)]})
+
+
+def list_flavors_detail(ctx: Ctx) -> Response:
+    lk, v = links(ctx), version(ctx)
+    return json_response(200, {"flavors": [views.flavor(f, lk, v, detail=True) for f in _flavors(ctx)]})
+
+
+def show_flavor(ctx: Ctx) -> Response:
+    fid = ctx.params["flavor_id"]
+    f = ctx.rt.flavors.get(fid)
+    if f is None:
+        raise NotFound("flavor", fid, f"Flavor {fid} could not be found.")
+    return json_response(200, {"flavor": views.flavor(f, links(ctx), version(ctx), detail=True)})
+
+
+# -- limits ---------------------------------------------------------------------------------------------------------
+def limits(ctx: Ctx) -> Response:
+    """GET .../limits: the project's compute quotas and what it uses."""
+    assert ctx.project_id is not None
+    rt, pid = ctx.rt, ctx.project_id
+    usage = rt.store.group_count("server", pid, "flavor_id")
+    cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
+    ram = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
+    absolute = {
+        "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": sum(usage.values()),
+        "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": cores,
+        "maxTotalRAMSize": quota_limit(rt.config, "ram"), "totalRAMUsed": ram,
+        "maxServerGroups": quota_limit(rt.config, "server_groups"),
+        "totalServerGroupsUsed": rt.store.count("server_group", pid),
+        "maxServerGroupMembers": quota_limit(rt.config, "server_group_members"),
+        "maxServerMeta": 128, "maxPersonality": 5, "maxPersonalitySize": 10240,
+        "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
+        "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 1,
+        "maxImageMeta": 128,
+    }
+    if version(ctx) >= (2, 36):  # proxy limits dropped
+        for key in ("maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps", "totalFloatingIpsUsed",
+                    "totalSecurityGroupsUsed"):
+            absolute.pop(key)
+    if version(ctx) >= (2, 57):
+        absolute.pop("maxPersonality")
+        absolute.pop("maxPersonalitySize")
+    return json_response(200, {"limits": {"rate": [], "absolute": absolute}})

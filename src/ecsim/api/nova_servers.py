@@ -1,0 +1,489 @@
+"""Nova v2 / v2.1 servers: create, list (summary and detail), show, update, delete, and the actions on
+`/servers/{id}/action` chosen by the body key (os-start, os-stop, reboot, resize, confirmResize, revertResize,
+rebuild, lock, unlock). The same servers the Huawei ECS API shows; Nova's status codes, 409 messages and empty
+202 bodies. Bodies are strict (unknown keys are 400, as Nova's schemas say)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+import msgspec
+from msgspec import Struct, field
+
+from ecsim.api import nova_views as views
+from ecsim.api.nova import links, version
+from ecsim.domain import servers, volumes
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound
+from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
+from ecsim.http.context import Ctx, Response, convert, empty, json_response
+from ecsim.services import compute, groups, lifecycle
+from ecsim.store import Cond
+from ecsim.timefmt import parse_iso
+
+
+class Strict(Struct, forbid_unknown_fields=True):
+    pass
+
+
+# -- request bodies -------------------------------------------------------------------------------------------------
+class Network(Strict):
+    uuid: str | None = None
+    port: str | None = None
+    fixed_ip: str | None = None
+    tag: str | None = None
+
+
+class BlockDevice(Strict):
+    boot_index: int | str | None = None
+    uuid: str | None = None
+    source_type: str | None = None
+    destination_type: str | None = None
+    volume_size: int | str | None = None
+    volume_type: str | None = None
+    delete_on_termination: bool | str = False
+    device_name: str | None = None
+    disk_bus: str | None = None
+    device_type: str | None = None
+    guest_format: str | None = None
+    no_device: bool | None = None
+    tag: str | None = None
+
+
+class SecurityGroupName(Strict):
+    name: str
+
+
+class NovaServer(Strict):
+    name: str
+    flavorRef: str | int
+    imageRef: str = ""
+    networks: list[Network] | Literal["auto", "none"] | None = None
+    adminPass: str | None = None
+    metadata: dict[str, str] = {}
+    key_name: str | None = None
+    security_groups: list[SecurityGroupName] = []
+    user_data: str | None = None
+    availability_zone: str | None = None
+    config_drive: bool | str | None = None
+    min_count: int | str = 1
+    max_count: int | str | None = None
+    return_reservation_id: bool = False
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    disk_config: Literal["AUTO", "MANUAL"] | None = field(default=None, name="OS-DCF:diskConfig")
+    description: str | None = None
+    tags: list[str] = []
+    block_device_mapping_v2: list[BlockDevice] = []
+    personality: list[dict] | None = None
+
+
+class Hints(Struct):
+    group: str | list[str] | None = None
+
+
+class CreateBody(Strict):
+    server: NovaServer
+    hints: Hints | None = field(default=None, name="os:scheduler_hints")
+    hints_alias: Hints | None = field(default=None, name="OS-SCH-HNT:scheduler_hints")
+
+
+class UpdateServer(Strict):
+    name: str | None = None
+    description: str | None = None
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    disk_config: Literal["AUTO", "MANUAL"] | None = field(default=None, name="OS-DCF:diskConfig")
+    hostname: str | None = None
+
+
+class UpdateBody(Strict):
+    server: UpdateServer
+
+
+class Reboot(Strict):
+    type: Literal["HARD", "Hard", "hard", "SOFT", "Soft", "soft"]
+
+
+class Resize(Strict):
+    flavorRef: str | int
+    disk_config: Literal["AUTO", "MANUAL"] | None = field(default=None, name="OS-DCF:diskConfig")
+
+
+class Rebuild(Strict):
+    imageRef: str
+    name: str | None = None
+    adminPass: str | None = None
+    metadata: dict[str, str] | None = None
+    preserve_ephemeral: bool = False
+    disk_config: Literal["AUTO", "MANUAL"] | None = field(default=None, name="OS-DCF:diskConfig")
+    accessIPv4: str | None = None
+    accessIPv6: str | None = None
+    personality: list[dict] | None = None
+    description: str | None = None
+    key_name: str | None = None
+    user_data: str | None = None
+
+
+class Lock(Strict):
+    locked_reason: str | None = None
+
+
+# -- helpers --------------------------------------------------------------------------------------------------------
+def _project(ctx: Ctx) -> str:
+    assert ctx.project_id is not None
+    return ctx.project_id
+
+
+def _admin(ctx: Ctx) -> bool:
+    return ctx.principal is not None and ctx.principal.is_admin
+
+
+def _check_name(name: str | None, what: str = "name") -> None:
+    if name is None:
+        return
+    if not 1 <= len(name) <= 255 or name != name.strip():
+        raise InvalidInput(f"Invalid input for field/attribute {what}. Value: {name}. '{name}' must be 1 to 255 "
+                           "characters long, without leading or trailing whitespace")
+
+
+def _generated_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(10)) + "!aA1"
+
+
+def _count(value: int | str | None, what: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        n = int(value)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid input for field/attribute {what}. Value: {value}.") from exc
+    if n < 1:
+        raise InvalidInput(f"Invalid input for field/attribute {what}. Value: {value}. must be at least 1")
+    return n
+
+
+def _flavor_id(ref: str | int) -> str:
+    text = str(ref)
+    if not text:
+        raise InvalidInput("Invalid input for field/attribute flavorRef. Value: . '' is too short")
+    return text.rstrip("/").rsplit("/", 1)[-1]  # an id or a flavor URL
+
+
+def _server_view(ctx: Ctx, doc: dict, **kw: Any) -> dict:
+    return views.server(ctx.rt, doc, links(ctx), version(ctx), **kw)
+
+
+# -- create ---------------------------------------------------------------------------------------------------------
+def _nics(ctx: Ctx, networks: list[Network] | str | None) -> tuple[str, list[NicSpec]]:
+    """(VPC id, NICs) for Nova's `networks`: "auto" (or absent) is the project's first subnet, "none" no NIC, a
+    list names subnets by id (Huawei's native networks are its subnets)."""
+    store, pid = ctx.rt.store, _project(ctx)
+    if networks == "none" or networks == "auto" or networks is None:
+        subnet_rows = store.select("subnet", pid, newest_first=False, limit=1)
+        vpc_rows = store.select("vpc", pid, newest_first=False, limit=1)
+        if not vpc_rows:
+            raise InvalidInput("Unable to automatically allocate a network for project " + pid)
+        if networks == "none" or not subnet_rows:
+            return vpc_rows[0].id, []
+        return subnet_rows[0].doc["vpc_id"], [NicSpec(subnet_rows[0].id)]
+    assert isinstance(networks, list)
+    nics, vpc = [], None
+    for net in networks:
+        if net.port:
+            raise InvalidInput("Ports (networks[].port) are not supported by ecsim yet; give networks[].uuid.")
+        if not net.uuid:
+            raise InvalidInput("Bad networks format: network uuid is required.")
+        row = store.get("subnet", net.uuid)
+        if row is None or row.scope != pid:
+            raise InvalidInput(f"Network {net.uuid} could not be found.")
+        if vpc not in (None, row.doc["vpc_id"]):
+            raise InvalidInput("All networks of a server must belong to one VPC.")
+        vpc = row.doc["vpc_id"]
+        nics.append(NicSpec(net.uuid, net.fixed_ip))
+    if vpc is None:
+        raise InvalidInput("networks must not be empty; use \"none\" for a server without a network.")
+    return vpc, nics
+
+
+def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
+    """(image id, system disk, data disks) from imageRef and block_device_mapping_v2."""
+    image_id, root, data = s.imageRef, VolumeSpec(volumes.DEFAULT_TYPE), []
+    for bdm in s.block_device_mapping_v2:
+        size = int(bdm.volume_size) if bdm.volume_size not in (None, "") else None
+        boot = str(bdm.boot_index) == "0"
+        volume_type = bdm.volume_type or volumes.DEFAULT_TYPE
+        delete = str(bdm.delete_on_termination).lower() == "true"
+        if bdm.source_type == "image" and boot:
+            image_id = bdm.uuid or image_id
+            root = VolumeSpec(volume_type, size)
+        elif bdm.source_type == "blank" and not boot:
+            if size is None:
+                raise InvalidInput("Block device mapping: a blank volume needs volume_size.")
+            data.append(VolumeSpec(volume_type, size, False, delete))
+        else:
+            raise InvalidInput(f"Block device mapping with source_type {bdm.source_type!r} (boot_index "
+                               f"{bdm.boot_index}) is not supported by ecsim yet; boot from an image and attach "
+                               "existing volumes with os-volume_attachments.")
+    if not image_id:
+        raise InvalidInput("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device "
+                           "mapping combination is not valid.")
+    return image_id, root, data
+
+
+def create_server(ctx: Ctx) -> Response:
+    """POST /servers -> 202 {"server": {id, links, OS-DCF:diskConfig, security_groups, adminPass}} + Location."""
+    body = ctx.body_as(CreateBody)
+    s = body.server
+    _check_name(s.name)
+    if version(ctx) >= (2, 37) and s.networks is None:
+        raise InvalidInput("Invalid input for field/attribute networks: 'networks' is a required property")
+    pid = _project(ctx)
+    hints = body.hints or body.hints_alias
+    group = hints.group if hints else None
+    if isinstance(group, list):
+        group = group[0] if group else None
+    if group:
+        try:
+            groups.load_group(ctx.rt.store, pid, group)
+        except NotFound as exc:
+            raise InvalidInput(f"Instance group {group} could not be found.") from exc
+    sg_ids = []
+    for sg in s.security_groups:
+        rows = ctx.rt.store.select("secgroup", pid, [Cond("eq", "name", sg.name)], limit=1)
+        row = rows[0] if rows else ctx.rt.store.get("secgroup", sg.name)
+        if row is None or row.scope != pid:
+            raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
+        sg_ids.append(row.id)
+    vpc_id, nics = _nics(ctx, s.networks)
+    image_id, root, data = _disks(s)
+    admin_pass = s.adminPass or _generated_password()
+    min_count, max_count = _count(s.min_count, "min_count"), _count(s.max_count, "max_count")
+    count = max_count or min_count or 1
+    if min_count and max_count and min_count > max_count:
+        raise InvalidInput("min_count must be <= max_count")
+    spec = ServerSpec(
+        name=s.name, image_id=image_id, flavor_id=_flavor_id(s.flavorRef), vpc_id=vpc_id, nics=nics,
+        root_volume=root, data_volumes=data, availability_zone=s.availability_zone, key_name=s.key_name,
+        admin_pass=admin_pass, user_data=s.user_data, metadata=dict(s.metadata), security_group_ids=sg_ids,
+        tags=list(s.tags), description=s.description or "",
+        scheduler_hints={"group": [group]} if group else {})
+    assert ctx.principal is not None
+    try:
+        _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,
+                                        naming="nova")
+    except DomainError as exc:
+        if exc.reason == "quota":
+            raise
+        raise InvalidInput(exc.message) from exc  # Nova answers 400 for what the create refuses
+    try:
+        doc: dict | None = compute.get_server(ctx.rt, pid, ids[0], ctx.now)
+    except NotFound:  # the scheduler found no host: the server failed and was rolled back
+        doc = None
+    if s.return_reservation_id:
+        return json_response(202, {"reservation_id": doc["reservation_id"] if doc else ""})
+    lk = links(ctx)
+    names = [g["name"] for g in doc["security_groups"]] if doc else [g.name for g in s.security_groups]
+    out = {"id": ids[0], "links": lk.pair("servers", ids[0]), "OS-DCF:diskConfig": s.disk_config or "MANUAL",
+           "security_groups": [{"name": n} for n in names or ["default"]], "adminPass": admin_pass}
+    return json_response(202, {"server": out}, [(b"location", out["links"][0]["href"].encode())])
+
+
+# -- reads ----------------------------------------------------------------------------------------------------------
+_LIST_PARAMS = {"limit", "marker", "name", "status", "image", "flavor", "changes-since", "ip", "sort_key",
+                "sort_dir", "all_tenants", "project_id", "deleted", "reservation_id", "availability_zone",
+                "locked", "tags", "tags-any", "not-tags", "not-tags-any", "changes-before", "key_name",
+                "description", "host", "node", "uuid", "user_id", "launched_at", "terminated_at"}
+
+
+def _list(ctx: Ctx) -> tuple[list, str | None]:
+    if version(ctx) >= (2, 75):
+        unknown = sorted(set(ctx.query) - _LIST_PARAMS)
+        if unknown:
+            raise InvalidInput(f"Invalid input for query parameters {', '.join(unknown)}. Additional properties "
+                               "are not allowed")
+    status = (ctx.q("status") or "").upper() or None
+    if status is not None and status not in servers.STATUSES:
+        raise InvalidInput(f"Invalid status value: {ctx.q('status')}")
+    flt = compute.ServerFilter(
+        name=ctx.q("name"), statuses=(status,) if status else None,
+        flavor_id=_flavor_id(ctx.q("flavor") or "x") if ctx.q("flavor") else None,
+        image_id=(ctx.q("image") or "").rstrip("/").rsplit("/", 1)[-1] or None, ip=ctx.q("ip"),
+        reservation_id=ctx.q("reservation_id"), availability_zone_eq=ctx.q("availability_zone"),
+        key_name=ctx.q("key_name"), tags=ctx.q("tags"), not_tags=ctx.q("not-tags"))
+    limit = ctx.q_int("limit", 1000, low=0, high=None)
+    assert limit is not None
+    limit = min(limit, 1000)
+    since = ctx.q("changes-since")
+    try:
+        since_ts = parse_iso(since) if since else None
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
+    try:
+        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
+    except DomainError as exc:
+        if exc.reason == "marker_not_found":
+            raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc
+        raise
+    if since_ts is not None:
+        rows = [r for r in rows if r.doc["updated"] >= since_ts]
+    next_link = None
+    if limit and len(rows) == limit:
+        query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],
+                          quote_via=quote)
+        collection = "servers/detail" if ctx.path.rstrip("/").endswith("/detail") else "servers"
+        next_link = f"{links(ctx).api}/{collection}?{query}"
+    return rows, next_link
+
+
+def _listing(key: str, items: list, next_link: str | None) -> dict:
+    out: dict = {key: items}
+    if next_link:
+        out[f"{key}_links"] = [{"rel": "next", "href": next_link}]
+    return out
+
+
+def list_servers(ctx: Ctx) -> Response:
+    rows, next_link = _list(ctx)
+    lk = links(ctx)
+    items = [{"id": r.id, "name": r.doc["name"], "links": lk.pair("servers", r.id)} for r in rows]
+    return json_response(200, _listing("servers", items, next_link))
+
+
+def list_servers_detail(ctx: Ctx) -> Response:
+    rows, next_link = _list(ctx)
+    return json_response(200, _listing("servers", [_server_view(ctx, r.doc) for r in rows], next_link))
+
+
+def _get(ctx: Ctx) -> dict:
+    return compute.get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+
+
+def show_server(ctx: Ctx) -> Response:
+    return json_response(200, {"server": _server_view(ctx, _get(ctx), show=True)})
+
+
+# -- writes ---------------------------------------------------------------------------------------------------------
+def update_server(ctx: Ctx) -> Response:
+    changes = {k: v for k, v in msgspec.structs.asdict(ctx.body_as(UpdateBody).server).items() if v is not None}
+    _check_name(changes.get("name"))
+    renames = {"accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6"}
+    changes = {renames.get(k, k): v for k, v in changes.items()}
+
+    def apply(doc: dict) -> None:
+        doc.update(changes)
+        doc["updated"] = ctx.now
+
+    doc = lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now,
+                                is_admin=_admin(ctx), lock_checked=False, facets="name" in changes)
+    return json_response(200, {"server": _server_view(ctx, doc, full=False, show=True)})
+
+
+def delete_server(ctx: Ctx) -> Response:
+    """DELETE /servers/{id} -> 204; any state, but a locked server only by an admin."""
+    compute.delete_servers(ctx.rt, _project(ctx), [ctx.params["server_id"]], now=ctx.now,
+                           check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    return empty(204)
+
+
+# -- actions --------------------------------------------------------------------------------------------------------
+def _args(ctx: Ctx, key: str, typ: type | None = None) -> Any:
+    """The action's value: null and {} both mean "no arguments" (openstacksdk sends null, Tempest {})."""
+    value = ctx.json[key]
+    if typ is None:
+        if value not in (None, {}):
+            raise InvalidInput(f"Invalid input for field/attribute {key}. Value: {value}. Additional properties "
+                               "are not allowed")
+        return None
+    return convert({} if value is None else value, typ, f"$.{key}")
+
+
+def _batch(ctx: Ctx, action: str, *, hard: bool = False) -> Response:
+    compute.batch_action(ctx.rt, _project(ctx), [ctx.params["server_id"]], action, now=ctx.now, hard=hard,
+                         check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    return empty(202)
+
+
+def start_server(ctx: Ctx) -> Response:
+    _args(ctx, "os-start")
+    return _batch(ctx, "start")
+
+
+def stop_server(ctx: Ctx) -> Response:
+    _args(ctx, "os-stop")
+    return _batch(ctx, "stop")
+
+
+def reboot_server(ctx: Ctx) -> Response:
+    if not isinstance(ctx.json["reboot"], dict):
+        raise InvalidInput("Invalid input for field/attribute reboot. 'type' is a required property")
+    return _batch(ctx, "reboot", hard=_args(ctx, "reboot", Reboot).type.upper() == "HARD")
+
+
+def resize_server(ctx: Ctx) -> Response:
+    args = _args(ctx, "resize", Resize)
+    lifecycle.nova_resize(ctx.rt, _project(ctx), ctx.params["server_id"], _flavor_id(args.flavorRef),
+                          now=ctx.now, is_admin=_admin(ctx))
+    return empty(202)
+
+
+def confirm_resize(ctx: Ctx) -> Response:
+    _args(ctx, "confirmResize")
+    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
+                          lambda doc: servers.confirm_resize(doc, ctx.now), now=ctx.now, is_admin=_admin(ctx))
+    return empty(204)
+
+
+def revert_resize(ctx: Ctx) -> Response:
+    _args(ctx, "revertResize")
+    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
+                          lambda doc: servers.revert_resize(doc, ctx.now, ctx.rt.timing), now=ctx.now,
+                          is_admin=_admin(ctx), facets=True)
+    return empty(202)
+
+
+def rebuild_server(ctx: Ctx) -> Response:
+    """-> 202 with the server (the reduced view before 2.75) and adminPass."""
+    args = _args(ctx, "rebuild", Rebuild)
+    _check_name(args.name)
+    if args.adminPass is not None:
+        compute.validate_admin_pass(args.adminPass)
+    changes: dict = {}
+    for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
+                       ("access_ipv4", args.accessIPv4), ("access_ipv6", args.accessIPv6),
+                       ("key_name", args.key_name), ("user_data", args.user_data)):
+        if value is not None:
+            changes[key] = value
+    image_id = args.imageRef.rstrip("/").rsplit("/", 1)[-1]
+    doc = lifecycle.nova_rebuild(ctx.rt, _project(ctx), ctx.params["server_id"], image_id, changes, now=ctx.now,
+                                 is_admin=_admin(ctx))
+    view = _server_view(ctx, doc, full=False, show=True)
+    view["adminPass"] = args.adminPass or _generated_password()
+    if version(ctx) >= (2, 57):
+        view["user_data"] = doc.get("user_data")
+    return json_response(202, {"server": view}, [(b"location", view["links"][0]["href"].encode())])
+
+
+def lock_server(ctx: Ctx) -> Response:
+    reason = None
+    if version(ctx) >= (2, 73):  # before 2.73 any value is accepted
+        reason = _args(ctx, "lock", Lock).locked_reason
+        if reason is not None and not 1 <= len(reason) <= 255:
+            raise InvalidInput("Invalid input for field/attribute locked_reason: must be 1 to 255 characters.")
+    by = "admin" if _admin(ctx) else "owner"
+    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
+                          lambda doc: servers.lock(doc, ctx.now, by=by, reason=reason), now=ctx.now,
+                          is_admin=_admin(ctx), lock_checked=False)
+    return empty(202)
+
+
+def unlock_server(ctx: Ctx) -> Response:
+    """Whoever IAM allows ecs:servers:unlock may unlock (Nova's admin-only override of an admin's lock is an oslo
+    policy rule; Huawei authorizes with IAM actions instead)."""
+    _args(ctx, "unlock")
+    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
+                          now=ctx.now, is_admin=_admin(ctx), lock_checked=False)
+    return empty(202)

@@ -1,0 +1,233 @@
+"""Nova v2.1 / v2 servers through openstacksdk, python-novaclient and the `openstack` CLI: discovery and
+microversions, create / list / show / update / delete, the actions with Nova's state rules, locks, flavors and
+limits — on the same servers the Huawei ECS API shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from huaweicloudsdkecs.v2 import ShowServerRequest
+from novaclient import exceptions as nova_exc
+
+from helpers import make_user
+
+OTHER_IMAGE = "95df4f75-bd05-5aa6-9d36-bdf8cb33977f"  # Ubuntu 20.04 (the default image is 22.04)
+OTHER_FLAVOR = "s6.medium.2"
+
+
+def compute(server) -> str:
+    return f"/compute/v2.1/{server.info['project_id']}"
+
+
+def boot(conn, info, name: str, **kw):
+    s = conn.compute.create_server(name=name, flavor_id=info["flavor_id"], image_id=info["image_id"],
+                                   networks="auto", **kw)
+    return conn.compute.get_server(s.id)
+
+
+def raw(server, method: str, path: str, body=None, version: str | None = "2.79", token: str | None = None,
+        prefix: str | None = None):
+    headers = {"X-OpenStack-Nova-API-Version": version} if version else {}
+    data = body if isinstance(body, bytes) else (None if body is None else json.dumps(body).encode())
+    return server.http(method, (compute(server) if prefix is None else prefix) + path, raw=data, headers=headers,
+                       token=token or server.token())
+
+
+def test_discovery_and_microversion_echo(ecsim_server):
+    status, headers, body = ecsim_server.http("GET", "/compute/")
+    assert status == 200 and [v["id"] for v in body["versions"]] == ["v2.0", "v2.1"]
+    assert body["versions"][1]["version"] == "2.79" and body["versions"][1]["min_version"] == "2.1"
+    status, _, body = ecsim_server.http("GET", f"/compute/v2.1/{ecsim_server.info['project_id']}")
+    assert status == 200 and body["version"]["links"][0]["href"].endswith("/compute/v2.1/")
+    status, headers, body = raw(ecsim_server, "GET", "/flavors", version="2.61")
+    assert status == 200 and headers["x-openstack-nova-api-version"] == "2.61"
+    assert headers["openstack-api-version"] == "compute 2.61" and "X-OpenStack-Nova-API-Version" in headers["vary"]
+    status, headers, body = raw(ecsim_server, "GET", "/flavors", version="2.200")
+    assert status == 406 and "computeFault" in body
+    status, headers, body = raw(ecsim_server, "GET", "/servers/nope", version="2.5")
+    assert status == 404 and headers["x-openstack-nova-api-version"] == "2.5"  # errors echo the version too
+    assert body["itemNotFound"]["message"] == "Instance nope could not be found."
+    status, headers, _ = raw(ecsim_server, "GET", "/flavors", version=None)
+    assert status == 200 and headers["x-openstack-nova-api-version"] == "2.1"
+    status, headers, _ = raw(ecsim_server, "GET", "/flavors", prefix=f"/compute/v2/{ecsim_server.info['project_id']}")
+    assert status == 200 and "x-openstack-nova-api-version" not in headers  # the legacy v2 API has none
+
+
+def test_fields_follow_the_microversion(ecsim_server, unique):
+    conn = ecsim_server.openstack()
+    s = boot(conn, ecsim_server.info, f"mv-{unique}")
+    for version, present, absent in (
+        ("2.1", {"OS-EXT-STS:vm_state", "image"}, {"locked", "description", "tags", "locked_reason"}),
+        ("2.9", {"locked"}, {"description"}),
+        ("2.26", {"locked", "description", "tags"}, {"locked_reason", "trusted_image_certificates"}),
+        ("2.79", {"locked_reason", "server_groups", "host_status"}, set()),
+    ):
+        _, _, body = raw(ecsim_server, "GET", f"/servers/{s.id}", version=version)
+        keys = set(body["server"])
+        assert present <= keys and not absent & keys, version
+    _, _, body = raw(ecsim_server, "GET", f"/servers/{s.id}", version="2.46")
+    assert set(body["server"]["flavor"]) == {"id", "links"}
+    _, _, body = raw(ecsim_server, "GET", f"/servers/{s.id}", version="2.47")
+    assert body["server"]["flavor"]["original_name"] == ecsim_server.info["flavor_id"]
+    assert body["server"]["accessIPv4"] == "" and body["server"]["metadata"] == {}
+
+
+def test_create_list_show_update_delete_with_openstacksdk(ecsim_server, unique):
+    conn, info = ecsim_server.openstack(), ecsim_server.info
+    s = conn.compute.create_server(name=f"sdk-{unique}", flavor_id=info["flavor_id"], image_id=info["image_id"],
+                                   networks="auto", metadata={"team": "a"})
+    assert s.admin_password
+    s = conn.compute.get_server(s.id)
+    assert (s.status, s.metadata, s.flavor.original_name) == ("ACTIVE", {"team": "a"}, info["flavor_id"])
+    assert list(s.addresses) == [info["vpc_id"]] and s.addresses[info["vpc_id"]][0]["version"] == 4
+    # the same server through the Huawei API
+    ecs_view = ecsim_server.ecs().show_server(ShowServerRequest(server_id=s.id)).server
+    assert (ecs_view.name, ecs_view.status) == (f"sdk-{unique}", "ACTIVE")
+    assert s.id in [x.id for x in conn.compute.servers(name=f"sdk-{unique}")]
+    conn.compute.update_server(s, name=f"sdk2-{unique}")
+    assert conn.compute.get_server(s.id).name == f"sdk2-{unique}"
+    conn.compute.delete_server(s)
+    assert conn.compute.find_server(s.id) is None
+
+
+def test_actions_and_state_rules_with_novaclient(ecsim_server, unique):
+    nova = ecsim_server.nova()
+    s = nova.servers.create(f"nc-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],
+                            nics="auto")
+    nova.servers.stop(s)
+    assert nova.servers.get(s.id).status == "SHUTOFF"
+    with pytest.raises(nova_exc.Conflict) as exc:
+        nova.servers.stop(s)
+    assert str(exc.value).startswith(f"Cannot 'stop' instance {s.id} while it is in vm_state stopped")
+    # resize of a stopped server: VERIFY_RESIZE with the new flavor, confirmed back to SHUTOFF
+    nova.servers.resize(s, OTHER_FLAVOR)
+    got = nova.servers.get(s.id)
+    assert got.status == "VERIFY_RESIZE" and got.flavor["original_name"] == OTHER_FLAVOR
+    nova.servers.confirm_resize(s)
+    assert nova.servers.get(s.id).status == "SHUTOFF"
+    with pytest.raises(nova_exc.Conflict):
+        nova.servers.confirm_resize(s)
+    nova.servers.start(s)
+    nova.servers.resize(s, ecsim_server.info["flavor_id"])
+    nova.servers.revert_resize(s)
+    got = nova.servers.get(s.id)
+    assert got.status == "ACTIVE" and got.flavor["original_name"] == OTHER_FLAVOR
+    with pytest.raises(nova_exc.BadRequest):
+        nova.servers.resize(s, OTHER_FLAVOR)  # the same flavor
+    nova.servers.reboot(s, reboot_type="HARD")
+    assert nova.servers.get(s.id).status == "ACTIVE"
+    # rebuild: 202 with the server and adminPass, new image and name recorded at once
+    rebuilt = nova.servers.rebuild(s, OTHER_IMAGE, name=f"nc-rb-{unique}", password="Rebuild!Passw0rd")
+    assert rebuilt.adminPass == "Rebuild!Passw0rd" and rebuilt.image["id"] == OTHER_IMAGE
+    assert nova.servers.get(s.id).name == f"nc-rb-{unique}"
+    nova.servers.delete(s)
+    with pytest.raises(nova_exc.NotFound):
+        nova.servers.get(s.id)
+
+
+def test_lock_binds_non_admins_only(ecsim_server, unique):
+    user = make_user(ecsim_server, f"lk-{unique}", system=["ECS FullAccess"])
+    nova_user = ecsim_server.nova(user=user["name"], password=user["password"])
+    nova_admin = ecsim_server.nova()
+    s = nova_user.servers.create(f"lk-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],
+                                 nics="auto")
+    nova_user.servers.lock(s, reason="maintenance")
+    got = nova_user.servers.get(s.id)
+    assert (got.locked, got.locked_reason) == (True, "maintenance")
+    with pytest.raises(nova_exc.Conflict) as exc:
+        nova_user.servers.stop(s)
+    assert f"Instance {s.id} is locked" in str(exc.value)
+    with pytest.raises(nova_exc.Conflict):
+        nova_user.servers.delete(s)
+    nova_admin.servers.stop(s)  # admins bypass the lock
+    assert nova_user.servers.get(s.id).status == "SHUTOFF"
+    nova_user.servers.unlock(s)
+    nova_user.servers.unlock(s)  # unlocking an unlocked server is fine
+    nova_user.servers.delete(s)
+
+
+def test_denials_are_novas_403_naming_the_action(ecsim_server, unique):
+    user = make_user(ecsim_server, f"dn-{unique}", allow=["ecs:servers:get", "ecs:servers:list"])
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"dn-{unique}")
+    nova = ecsim_server.nova(user=user["name"], password=user["password"])
+    with pytest.raises(nova_exc.Forbidden) as exc:
+        nova.servers.stop(s.id)
+    assert "Policy doesn't allow ecs:servers:stop to be performed." in str(exc.value)
+    assert nova.servers.get(s.id).status == "ACTIVE"
+
+
+def test_flavors_and_limits(ecsim_server):
+    conn = ecsim_server.openstack()
+    flavors = {f.id: f for f in conn.compute.flavors()}
+    assert ecsim_server.info["flavor_id"] in flavors and flavors[OTHER_FLAVOR].vcpus == 1
+    f = conn.compute.get_flavor(OTHER_FLAVOR)
+    assert (f.ram, f.disk, f.is_public) == (2048, 0, True)
+    status, _, body = raw(ecsim_server, "GET", "/flavors/detail", version="2.1")
+    assert status == 200 and body["flavors"][0]["swap"] == ""
+    status, _, body = raw(ecsim_server, "GET", "/flavors/nope")
+    assert status == 404 and "itemNotFound" in body
+    limits = conn.compute.get_limits()
+    assert limits.absolute.instances == 1000 and limits.absolute.instances_used >= 1
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b"{", 400), ({"server": {"name": "x"}}, 400), ({"server": {"name": "", "flavorRef": "s6.small.1",
+                                                                "imageRef": "x", "networks": "auto"}}, 400),
+    ({"server": {"name": 5, "flavorRef": "s6.small.1", "imageRef": "x", "networks": "auto"}}, 400),
+    ({"server": {"name": "x", "flavorRef": "nope", "imageRef": OTHER_IMAGE, "networks": "auto"}}, 400),
+    ({"server": {"name": "x", "flavorRef": "s6.small.1", "imageRef": "nope", "networks": "auto"}}, 400),
+    ({"server": {"name": "x", "flavorRef": "s6.small.1", "imageRef": OTHER_IMAGE}}, 400),  # networks from 2.37
+    ({"server": {"name": "x", "flavorRef": "s6.small.1", "imageRef": OTHER_IMAGE, "networks": "auto",
+                 "bogus": 1}}, 400),
+    ({"server": {"name": "x", "flavorRef": "s6.small.1", "imageRef": OTHER_IMAGE,
+                 "networks": [{"uuid": "0b7c3f0e-0000-4000-8000-000000000000"}]}}, 400),
+])
+def test_create_bad_input(ecsim_server, body, status):
+    before = len(list(ecsim_server.openstack().compute.servers()))
+    got, _, fault = raw(ecsim_server, "POST", "/servers", body)
+    assert got == status and "badRequest" in fault
+    assert len(list(ecsim_server.openstack().compute.servers())) == before
+
+
+def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"bad-{unique}")
+    for body, status, key in (({"reboot": {"type": "WARM"}}, 400, "badRequest"), ({"reboot": None}, 400, "badRequest"),
+                              ({"os-stop": {"force": True}}, 400, "badRequest"),
+                              ({"resize": {"flavorRef": ""}}, 400, "badRequest"),
+                              ({"resize": {"flavorRef": "nope"}}, 400, "badRequest"),
+                              ({"confirmResize": None}, 409, "conflictingRequest"),
+                              ({"rebuild": {"imageRef": "nope"}}, 400, "badRequest"),
+                              ({"shelve": None}, 400, "badRequest")):
+        got, _, fault = raw(ecsim_server, "POST", f"/servers/{s.id}/action", body)
+        assert (got, next(iter(fault))) == (status, key), body
+    got, _, fault = raw(ecsim_server, "POST", "/servers/0b7c3f0e-0000-4000-8000-000000000000/action", {"os-stop": None})
+    assert got == 404 and "itemNotFound" in fault
+    got, _, fault = raw(ecsim_server, "GET", "/servers/x", prefix="/compute/v2.1/0123456789abcdef0123456789abcdef")
+    assert got == 400 and "Malformed request URL" in fault["badRequest"]["message"]
+    status, _, _ = raw(ecsim_server, "GET", f"/servers/{s.id}")
+    assert status == 200
+
+
+def test_openstack_cli_server_commands(ecsim_server, unique):
+    info = ecsim_server.info
+    env = {**os.environ, "OS_AUTH_URL": ecsim_server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
+           "OS_PASSWORD": info["admin_password"], "OS_PROJECT_NAME": info["region"],
+           "OS_USER_DOMAIN_NAME": info["domain_name"], "OS_PROJECT_DOMAIN_NAME": info["domain_name"],
+           "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": "2.79"}
+    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
+
+    def run(*args: str) -> dict | list:
+        out = subprocess.run([cli, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    # (`server create --image` resolves the image through Glance, which ecsim does not serve yet)
+    s = boot(ecsim_server.openstack(), info, f"cli-{unique}")
+    assert f"cli-{unique}" in [x["Name"] for x in run("server", "list")]
+    assert run("server", "show", s.id)["status"] == "ACTIVE"
+    subprocess.run([cli, "server", "stop", s.id], env=env, check=True, timeout=120)
+    assert run("server", "show", s.id)["status"] == "SHUTOFF"
