@@ -15,6 +15,8 @@ from ecsim.testing.plugin import EcsimServer, postgres_available, postgres_schem
 os.environ.setdefault("HOME", os.environ.get("TMPDIR", "/tmp"))
 
 BACKENDS = ["sqlite", "postgres"]
+# Many tests share the session server's project: room for their groups (quota tests run servers of their own).
+SESSION_ARGS = ["--quota", "server_groups=1000"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -23,12 +25,12 @@ def ecsim_server(request: pytest.FixtureRequest, ecsim_workdir: str) -> Iterator
         if not postgres_available():
             pytest.skip("PostgreSQL is not reachable (set ECSIM_TEST_POSTGRES to a database URL)")
         with postgres_schema() as url:
-            server = EcsimServer(["--store", url], ecsim_workdir, env={"HOME": ecsim_workdir})
+            server = EcsimServer(["--store", url, *SESSION_ARGS], ecsim_workdir, env={"HOME": ecsim_workdir})
             yield server
             server.stop()
         return
     data = os.path.join(ecsim_workdir, "session-data")
-    server = EcsimServer(["--data-dir", data], ecsim_workdir, env={"HOME": ecsim_workdir})
+    server = EcsimServer(["--data-dir", data, *SESSION_ARGS], ecsim_workdir, env={"HOME": ecsim_workdir})
     yield server
     server.stop()
 

@@ -225,9 +225,11 @@ def test_openstack_cli_server_commands(ecsim_server, unique):
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    # (`server create --image` resolves the image through Glance, which ecsim does not serve yet)
-    s = boot(ecsim_server.openstack(), info, f"cli-{unique}")
+    # the image by name, resolved through Glance's read-only face; `--nic auto` (without Neutron)
+    created = run("server", "create", "--image", "Ubuntu 20.04 server 64bit", "--flavor", info["flavor_id"],
+                  "--nic", "auto", f"cli-{unique}")
+    assert created["name"] == f"cli-{unique}" and created["status"] == "ACTIVE"
     assert f"cli-{unique}" in [x["Name"] for x in run("server", "list")]
-    assert run("server", "show", s.id)["status"] == "ACTIVE"
-    subprocess.run([cli, "server", "stop", s.id], env=env, check=True, timeout=120)
-    assert run("server", "show", s.id)["status"] == "SHUTOFF"
+    subprocess.run([cli, "server", "stop", created["id"]], env=env, check=True, timeout=120)
+    shown = run("server", "show", created["id"])
+    assert shown["status"] == "SHUTOFF" and shown["image"].startswith("Ubuntu 20.04")

@@ -37,6 +37,15 @@ def image_view(i: Image) -> dict:
 def list_images(ctx: Ctx) -> Response:
     """GET /v2/cloudimages (filters on the image attributes, marker + limit paging, newest first): the public
     images and the project's private ones (exported from volumes)."""
+    views, more = page(ctx)
+    body: dict = {"images": views}
+    if more:
+        body["page_info"] = {"next_marker": views[-1]["id"]}
+    return json_response(200, body)
+
+
+def page(ctx: Ctx) -> tuple[list[dict], bool]:
+    """One page of the filtered, sorted image views, and whether more follow (IMS and Glance list alike)."""
     assert ctx.project_id is not None
     images = [*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project_id)]
     views = [image_view(i) for i in images]
@@ -63,7 +72,4 @@ def list_images(ctx: Ctx) -> Response:
         views = views[ids.index(marker) + 1:]
     limit = ctx.q_int("limit", 500, low=1, high=1000)
     assert limit is not None
-    body: dict = {"images": views[:limit]}
-    if len(views) > limit:
-        body["page_info"] = {"next_marker": views[limit - 1]["id"]}
-    return json_response(200, body)
+    return views[:limit], len(views) > limit

@@ -237,6 +237,7 @@ def service_catalog(ctx: Ctx, project_id: str | None) -> list[dict]:
         out.append(entry("ecs", "ecs", f"{base}/v1/{project_id}"))
         out.append(entry("compute", "nova", f"{base}/compute/v2.1/{project_id}"))
         out.append(entry("ims", "ims", f"{base}"))
+        out.append(entry("image", "glance", f"{base}/image"))
         # OpenStack clients find block storage under /volume (discovery at /volume/); the Huawei EVS SDK uses /v2.
         out.append(entry("block-storage", "cinder", f"{base}/volume/v3/{project_id}"))
         out.append(entry("volumev3", "cinderv3", f"{base}/volume/v3/{project_id}"))

@@ -163,6 +163,13 @@ op("ecs.show_job", "ecs", "GET", "/v1/{project_id}/jobs/{job_id}", "ecs:cloudSer
 # ---------------------------------------------------------------------------------------------------------------
 op("ims.list_images", "ims", "GET", "/v2/cloudimages", "ims:images:list", title="Querying images",
    source="table:ims", handler="ecsim.api.ims:list_images", access_level="list", sdk="list_images")
+op("glance.versions", "glance", "GET", "/", (), title="Image API versions", source="ecsim", scope="public",
+   handler="ecsim.api.glance:versions", mounts=("/image",))
+op("glance.list_images", "glance", "GET", "/v2/images", "ims:images:list", title="Querying images (Glance v2)",
+   source="table:ims", handler="ecsim.api.glance:list_images", access_level="list", mounts=("/image",))
+op("glance.show_image", "glance", "GET", "/v2/images/{image_id}", "ims:images:get",
+   title="Querying an image (Glance v2)", source="table:ims", handler="ecsim.api.glance:show_image",
+   access_level="read", mounts=("/image",))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Nova (native OpenStack compute) — seed 001 and 004 rows, /v2 and /v2.1
@@ -248,6 +255,22 @@ twins(NOVA, "nova.show_flavor", "nova", "GET", "/{project_id}/flavors/{flavor_id
 twins(NOVA, "nova.limits", "nova", "GET", "/{project_id}/limits", "ecs:quotas:get",
       title="Querying tenant limits (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:limits",
       access_level="read", enterprise_project=False)
+NOVA_VOLUMES = "ecsim.api.nova_volumes"
+VOLUME_ATTACHMENTS = "/{project_id}/servers/{server_id}/os-volume_attachments"
+VA_KW = {"source": "table:ecs", "resource_type": "instance", "resource_from": "path:server_id",
+         "enterprise_project": False}
+twins(NOVA, "nova.list_volume_attachments", "nova", "GET", VOLUME_ATTACHMENTS, "ecs:serverVolumeAttachments:list",
+      title="Querying disks attached to an ECS (native OpenStack API)",
+      handler=f"{NOVA_VOLUMES}:list_attachments", access_level="list", **VA_KW)
+twins(NOVA, "nova.attach_volume", "nova", "POST", VOLUME_ATTACHMENTS, "ecs:serverVolumeAttachments:create",
+      title="Attaching a disk to an ECS (native OpenStack API)", handler=f"{NOVA_VOLUMES}:attach",
+      access_level="write", **VA_KW)
+twins(NOVA, "nova.show_volume_attachment", "nova", "GET", VOLUME_ATTACHMENTS + "/{volume_id}",
+      "ecs:serverVolumeAttachments:get", title="Querying a disk attached to an ECS (native OpenStack API)",
+      handler=f"{NOVA_VOLUMES}:show_attachment", access_level="read", **VA_KW)
+twins(NOVA, "nova.detach_volume", "nova", "DELETE", VOLUME_ATTACHMENTS + "/{volume_id}",
+      "ecs:serverVolumeAttachments:delete", title="Detaching a disk from an ECS (native OpenStack API)",
+      handler=f"{NOVA_VOLUMES}:detach", access_level="write", **VA_KW)
 twins(NOVA, "nova.create_server_group", "nova", "POST", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
       title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False)
 twins(NOVA, "nova.list_server_groups", "nova", "GET", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",

@@ -5,7 +5,7 @@ A server doc (the stored form; each API family renders its own view):
   id, name, project_id, user_id, created, updated, launched_at, vm_state, task_state, power_state, flavor_id,
   image_id, availability_zone, host, vpc_id, nics[{port_id, subnet_id, vpc_id, ip, mac, primary}], ips[],
   security_groups[{id, name}], metadata{}, tags["k=v"], description, key_name, locked, volumes[{id, device,
-  boot_index, delete_on_termination}], reservation_id, launch_index, instance_name, hypervisor_hostname,
+  boot_index, delete_on_termination, tag?}], reservation_id, launch_index, instance_name, hypervisor_hostname,
   scheduler_hints{}, enterprise_project_id, charging_mode, user_data, fault, and `_steps` (pending transitions).
 """
 
@@ -251,8 +251,13 @@ MAX_DISKS = 24  # the system disk and 23 data disks
 DEVICE_RE = re.compile(r"^/dev/(?:vd|sd|xvd)[a-z]$")
 
 
-def check_attach(doc: dict, action: str = "attach_volume") -> None:
-    _require(doc, action, ("active", "stopped"))
+ECS_ATTACH_STATES = ("active", "stopped")
+# Nova also attaches to servers awaiting a resize confirmation (and paused / shelved ones, which ecsim has not).
+NOVA_ATTACH_STATES = ("active", "stopped", "resized", "paused", "soft-delete", "shelved", "shelved_offloaded")
+
+
+def check_attach(doc: dict, action: str = "attach_volume", vm_states: tuple[str, ...] = ECS_ATTACH_STATES) -> None:
+    _require(doc, action, vm_states)
 
 
 def next_device(doc: dict) -> str:
@@ -278,9 +283,12 @@ def check_device(doc: dict, device: str | None) -> str:
     return device
 
 
-def add_volume(doc: dict, volume_id: str, device: str, now: float) -> None:
-    doc.setdefault("volumes", []).append({"id": volume_id, "device": device, "boot_index": -1,
-                                          "delete_on_termination": False})
+def add_volume(doc: dict, volume_id: str, device: str, now: float, *, tag: str | None = None,
+               delete_on_termination: bool = False) -> None:
+    entry = {"id": volume_id, "device": device, "boot_index": -1, "delete_on_termination": delete_on_termination}
+    if tag is not None:
+        entry["tag"] = tag
+    doc.setdefault("volumes", []).append(entry)
     doc["updated"] = now
 
 

@@ -101,6 +101,7 @@ FAMILY_SHAPES = {
     "ims": "huawei",
     "control": "huawei",
     "nova": "openstack",
+    "glance": "openstack",
     "cinder": "openstack",
     "keystone": "keystone",
     "iam": "keystone",
@@ -115,6 +116,8 @@ def family_for_path(path: str) -> str:
         return "nova"
     if path.startswith("/volume"):
         return "cinder"
+    if path.startswith("/image"):
+        return "glance"
     if path.startswith(("/identity", "/v3", "/v3.0", "/v3-ext")) or path == "/":
         return "keystone"
     return "ecs"
@@ -126,7 +129,7 @@ def not_found_for(family: str) -> ApiError:
         return ApiError(
             404, "APIGW.0101", "The API does not exist or has not been published in the environment", shape="gateway"
         )
-    if family in ("nova", "cinder"):
+    if family in ("nova", "cinder", "glance"):
         return ApiError(404, None, "The resource could not be found.")
     if family == "keystone":
         return ApiError(404, None, "The resource could not be found.")

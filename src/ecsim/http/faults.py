@@ -211,6 +211,10 @@ class NovaFaults(Faults):
         return ApiError(413, None, "Request is too large.")
 
 
+class GlanceFaults(NovaFaults):
+    family = "glance"
+
+
 # EVS native: fixed texts by code (the EVS error-code table); ecsim appends what exactly was wrong.
 _EVS_TEXTS = {
     "EVS.0001": "invalid tenant id!",
@@ -347,6 +351,7 @@ FAULTS: dict[str, Faults] = {
     "ims": ImsFaults(),
     "cinder": CinderFaults(),
     "nova": NovaFaults(),
+    "glance": GlanceFaults(),
     "evs": EvsFaults(),
     "keystone": KeystoneFaults(),
     "iam": KeystoneFaults(),

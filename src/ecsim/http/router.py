@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from ecsim.catalog import Operation
 
-FAMILY_PREFIXES = {"keystone": ("/identity",), "iam": ("/identity",), "nova": ("/compute",), "cinder": ("/volume",)}
+FAMILY_PREFIXES = {"keystone": ("/identity",), "iam": ("/identity",), "nova": ("/compute",), "cinder": ("/volume",),
+                   "glance": ("/image",)}
+PREFIXES = frozenset(p for prefixes in FAMILY_PREFIXES.values() for p in prefixes)
 
 
 @dataclass(slots=True)
@@ -77,7 +79,7 @@ class Router:
         if path.endswith("/") and len(path) > 1 and ops[0].scope != "public":
             return None
         prefix = ""
-        if segs and "/" + segs[0] in ("/identity", "/compute", "/volume"):
+        if segs and "/" + segs[0] in PREFIXES:
             prefix = "/" + segs[0]
         return Match(ops, params, prefix)
 

@@ -26,9 +26,10 @@ def _lock_volume(tx: SqlStore, rt: Runtime, project_id: str, volume_id: str, now
                                        action="attach") from exc
 
 
-def _check_target(server: dict, vol: dict, device: str | None) -> str:
+def _check_target(server: dict, vol: dict, device: str | None,
+                  vm_states: tuple[str, ...] = servers.ECS_ATTACH_STATES) -> str:
     """The server may take this disk: a state that allows attaching, the disk's zone, a free device."""
-    servers.check_attach(server)
+    servers.check_attach(server, vm_states=vm_states)
     if vol["availability_zone"] != server["availability_zone"]:
         raise DomainError(f"The disk {vol['id']} is in {vol['availability_zone']} and server {server['id']} in "
                           f"{server['availability_zone']}; a disk can be attached only in its own zone.",
@@ -36,30 +37,34 @@ def _check_target(server: dict, vol: dict, device: str | None) -> str:
     return servers.check_device(server, device)
 
 
-def _attach(tx: SqlStore, rt: Runtime, vol: dict, targets: list[tuple[dict, str]], now: float) -> list[dict]:
+def _attach(tx: SqlStore, rt: Runtime, vol: dict, targets: list[tuple[dict, str]], now: float, *,
+            tag: str | None = None, delete_on_termination: bool = False) -> list[dict]:
     """Both sides of the attachments, written; the sub-jobs (one per server) end when the disk is in-use."""
     volumes.attach_servers(vol, now, rt.timing, [(s["id"], device) for s, device in targets])
     block.save_volume(tx, vol, now, facets=True)
     end = final_at(vol, now)
     subs = []
     for server, device in targets:
-        servers.add_volume(server, vol["id"], device, now)
+        servers.add_volume(server, vol["id"], device, now, tag=tag, delete_on_termination=delete_on_termination)
         save_server(tx, server, now)
         subs.append(jobs.sub_job("attachVolume", now, end, {"server_id": server["id"], "volume_id": vol["id"]}))
     return subs
 
 
 def attach_volume(rt: Runtime, project_id: str, server_id: str, volume_id: str, device: str | None, *, now: float,
-                  dry_run: bool = False) -> dict | None:
-    """POST .../cloudservers/{server_id}/attachvolume: one disk on one server; the job's entities name both."""
+                  dry_run: bool = False, tag: str | None = None, delete_on_termination: bool = False,
+                  vm_states: tuple[str, ...] = servers.ECS_ATTACH_STATES) -> dict | None:
+    """One disk on one server (ECS attachvolume, Nova os-volume_attachments with its tag and
+    delete_on_termination); the job's entities name both."""
     with rt.store.write() as tx:
         server = lock_servers(tx, project_id, [server_id], now)[0]
         vol = _lock_volume(tx, rt, project_id, volume_id, now)
-        device = _check_target(server, vol, device)
+        device = _check_target(server, vol, device, vm_states)
         volumes.check_attach_servers(vol, [server_id])
         if dry_run:
             return None
-        sub = _attach(tx, rt, vol, [(server, device)], now)[0]
+        sub = _attach(tx, rt, vol, [(server, device)], now, tag=tag,
+                      delete_on_termination=delete_on_termination)[0]
         job = jobs.new_job(project_id, "attachVolume", now, entities=sub["entities"], end=sub["end"],
                            init_window=rt.timing("job.init"))
         save_job(tx, job)
@@ -97,12 +102,12 @@ class _Refusal:
 
 
 def detach_volume(rt: Runtime, project_id: str, server_id: str, volume_id: str, *, now: float,
-                  force: bool = False) -> dict:
+                  force: bool = False, vm_states: tuple[str, ...] = servers.ECS_ATTACH_STATES) -> dict:
     """DELETE .../cloudservers/{server_id}/detachvolume/{volume_id}: the system disk only from a stopped server;
     `force` (delete_flag=1) detaches whatever the server is doing."""
     with rt.store.write() as tx:
         server = lock_servers(tx, project_id, [server_id], now)[0]
-        refusal = _detach_refusal(server, volume_id, force=force)
+        refusal = _detach_refusal(server, volume_id, force=force, vm_states=vm_states)
         if refusal is not None:
             raise DomainError(refusal.message, reason=refusal.reason)
         sub = _detach(tx, rt, project_id, volume_id, [server], now)[0]
@@ -112,14 +117,15 @@ def detach_volume(rt: Runtime, project_id: str, server_id: str, volume_id: str, 
     return job
 
 
-def _detach_refusal(server: dict, volume_id: str, *, force: bool) -> _Refusal | None:
+def _detach_refusal(server: dict, volume_id: str, *, force: bool,
+                    vm_states: tuple[str, ...] = servers.ECS_ATTACH_STATES) -> _Refusal | None:
     entry = next((v for v in server.get("volumes", []) if v["id"] == volume_id), None)
     if entry is None:
         return _Refusal("not_attached", f"The EVS disk {volume_id} is not attached to server {server['id']}.")
     if force:
         return None
     try:
-        servers.check_attach(server, "detach_volume")
+        servers.check_attach(server, "detach_volume", vm_states)
     except DomainError as exc:
         return _Refusal("state", exc.message)
     if entry["boot_index"] == 0 and server.get("vm_state") != "stopped":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ecsim.config import quota_limit
 from ecsim.domain import jobs, network, provision, servers, volumes
 from ecsim.domain.catalogs import Flavor, Image
-from ecsim.domain.errors import DomainError, InvalidInput, QuotaExceeded
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
 from ecsim.domain.groups import NO_VALID_HOST
 from ecsim.domain.provision import ServerSpec, VolumeSpec
 from ecsim.domain.timeline import final_at, settle
@@ -251,7 +251,10 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         disks = [root_size, *(v.size or 10 for v in spec.data_volumes)]
         block.check_quota(tx, rt, project_id, len(disks) * count, sum(disks) * count)  # the disks are EVS volumes
         group = (spec.scheduler_hints.get("group") or [None])[0]
-        hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
+        try:
+            hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
+        except NotFound as exc:  # a bad reference in the body, like an unknown VPC: 400
+            raise InvalidInput(f"The server group {group} does not exist.") from exc
 
         reservation = "r-" + os.urandom(4).hex()
         timing = rt.timing
