@@ -39,3 +39,13 @@ def ecsim_server(request: pytest.FixtureRequest, ecsim_workdir: str) -> Iterator
 def unique() -> str:
     """A short unique suffix for resource names, so tests sharing the session server do not collide."""
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def ecs(ecsim_server):
+    return ecsim_server.ecs()
+
+
+@pytest.fixture(scope="module")
+def info(ecsim_server):
+    return ecsim_server.info

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
     BatchStartServersOption,
     BatchStartServersRequest,
@@ -47,6 +49,13 @@ def server_body(info: dict, name: str, **kw: Any) -> CreatePostPaidServersReques
 def create(ecs: Any, info: dict, name: str, **kw: Any) -> tuple[str, list[str]]:
     r = ecs.create_post_paid_servers(CreatePostPaidServersRequest(body=server_body(info, name, **kw)))
     return r.job_id, r.server_ids
+
+
+def err(call: Any) -> ClientRequestException:
+    """The SDK's exception from a call that must fail."""
+    with pytest.raises(ClientRequestException) as exc:
+        call()
+    return exc.value
 
 
 def refs(ids: list[str]) -> list[ServerId]:

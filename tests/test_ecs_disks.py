@@ -5,7 +5,6 @@ Cinder."""
 from __future__ import annotations
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
     AttachServerVolumeOption,
     AttachServerVolumeRequest,
@@ -24,13 +23,7 @@ from huaweicloudsdkecs.v2 import (
 )
 from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody, ShowVolumeRequest
 
-from helpers import create, job, refs, stop
-
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
+from helpers import create, err, job, refs, stop
 
 
 def servers(server, name: str, count: int = 1, az: str | None = None) -> list[str]:

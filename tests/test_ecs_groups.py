@@ -27,19 +27,9 @@ from huaweicloudsdkecs.v2 import (
     ShowServerRequest,
 )
 
-from helpers import create, job, refs, stop
+from helpers import create, err, job, refs, stop
 
 NO_HOST = "No valid host was found. There are not enough hosts available."
-
-
-@pytest.fixture(scope="module")
-def ecs(ecsim_server):
-    return ecsim_server.ecs()
-
-
-@pytest.fixture(scope="module")
-def info(ecsim_server):
-    return ecsim_server.info
 
 
 @pytest.fixture
@@ -87,11 +77,6 @@ def hinted(gid: str) -> PostPaidServerSchedulerHints:
 def named(ecs, name: str) -> list[str]:
     return [s.id for s in ecs.list_servers_details(ListServersDetailsRequest(name=name)).servers]
 
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
 
 
 def test_create_show_list_delete(ecs, unique, new_group):

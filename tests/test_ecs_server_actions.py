@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
     ChangeServerOsWithCloudInitOption,
     ChangeServerOsWithCloudInitRequest,
@@ -37,21 +36,11 @@ from huaweicloudsdkecs.v2 import (
 from huaweicloudsdkevs.v2 import ShowVolumeRequest
 from huaweicloudsdkims.v2 import ListImagesRequest
 
-from helpers import create, job, stop
+from helpers import create, err, job, stop
 
 PASS = "Passw0rd!x"
 WITH_STOP = "withStopServer"
 NOBODY = "11111111-2222-3333-4444-555555555555"
-
-
-@pytest.fixture(scope="module")
-def ecs(ecsim_server):
-    return ecsim_server.ecs()
-
-
-@pytest.fixture(scope="module")
-def info(ecsim_server):
-    return ecsim_server.info
 
 
 def another_image(ecsim_server):
@@ -74,11 +63,6 @@ def other_flavor(ecs, info):
 def show(ecs, sid):
     return ecs.show_server(ShowServerRequest(server_id=sid)).server
 
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
 
 
 def server(ecs, info, name, *, stopped=False) -> str:

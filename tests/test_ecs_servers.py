@@ -4,7 +4,6 @@ rename, flavors and jobs."""
 from __future__ import annotations
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import (
     BatchRebootServersRequest,
     BatchRebootServersRequestBody,
@@ -30,27 +29,12 @@ from huaweicloudsdkecs.v2 import (
     UpdateServerRequestBody,
 )
 
-from helpers import create, job, refs, server_body, start, stop
-
-
-@pytest.fixture(scope="module")
-def ecs(ecsim_server):
-    return ecsim_server.ecs()
-
-
-@pytest.fixture(scope="module")
-def info(ecsim_server):
-    return ecsim_server.info
+from helpers import create, err, job, refs, server_body, start, stop
 
 
 def show(ecs, sid):
     return ecs.show_server(ShowServerRequest(server_id=sid)).server
 
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
 
 
 def test_create_returns_job_and_servers_become_active(ecs, info, unique):

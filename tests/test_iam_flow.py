@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import ListServersDetailsRequest, ShowServerRequest
 from huaweicloudsdkiam.v3 import (
     DeletePermanentAccessKeyRequest,
@@ -16,13 +15,7 @@ from huaweicloudsdkiam.v3 import (
     ShowCustomPolicyRequest,
 )
 
-from helpers import create, make_user, stop
-
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
+from helpers import create, err, make_user, stop
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkevs.v2 import (
     CinderListQuotasRequest,
     CreateVolumeOption,
@@ -31,13 +30,7 @@ from huaweicloudsdkiam.v3 import (
     RevokeRoleFromUserOnEnterpriseProjectRequest,
 )
 
-from helpers import make_user
-
-
-def err(call) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as exc:
-        call()
-    return exc.value
+from helpers import err, make_user
 
 
 def make(evs, server, name: str, **kw) -> tuple[str, list[str]]:
