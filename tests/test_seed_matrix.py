@@ -304,6 +304,35 @@ def _nova_invokers(version: str) -> dict[str, Invoker]:
     }
 
 
+def _nova_group_invokers(version: str) -> dict[str, Invoker]:
+    """Nova os-server-groups on the groups the ECS API lists (v2.1 at 2.79: `policy`; legacy v2: `policies`)."""
+    spec = {"policy": "anti-affinity"} if version == "v21" else {"policies": ["anti-affinity"]}
+
+    def create_group(server: Any, user: dict, name: str) -> None:
+        _compute(server, version, user).post("/os-server-groups", json={"server_group": {"name": name, **spec}})
+
+    def request(method: str, path: str = "", check: Callable[[Any, str], bool] = lambda body, gid: True
+                ) -> Callable[[Any, dict, tuple[str, str | None]], None]:
+        def call(server: Any, user: dict, target: tuple[str, str | None]) -> None:
+            response = _compute(server, version, user).request("/os-server-groups" + path.format(gid=target[0]),
+                                                               method)
+            assert check(response.json() if response.content else None, target[0])
+
+        return call
+
+    return {
+        f"nova.create_server_group.{version}": Invoker(lambda server, name: name, create_group, _named_groups,
+                                                       lambda st: st == 1),
+        f"nova.list_server_groups.{version}": Invoker(_group(), request(
+            "GET", check=lambda body, gid: gid in [g["id"] for g in body["server_groups"]]), _group_state,
+            lambda st: st[0]),
+        f"nova.show_server_group.{version}": Invoker(_group(), request(
+            "GET", "/{gid}", lambda body, gid: body["server_group"]["id"] == gid), _group_state, lambda st: st[0]),
+        f"nova.delete_server_group.{version}": Invoker(_group(), request("DELETE", "/{gid}"), _group_state,
+                                                       lambda st: st == (False, None)),
+    }
+
+
 # -- Cinder rows (keystoneauth1 with the user's token, v2 and v3) ------------------------------------------------------
 def _volumes(server: Any, version: str, user: dict | None = None) -> Adapter:
     session = server.session(user["name"], user["password"]) if user else server.session()
@@ -403,6 +432,8 @@ INVOKERS: dict[str, Invoker] = {
         lambda r, t: r.server_group.id == t[0]), _group_state, lambda st: st[0]),
     **_nova_invokers("v2"),
     **_nova_invokers("v21"),
+    **_nova_group_invokers("v2"),
+    **_nova_group_invokers("v21"),
     **_cinder_invokers("v2"),
     **_cinder_invokers("v3"),
 }

@@ -276,6 +276,8 @@ def create_server(ctx: Ctx) -> Response:
         _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,
                                         naming="nova")
     except DomainError as exc:
+        if exc.reason == "group_member_quota":
+            raise DomainError("Quota exceeded, too many servers in group", reason="quota") from exc
         if exc.reason == "quota":
             raise
         raise InvalidInput(exc.message) from exc  # Nova answers 400 for what the create refuses

@@ -272,15 +272,17 @@ twins(NOVA, "nova.detach_volume", "nova", "DELETE", VOLUME_ATTACHMENTS + "/{volu
       "ecs:serverVolumeAttachments:delete", title="Detaching a disk from an ECS (native OpenStack API)",
       handler=f"{NOVA_VOLUMES}:detach", access_level="write", **VA_KW)
 twins(NOVA, "nova.create_server_group", "nova", "POST", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
-      title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False)
+      title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False,
+      handler="ecsim.api.nova_groups:create_group", access_level="write")
 twins(NOVA, "nova.list_server_groups", "nova", "GET", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
-      title="Querying ECS groups (native OpenStack API)", source="seed:004", enterprise_project=False)
+      title="Querying ECS groups (native OpenStack API)", source="seed:004", enterprise_project=False,
+      handler="ecsim.api.nova_groups:list_groups", access_level="list")
 twins(NOVA, "nova.show_server_group", "nova", "GET", "/{project_id}/os-server-groups/{server_group_id}",
       "ecs:serverGroups:manage", title="Querying details about an ECS group (native OpenStack API)",
-      source="seed:004", enterprise_project=False)
+      source="seed:004", enterprise_project=False, handler="ecsim.api.nova_groups:show_group", access_level="read")
 twins(NOVA, "nova.delete_server_group", "nova", "DELETE", "/{project_id}/os-server-groups/{server_group_id}",
       "ecs:serverGroups:manage", title="Deleting an ECS group (native OpenStack API)", source="seed:004",
-      enterprise_project=False)
+      enterprise_project=False, handler="ecsim.api.nova_groups:delete_group", access_level="write")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Cinder (native OpenStack block storage), /v2 and /v3: seed 003's eight actions, the rest from EVS's tables
