@@ -14,6 +14,8 @@ doing the analogous EC2 calls. Scenarios, each at every connection count:
                                                                       (moto: StopInstances / StartInstances of 10)
   volume-show  GET one volume through Cinder v3 (/volume/v3/{project_id}/volumes/{id}, microversion 3.71)
   volume-act   Cinder os-reserve / os-unreserve on 80 volumes, alternating: every request a real state change
+  nova-show    GET one server through Nova v2.1 (/compute/v2.1/{project_id}/servers/{id}, microversion 2.79)
+  nova-act     Nova lock / unlock on 80 servers, alternating (each a write with its lock check)
 The table gives req/s, p50, p99, errors, the ratio to the ceiling, and each server's resident memory afterwards.
 Needs wrk (`apt-get install wrk`); PostgreSQL targets need ECSIM_TEST_POSTGRES or a local server.
 """
@@ -42,7 +44,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from ecsim.testing.plugin import POSTGRES_URL, EcsimServer, free_port, postgres_schema  # noqa: E402
 
 AK, SK = "BENCHAKBENCHAKBENCH1", "benchskbenchskbenchskbenchskbenchskbench"
-SCENARIOS = ("token-show", "signed-show", "list-100", "batch-10", "volume-show", "volume-act")
+SCENARIOS = ("token-show", "signed-show", "list-100", "batch-10", "volume-show", "volume-act", "nova-show",
+             "nova-act")
 
 
 @dataclass
@@ -205,6 +208,7 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
             marker = f"&marker={ids[-1]}"
         show = f"/v1/{pid}/cloudservers/{ids[0]}"
         cinder = f"/volume/v3/{pid}/volumes"
+        nova = f"/compute/v2.1/{pid}"
         for i in range(80 if args.servers == 0 else 0):
             server.http("POST", cinder, {"volume": {"size": 1, "name": f"bench-{i}"}}, token=token)
         page = server.http("GET", f"{cinder}?status=available&limit=80", token=token)[2]
@@ -226,8 +230,17 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
                 work / "vact.lua", {"X-Auth-Token": token, "Content-Type": "application/json"},
                 ['{"os-reserve": null}'] * len(volumes), ['{"os-unreserve": null}'] * len(volumes),
                 [f"{cinder}/{v}/action" for v in volumes]),
+            "nova-show": request_script(work / "nshow.lua", {"X-Auth-Token": token,
+                                                              "X-OpenStack-Nova-API-Version": "2.79"}),
+            "nova-act": alternating_script(
+                work / "nact.lua", {"X-Auth-Token": token, "Content-Type": "application/json",
+                                    "X-OpenStack-Nova-API-Version": "2.79"},
+                ['{"lock": null}'] * 80, ['{"unlock": null}'] * 80,
+                [f"{nova}/servers/{i}/action" for i in ids[:80]]),
         }
         urls = {"token-show": server.endpoint + show, "signed-show": server.endpoint + show,
+                "nova-show": f"{server.endpoint}{nova}/servers/{ids[0]}",
+                "nova-act": f"{server.endpoint}{nova}/servers/{ids[0]}/action",
                 "list-100": f"{server.endpoint}/v1.1/{pid}/cloudservers/detail?limit=100",
                 "batch-10": f"{server.endpoint}/v1/{pid}/cloudservers/action",
                 "volume-show": f"{server.endpoint}{cinder}/{volumes[0]}",
