@@ -233,3 +233,31 @@ def test_openstack_cli_server_commands(ecsim_server, unique):
     subprocess.run([cli, "server", "stop", created["id"]], env=env, check=True, timeout=120)
     shown = run("server", "show", created["id"])
     assert shown["status"] == "SHUTOFF" and shown["image"].startswith("Ubuntu 20.04")
+
+
+def test_metadata_ips_filters_and_request_ids(ecsim_server, unique):
+    conn = ecsim_server.openstack()
+    s = conn.compute.create_server(name=f"md-{unique}-1", flavor_id=ecsim_server.info["flavor_id"],
+                                   image_id=ecsim_server.info["image_id"], networks="auto", metadata={"a": "1"},
+                                   access_ipv6="0000:0000:0000:0000:0000:babe:220.12.22.2")
+    got = conn.compute.get_server(s.id)
+    assert got.access_ipv6 == "::babe:dc0c:1602"  # stored normalized, as Nova does
+    conn.compute.set_server_metadata(s, b="2")
+    assert conn.compute.get_server_metadata(s).metadata == {"a": "1", "b": "2"}
+    conn.compute.delete_server_metadata(s, ["a"])
+    assert conn.compute.get_server_metadata(s).metadata == {"b": "2"}
+    # ECS's own metadata is untouched by Nova's metadata calls
+    ecs_meta = ecsim_server.ecs().show_server(ShowServerRequest(server_id=s.id)).server.metadata
+    assert ecs_meta["b"] == "2" and "metering.image_id" in ecs_meta and "a" not in ecs_meta
+    status, _, body = raw(ecsim_server, "PUT", f"/servers/{s.id}/metadata",
+                          {"metadata": {f"k{i}": "v" for i in range(11)}})
+    assert status == 403 and "metadata_items" in body["forbidden"]["message"]
+    status, headers, body = raw(ecsim_server, "GET", f"/servers/{s.id}/ips")
+    assert status == 200 and list(body["addresses"]) == [ecsim_server.info["vpc_id"]]
+    assert headers["x-openstack-request-id"].startswith("req-") and "x-compute-request-id" in headers
+    status, _, body = raw(ecsim_server, "GET", f"/servers/detail?name=^md-{unique}-[0-9]$")
+    assert status == 200 and [x["id"] for x in body["servers"]] == [s.id]
+    status, _, body = raw(ecsim_server, "GET", "/servers?status=bogus", version="2.1")
+    assert (status, body["servers"]) == (200, [])
+    status, _, _ = raw(ecsim_server, "GET", "/servers?status=bogus", version="2.38")
+    assert status == 400

@@ -7,6 +7,7 @@ from ecsim.api import nova_views as views
 from ecsim.config import quota_limit
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
+from ecsim.services import compute
 
 Version = tuple[int, int]
 
@@ -95,7 +96,7 @@ def limits(ctx: Ctx) -> Response:
         "maxServerGroups": quota_limit(rt.config, "server_groups"),
         "totalServerGroupsUsed": rt.store.count("server_group", pid),
         "maxServerGroupMembers": quota_limit(rt.config, "server_group_members"),
-        "maxServerMeta": 128, "maxPersonality": 5, "maxPersonalitySize": 10240,
+        "maxServerMeta": compute.MAX_METADATA, "maxPersonality": 5, "maxPersonalitySize": 10240,
         "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
         "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 1,
         "maxImageMeta": 128,

@@ -5,6 +5,8 @@ rebuild, lock, unlock). The same servers the Huawei ECS API shows; Nova's status
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 import string
 from typing import Any, Literal
@@ -17,11 +19,13 @@ from ecsim.api import nova_views as views
 from ecsim.api.nova import links, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
-from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
+from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec, user_metadata
 from ecsim.http.context import Ctx, Response, convert, empty, json_response
 from ecsim.services import compute, groups, lifecycle
 from ecsim.store import Cond
 from ecsim.timefmt import parse_iso
+
+REGEX_SCAN = 10000  # servers a regular-expression name filter looks at
 
 
 class Strict(Struct, forbid_unknown_fields=True):
@@ -149,6 +153,27 @@ def _check_name(name: str | None, what: str = "name") -> None:
                            "characters long, without leading or trailing whitespace")
 
 
+def _check_metadata(metadata: dict[str, str]) -> None:
+    for key, value in metadata.items():
+        if not 1 <= len(key) <= 255 or len(value) > 255:
+            raise InvalidInput("Invalid input for field/attribute metadata: keys must be 1 to 255 characters and "
+                               "values at most 255.")
+
+
+def _address(text: str | None, family: int) -> str | None:
+    """accessIPv4 / accessIPv6: a valid address of that family, or "" / absent."""
+    if not text:
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        address = None
+    if address is None or address.version != family:
+        raise InvalidInput(f"Invalid input for field/attribute accessIPv{family}. Value: {text}. '{text}' is not a "
+                           f"'ipv{family}'")
+    return str(address)  # Nova stores the normalized form
+
+
 def _generated_password() -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(10)) + "!aA1"
@@ -258,6 +283,7 @@ def create_server(ctx: Ctx) -> Response:
         if row is None or row.scope != pid:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
         sg_ids.append(row.id)
+    _check_metadata(s.metadata)
     vpc_id, nics = _nics(ctx, s.networks)
     image_id, root, data = _disks(s)
     admin_pass = s.adminPass or _generated_password()
@@ -270,7 +296,8 @@ def create_server(ctx: Ctx) -> Response:
         root_volume=root, data_volumes=data, availability_zone=s.availability_zone, key_name=s.key_name,
         admin_pass=admin_pass, user_data=s.user_data, metadata=dict(s.metadata), security_group_ids=sg_ids,
         tags=list(s.tags), description=s.description or "",
-        scheduler_hints={"group": [group]} if group else {})
+        scheduler_hints={"group": [group]} if group else {},
+        access_ipv4=_address(s.accessIPv4, 4), access_ipv6=_address(s.accessIPv6, 6))
     assert ctx.principal is not None
     try:
         _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,
@@ -278,6 +305,8 @@ def create_server(ctx: Ctx) -> Response:
     except DomainError as exc:
         if exc.reason == "group_member_quota":
             raise DomainError("Quota exceeded, too many servers in group", reason="quota") from exc
+        if exc.reason == "metadata_quota":
+            raise DomainError(f"Quota exceeded for metadata_items: {exc.message}", reason="quota") from exc
         if exc.reason == "quota":
             raise
         raise InvalidInput(exc.message) from exc  # Nova answers 400 for what the create refuses
@@ -309,9 +338,19 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
                                "are not allowed")
     status = (ctx.q("status") or "").upper() or None
     if status is not None and status not in servers.STATUSES:
-        raise InvalidInput(f"Invalid status value: {ctx.q('status')}")
+        if version(ctx) >= (2, 38):
+            raise InvalidInput(f"Invalid status value: {ctx.q('status')}")
+        return [], None  # before 2.38 an unknown status matches nothing
+    name = ctx.q("name")
+    pattern = None
+    if name and any(c in name for c in "^$*+?[](){}|\\"):  # Nova's name filter is a regular expression
+        try:
+            pattern = re.compile(name)
+        except re.error as exc:
+            raise InvalidInput(f"Invalid filter field: name: {name}") from exc
+        name = None
     flt = compute.ServerFilter(
-        name=ctx.q("name"), statuses=(status,) if status else None,
+        name=name, statuses=(status,) if status else None,
         flavor_id=_flavor_id(ctx.q("flavor") or "x") if ctx.q("flavor") else None,
         image_id=(ctx.q("image") or "").rstrip("/").rsplit("/", 1)[-1] or None, ip=ctx.q("ip"),
         reservation_id=ctx.q("reservation_id"), availability_zone_eq=ctx.q("availability_zone"),
@@ -325,11 +364,14 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     except ValueError as exc:
         raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
     try:
-        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
+        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=REGEX_SCAN if pattern else limit,
+                                       marker=ctx.q("marker"))
     except DomainError as exc:
         if exc.reason == "marker_not_found":
             raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc
         raise
+    if pattern is not None:  # a scan of the newest REGEX_SCAN servers: regular expressions have no index
+        rows = [r for r in rows if pattern.search(r.doc["name"])][:limit]
     if since_ts is not None:
         rows = [r for r in rows if r.doc["updated"] >= since_ts]
     next_link = None
@@ -366,6 +408,20 @@ def _get(ctx: Ctx) -> dict:
 
 def show_server(ctx: Ctx) -> Response:
     return json_response(200, {"server": _server_view(ctx, _get(ctx), show=True)})
+
+
+def list_ips(ctx: Ctx) -> Response:
+    """GET /servers/{id}/ips -> {"addresses": {network: [{version, addr}]}}."""
+    return json_response(200, {"addresses": views.plain_addresses(_get(ctx))})
+
+
+def show_ips(ctx: Ctx) -> Response:
+    """GET /servers/{id}/ips/{network_label} -> {network: [...]}; 404 for a network the server is not on."""
+    addresses = views.plain_addresses(_get(ctx))
+    label = ctx.params["network_label"]
+    if label not in addresses:
+        raise NotFound("network", label, "Instance is not a member of specified network")
+    return json_response(200, {label: addresses[label]})
 
 
 # -- writes ---------------------------------------------------------------------------------------------------------
@@ -451,11 +507,11 @@ def rebuild_server(ctx: Ctx) -> Response:
     """-> 202 with the server (the reduced view before 2.75) and adminPass."""
     args = _args(ctx, "rebuild", Rebuild)
     _check_name(args.name)
-    if args.adminPass is not None:
-        compute.validate_admin_pass(args.adminPass)
+    if args.metadata is not None:
+        _check_metadata(args.metadata)
     changes: dict = {}
     for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
-                       ("access_ipv4", args.accessIPv4), ("access_ipv6", args.accessIPv6),
+                       ("access_ipv4", _address(args.accessIPv4, 4)), ("access_ipv6", _address(args.accessIPv6, 6)),
                        ("key_name", args.key_name), ("user_data", args.user_data)):
         if value is not None:
             changes[key] = value
@@ -464,6 +520,8 @@ def rebuild_server(ctx: Ctx) -> Response:
                                  is_admin=_admin(ctx))
     view = _server_view(ctx, doc, full=False, show=True)
     view["adminPass"] = args.adminPass or _generated_password()
+    if version(ctx) >= (2, 54):
+        view["key_name"] = doc.get("key_name")
     if version(ctx) >= (2, 57):
         view["user_data"] = doc.get("user_data")
     return json_response(202, {"server": view}, [(b"location", view["links"][0]["href"].encode())])
@@ -489,3 +547,83 @@ def unlock_server(ctx: Ctx) -> Response:
     lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
                           now=ctx.now, is_admin=_admin(ctx), lock_checked=False)
     return empty(202)
+
+
+# -- server metadata ------------------------------------------------------------------------------------------------
+class MetadataBody(Strict):
+    metadata: dict[str, str]
+
+
+class MetaBody(Strict):
+    meta: dict[str, str]
+
+
+def _user_metadata(doc: dict) -> dict[str, str]:
+    return user_metadata(doc.get("metadata", {}))
+
+
+def _set_metadata(ctx: Ctx, items: dict[str, str], *, replace: bool) -> dict:
+    """Replace the user's metadata or merge into it (ECS's own keys stay), within the per-server limit."""
+    _check_metadata(items)
+
+    def apply(doc: dict) -> None:
+        current = _user_metadata(doc)
+        merged = dict(items) if replace else {**current, **items}
+        if len(merged) > compute.MAX_METADATA:
+            raise DomainError(f"Quota exceeded for metadata_items: at most {compute.MAX_METADATA} items.",
+                              reason="quota")
+        system = {k: v for k, v in doc.get("metadata", {}).items() if k not in current}
+        doc["metadata"] = {**system, **merged}
+        doc["updated"] = ctx.now
+
+    return lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now,
+                                 is_admin=_admin(ctx), facets=True)
+
+
+def list_metadata(ctx: Ctx) -> Response:
+    return json_response(200, {"metadata": _user_metadata(_get(ctx))})
+
+
+def replace_metadata(ctx: Ctx) -> Response:
+    """PUT .../metadata: the user's metadata becomes exactly the body's."""
+    doc = _set_metadata(ctx, ctx.body_as(MetadataBody).metadata, replace=True)
+    return json_response(200, {"metadata": _user_metadata(doc)})
+
+
+def update_metadata(ctx: Ctx) -> Response:
+    """POST .../metadata: merged into the user's metadata."""
+    doc = _set_metadata(ctx, ctx.body_as(MetadataBody).metadata, replace=False)
+    return json_response(200, {"metadata": _user_metadata(doc)})
+
+
+def show_metadata_item(ctx: Ctx) -> Response:
+    key = ctx.params["key"]
+    items = _user_metadata(_get(ctx))
+    if key not in items:
+        raise NotFound("metadata", key, "Metadata item was not found")
+    return json_response(200, {"meta": {key: items[key]}})
+
+
+def set_metadata_item(ctx: Ctx) -> Response:
+    key = ctx.params["key"]
+    meta = ctx.body_as(MetaBody).meta
+    if len(meta) != 1:
+        raise InvalidInput("Request body contains too many items")
+    if key not in meta:
+        raise InvalidInput("Request body and URI mismatch")
+    _set_metadata(ctx, meta, replace=False)
+    return json_response(200, {"meta": meta})
+
+
+def delete_metadata_item(ctx: Ctx) -> Response:
+    key = ctx.params["key"]
+
+    def apply(doc: dict) -> None:
+        if key not in _user_metadata(doc):
+            raise NotFound("metadata", key, "Metadata item was not found")
+        doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k != key}
+        doc["updated"] = ctx.now
+
+    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now, is_admin=_admin(ctx),
+                          facets=True)
+    return empty(204)

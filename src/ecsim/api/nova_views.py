@@ -74,14 +74,22 @@ def extra_specs(f: Flavor) -> dict[str, str]:
 
 
 # -- servers -----------------------------------------------------------------------------------------------------------
-def _addresses(doc: dict) -> dict:
+def _addresses(doc: dict, *, extended: bool = True) -> dict:
+    """By VPC (Huawei's network); `extended` adds the OS-EXT-IPS type and MAC (not in the reduced PUT / rebuild
+    views before 2.75, nor in /ips)."""
     if doc.get("vm_state") == "building" and doc.get("task_state") == "scheduling":
         return {}
     out: dict[str, list] = {}
     for nic in doc.get("nics", []):
-        out.setdefault(nic["vpc_id"], []).append({
-            "version": 4, "addr": nic["ip"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic["mac"]})
+        entry = {"version": 4, "addr": nic["ip"]}
+        if extended:
+            entry.update({"OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic["mac"]})
+        out.setdefault(nic["vpc_id"], []).append(entry)
     return out
+
+
+def plain_addresses(doc: dict) -> dict:
+    return _addresses(doc, extended=False)
 
 
 def _flavor_block(rt: Runtime, doc: dict, links: Links, version: Version) -> dict:
@@ -108,7 +116,8 @@ def server(rt: Runtime, doc: dict, links: Links, version: Version, *, full: bool
                                                     "href": f"{links.bookmark}/images/{doc['image_id']}"}]},
         "flavor": _flavor_block(rt, doc, links, version),
         "created": iso_seconds_z(doc["created"]), "updated": iso_seconds_z(doc["updated"]),
-        "addresses": _addresses(doc), "accessIPv4": doc.get("access_ipv4") or "",
+        "addresses": _addresses(doc, extended=full or version >= (2, 75)),
+        "accessIPv4": doc.get("access_ipv4") or "",
         "accessIPv6": doc.get("access_ipv6") or "", "links": links.pair("servers", doc["id"]),
         "OS-DCF:diskConfig": doc.get("disk_config", "MANUAL"),
     }

@@ -206,6 +206,25 @@ twins(NOVA, "nova.update_server", "nova", "PUT", SERVER, "ecs:servers:update",
 twins(NOVA, "nova.delete_server", "nova", "DELETE", SERVER, "ecs:servers:delete",
       title="Deleting an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:delete_server",
       resource_type="instance", resource_from="path:server_id", access_level="write", enterprise_project=False)
+twins(NOVA, "nova.list_server_ips", "nova", "GET", SERVER + "/ips", "ecs:servers:get",
+      title="Querying an ECS's addresses (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:list_ips",
+      resource_type="instance", resource_from="path:server_id", access_level="read", enterprise_project=False)
+twins(NOVA, "nova.show_server_ips", "nova", "GET", SERVER + "/ips/{network_label}", "ecs:servers:get",
+      title="Querying an ECS's addresses on a network (native OpenStack API)", source="table:ecs",
+      handler=f"{SERVERS}:show_ips", resource_type="instance", resource_from="path:server_id", access_level="read",
+      enterprise_project=False)
+META = SERVER + "/metadata"
+for name, method, path, action, func in (
+        ("list_server_metadata", "GET", META, "ecs:servers:get", "list_metadata"),
+        ("replace_server_metadata", "PUT", META, "ecs:servers:update", "replace_metadata"),
+        ("update_server_metadata", "POST", META, "ecs:servers:update", "update_metadata"),
+        ("show_server_metadata_item", "GET", META + "/{key}", "ecs:servers:get", "show_metadata_item"),
+        ("set_server_metadata_item", "PUT", META + "/{key}", "ecs:servers:update", "set_metadata_item"),
+        ("delete_server_metadata_item", "DELETE", META + "/{key}", "ecs:servers:update", "delete_metadata_item")):
+    twins(NOVA, f"nova.{name}", "nova", method, path, action, title=f"Server metadata: {func.replace('_', ' ')} "
+          "(native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:{func}", resource_type="instance",
+          resource_from="path:server_id", access_level="read" if method == "GET" else "write",
+          enterprise_project=False)
 ACTION_KW = {"resource_type": "instance", "resource_from": "path:server_id", "access_level": "write",
              "enterprise_project": False}
 twins(NOVA, "nova.start_server", "nova", "POST", ACTION, "ecs:servers:start", dependencies="ecs:servers:list",

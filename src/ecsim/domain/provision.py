@@ -46,6 +46,8 @@ class ServerSpec:
     enterprise_project_id: str = "0"
     scheduler_hints: dict[str, list[str]] = field(default_factory=dict)
     charging_mode: str = "0"
+    access_ipv4: str | None = None  # Nova's accessIPv4 / accessIPv6
+    access_ipv6: str | None = None
 
 
 # Metadata ECS writes itself (shown by the ECS API; Nova's face shows only the user's own keys).
@@ -105,7 +107,7 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         "volumes": attached, "reservation_id": reservation, "launch_index": index,
         "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
         "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
-        "disk_config": "MANUAL", "fault": None,
+        "disk_config": "MANUAL", "fault": None, "access_ipv4": spec.access_ipv4, "access_ipv6": spec.access_ipv6,
     }
     schedule(doc, now, build)
     return doc, volume_docs

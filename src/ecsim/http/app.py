@@ -157,6 +157,12 @@ class App:
         if ctx is not None and ctx.response_headers:
             resp.headers.extend(ctx.response_headers)
         resp.headers.append((b"x-request-id", request_id.encode()))
+        if family in OPENSTACK_FAMILIES:  # keystoneauth and Tempest read OpenStack's own request-id headers
+            rid = f"req-{request_id[:8]}-{request_id[8:12]}-{request_id[12:16]}-{request_id[16:20]}-" \
+                  f"{request_id[20:]}".encode()
+            resp.headers.append((b"x-openstack-request-id", rid))
+            if family == "nova":
+                resp.headers.append((b"x-compute-request-id", rid))
         return resp
 
     def _select(self, ctx: Ctx, ops: list[Operation]) -> Operation:
@@ -267,6 +273,9 @@ def _condition_context(ctx: Ctx) -> Callable[[str], dict[str, Any]]:
         return out
 
     return build
+
+
+OPENSTACK_FAMILIES = frozenset({"nova", "cinder", "glance", "keystone"})
 
 
 def create_app(rt: Runtime) -> App:

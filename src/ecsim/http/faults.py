@@ -84,6 +84,7 @@ _ECS_CODES = {
     "same_flavor": (400, "Ecs.0810"),
     "group_member_quota": (400, "Ecs.0022"),
     "no_valid_host": (400, "Ecs.0000"),
+    "metadata_quota": (400, "Ecs.0005"),
 }
 
 

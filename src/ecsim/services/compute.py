@@ -34,6 +34,7 @@ from ecsim.store import Cond, Row, SqlStore, like_escape
 
 NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")
 MAX_COUNT = 100
+MAX_METADATA = 10  # user metadata pairs per server
 NO_HOST_CODE = "Ecs.0000"  # the code of a creation the scheduler could not place (unverified)
 
 
@@ -195,12 +196,14 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         raise DomainError(f"count must be between 1 and {MAX_COUNT}.", reason="count_invalid")
     if naming == "ecs":  # Nova checks its own naming rules (1-255 characters) before calling
         validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
-    if spec.admin_pass is not None:
+    if spec.admin_pass is not None and naming == "ecs":  # Nova takes any password
         validate_admin_pass(spec.admin_pass)
     flavor = get_flavor(rt, spec.flavor_id)
     image = usable_image(rt, project_id, spec.image_id, flavor)
     azs = rt.config.availability_zones
-    az = spec.availability_zone or random.choice(azs)
+    # ECS places a server without a zone anywhere; Nova's face uses the first zone, where Cinder puts volumes by
+    # default, so a volume created without a zone can be attached to it
+    az = spec.availability_zone or (azs[0] if naming == "nova" else random.choice(azs))
     if az not in azs:
         raise DomainError(f"The availability zone {az} does not exist.", reason="az_not_found")
     check_sellable(flavor, az)
@@ -216,8 +219,8 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         _check_volume(v, system=False)
     if (not spec.nics and naming == "ecs") or len(spec.nics) > 12:
         raise InvalidInput("nics must list 1 to 12 network interfaces.")
-    if len(spec.metadata) > 10:
-        raise InvalidInput("metadata may hold at most 10 key-value pairs.")
+    if len(spec.metadata) > MAX_METADATA:
+        raise DomainError(f"metadata may hold at most {MAX_METADATA} key-value pairs.", reason="metadata_quota")
     if len(spec.tags) > 10:
         raise DomainError("A server can have at most 10 tags.", reason="tags_invalid")
 
