@@ -16,6 +16,7 @@ from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute
+from ecsim.services.server_rows import get_server, load_server
 from ecsim.store import Row
 from ecsim.timefmt import parse_iso
 
@@ -202,7 +203,7 @@ def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
 
 
 def show_server(ctx: Ctx) -> Response:
-    row = compute.load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    row = load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
     return Response(200, b'{"server":' + _detail_bytes(ctx, row) + b"}", list(JSON_HEADERS))
 
 
@@ -245,7 +246,7 @@ def _list_by_ids(ctx: Ctx, ids: list[str]) -> Response:
     out = []
     for sid in ids[:100]:
         try:
-            out.append(server_detail(ctx.rt, compute.get_server(ctx.rt, _project(ctx), sid, ctx.now)))
+            out.append(server_detail(ctx.rt, get_server(ctx.rt, _project(ctx), sid, ctx.now)))
         except NotFound:
             out.append({"id": sid, "fault": {"code": 404, "message": f"Instance[{sid}] could not be found.",
                                              "created": None, "details": None}})
@@ -287,7 +288,7 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         return json_response(200, {"servers": []})
     if ident:
         try:
-            rows = [compute.load_server(ctx.rt, _project(ctx), ident, ctx.now)]
+            rows = [load_server(ctx.rt, _project(ctx), ident, ctx.now)]
         except NotFound:
             rows = []
     else:

@@ -22,6 +22,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec, user_metadata
 from ecsim.http.context import Ctx, Response, convert, empty, json_response
 from ecsim.services import compute, groups, lifecycle
+from ecsim.services.server_rows import get_server
 from ecsim.store import Cond
 from ecsim.timefmt import parse_iso
 
@@ -311,7 +312,7 @@ def create_server(ctx: Ctx) -> Response:
             raise
         raise InvalidInput(exc.message) from exc  # Nova answers 400 for what the create refuses
     try:
-        doc: dict | None = compute.get_server(ctx.rt, pid, ids[0], ctx.now)
+        doc: dict | None = get_server(ctx.rt, pid, ids[0], ctx.now)
     except NotFound:  # the scheduler found no host: the server failed and was rolled back
         doc = None
     if s.return_reservation_id:
@@ -403,7 +404,7 @@ def list_servers_detail(ctx: Ctx) -> Response:
 
 
 def _get(ctx: Ctx) -> dict:
-    return compute.get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    return get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
 
 
 def show_server(ctx: Ctx) -> Response:

@@ -21,15 +21,7 @@ from ecsim.ids import new_uuid
 from ecsim.runtime import Runtime
 from ecsim.services import block, groups
 from ecsim.services.block import save_volume
-from ecsim.services.server_rows import (  # noqa: F401 (re-exported for the faces)
-    get_server,
-    load_server,
-    lock_servers,
-    save_job,
-    save_server,
-    server_put,
-    settle_due,
-)
+from ecsim.services.server_rows import lock_servers, save_job, save_server, server_put, settle_due
 from ecsim.store import Cond, Row, SqlStore, like_escape
 
 NAME_RE = re.compile(r"^[\w.\-\u4e00-\u9fff]+$")

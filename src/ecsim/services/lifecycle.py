@@ -13,6 +13,7 @@ from ecsim.domain.provision import SYSTEM_METADATA, hypervisor_of, user_metadata
 from ecsim.domain.timeline import final_at, settle
 from ecsim.runtime import Runtime
 from ecsim.services import compute
+from ecsim.services.block import save_volume
 from ecsim.services.groups import hosts_for
 from ecsim.services.server_rows import lock_servers, save_job, save_server
 from ecsim.store import SqlStore
@@ -77,7 +78,7 @@ def rebuild(rt: Runtime, project_id: str, server_id: str, login: Login, *, now: 
         if root is not None:  # the system disk now holds the new image
             settle(root.doc, now)
             root.doc.update(image_id=image.id, image_name=image.name, updated=now)
-            compute.save_volume(tx, root.doc, now)
+            save_volume(tx, root.doc, now)
         return _job(tx, rt, doc, "changeOS" if image_id else "reinstallOS", now)
 
 
