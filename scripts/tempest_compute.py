@@ -27,7 +27,7 @@ from tempest_volume import ACCOUNT, PASSWORD, EcsimServer, make_user, tempest_ve
 DEFAULT_REGEX = (r"^tempest\.api\.compute\.(servers\.(test_server_actions|test_server_group|test_servers_negative|"
                  r"test_servers|test_delete_server|test_list_server_filters|test_list_servers_negative|"
                  r"test_create_server|test_server_metadata|test_server_metadata_negative|test_multiple_create|"
-                 r"test_multiple_create_negative|test_servers_microversions)|flavors\.\w+|limits\.\w+|"
+                 r"test_multiple_create_negative|test_servers_microversions)|flavors\.\w+|limits\.\w+|keypairs\.\w+|"
                  r"volumes\.test_attach_volume|volumes\.test_attach_volume_negative|test_versions)\.")
 ALT_IMAGE = "95df4f75-bd05-5aa6-9d36-bdf8cb33977f"  # Ubuntu 20.04 (another built-in image than the default)
 FLAVOR, FLAVOR_ALT = "s6.small.1", "s6.medium.2"

@@ -261,3 +261,34 @@ def test_metadata_ips_filters_and_request_ids(ecsim_server, unique):
     assert (status, body["servers"]) == (200, [])
     status, _, _ = raw(ecsim_server, "GET", "/servers?status=bogus", version="2.38")
     assert status == 400
+
+
+def test_keypairs_and_key_names(ecsim_server, unique):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    nova = ecsim_server.nova()
+    generated = nova.keypairs.create(f"gen-{unique}")
+    assert generated.private_key.startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert len(generated.fingerprint.split(":")) == 16 and generated.type == "ssh"
+    public = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    imported = nova.keypairs.create(f"imp-{unique}", public_key=public)
+    assert imported.public_key == public and not getattr(imported, "private_key", None)
+    assert {f"gen-{unique}", f"imp-{unique}"} <= {k.name for k in nova.keypairs.list()}
+    assert nova.keypairs.get(f"imp-{unique}").fingerprint == imported.fingerprint
+    with pytest.raises(nova_exc.Conflict):
+        nova.keypairs.create(f"imp-{unique}", public_key=public)
+    with pytest.raises(nova_exc.BadRequest):
+        nova.keypairs.create(f"bad-{unique}", public_key="ssh-rsa not-a-key")
+    # servers must name one of the caller's key pairs
+    s = nova.servers.create(f"kp-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],
+                            nics="auto", key_name=f"imp-{unique}")
+    assert nova.servers.get(s.id).key_name == f"imp-{unique}"
+    with pytest.raises(nova_exc.BadRequest) as exc:
+        nova.servers.create(f"kp2-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],
+                            nics="auto", key_name=f"nope-{unique}")
+    assert "Invalid key_name provided." in str(exc.value)
+    nova.keypairs.delete(f"gen-{unique}")
+    with pytest.raises(nova_exc.NotFound):
+        nova.keypairs.get(f"gen-{unique}")

@@ -20,10 +20,10 @@ from ecsim.api.nova import links, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec, user_metadata
-from ecsim.http.context import Ctx, Response, convert, empty, json_response
-from ecsim.services import compute, groups, lifecycle
-from ecsim.services.server_rows import get_server
-from ecsim.store import Cond
+from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
+from ecsim.services import compute, groups, keypairs, lifecycle
+from ecsim.services.server_rows import get_server, load_server
+from ecsim.store import Cond, Row
 from ecsim.timefmt import parse_iso
 
 REGEX_SCAN = 10000  # servers a regular-expression name filter looks at
@@ -161,6 +161,13 @@ def _check_metadata(metadata: dict[str, str]) -> None:
                                "values at most 255.")
 
 
+def _check_key(ctx: Ctx, key_name: str | None) -> None:
+    """A key_name must be one of the caller's key pairs (Nova: 400 "Invalid key_name provided.")."""
+    assert ctx.principal is not None
+    if key_name is not None and not keypairs.exists(ctx.rt.store, ctx.principal.user_id, key_name):
+        raise InvalidInput("Invalid key_name provided.")
+
+
 def _address(text: str | None, family: int) -> str | None:
     """accessIPv4 / accessIPv6: a valid address of that family, or "" / absent."""
     if not text:
@@ -285,6 +292,7 @@ def create_server(ctx: Ctx) -> Response:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
         sg_ids.append(row.id)
     _check_metadata(s.metadata)
+    _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)
     image_id, root, data = _disks(s)
     admin_pass = s.adminPass or _generated_password()
@@ -398,9 +406,19 @@ def list_servers(ctx: Ctx) -> Response:
     return json_response(200, _listing("servers", items, next_link))
 
 
+def _view_bytes(ctx: Ctx, row: Row, *, show: bool = False) -> bytes:
+    """The encoded view, cached per (microversion, base URL, row version) like the ECS views."""
+    lk, v = links(ctx), version(ctx)
+    return ctx.rt.row_view(("nova.server", v, lk.api, show), row,
+                           lambda doc: views.server(ctx.rt, doc, lk, v, show=show))
+
+
 def list_servers_detail(ctx: Ctx) -> Response:
     rows, next_link = _list(ctx)
-    return json_response(200, _listing("servers", [_server_view(ctx, r.doc) for r in rows], next_link))
+    body = b'{"servers":[' + b",".join(_view_bytes(ctx, r) for r in rows) + b"]"
+    if next_link:
+        body += b',"servers_links":' + msgspec.json.encode([{"rel": "next", "href": next_link}])
+    return Response(200, body + b"}", list(JSON_HEADERS))
 
 
 def _get(ctx: Ctx) -> dict:
@@ -408,7 +426,8 @@ def _get(ctx: Ctx) -> dict:
 
 
 def show_server(ctx: Ctx) -> Response:
-    return json_response(200, {"server": _server_view(ctx, _get(ctx), show=True)})
+    row = load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    return Response(200, b'{"server":' + _view_bytes(ctx, row, show=True) + b"}", list(JSON_HEADERS))
 
 
 def list_ips(ctx: Ctx) -> Response:
@@ -510,6 +529,7 @@ def rebuild_server(ctx: Ctx) -> Response:
     _check_name(args.name)
     if args.metadata is not None:
         _check_metadata(args.metadata)
+    _check_key(ctx, args.key_name)
     changes: dict = {}
     for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
                        ("access_ipv4", _address(args.accessIPv4, 4)), ("access_ipv6", _address(args.accessIPv6, 6)),

@@ -225,6 +225,19 @@ for name, method, path, action, func in (
           "(native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:{func}", resource_type="instance",
           resource_from="path:server_id", access_level="read" if method == "GET" else "write",
           enterprise_project=False)
+KEYPAIRS = "ecsim.api.nova_keypairs"
+twins(NOVA, "nova.create_keypair", "nova", "POST", "/{project_id}/os-keypairs", "ecs:serverKeypairs:create",
+      title="Creating a key pair (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:create_keypair",
+      access_level="write", enterprise_project=False)
+twins(NOVA, "nova.list_keypairs", "nova", "GET", "/{project_id}/os-keypairs", "ecs:serverKeypairs:list",
+      title="Querying key pairs (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:list_keypairs",
+      access_level="list", enterprise_project=False)
+twins(NOVA, "nova.show_keypair", "nova", "GET", "/{project_id}/os-keypairs/{keypair_name}", "ecs:serverKeypairs:get",
+      title="Querying a key pair (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:show_keypair",
+      access_level="read", enterprise_project=False)
+twins(NOVA, "nova.delete_keypair", "nova", "DELETE", "/{project_id}/os-keypairs/{keypair_name}",
+      "ecs:serverKeypairs:delete", title="Deleting a key pair (native OpenStack API)", source="table:ecs",
+      handler=f"{KEYPAIRS}:delete_keypair", access_level="write", enterprise_project=False)
 ACTION_KW = {"resource_type": "instance", "resource_from": "path:server_id", "access_level": "write",
              "enterprise_project": False}
 twins(NOVA, "nova.start_server", "nova", "POST", ACTION, "ecs:servers:start", dependencies="ecs:servers:list",
