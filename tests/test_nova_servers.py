@@ -292,3 +292,21 @@ def test_keypairs_and_key_names(ecsim_server, unique):
     nova.keypairs.delete(f"gen-{unique}")
     with pytest.raises(nova_exc.NotFound):
         nova.keypairs.get(f"gen-{unique}")
+
+
+def test_quota_sets_force_delete_and_restore(ecsim_server, unique):
+    pid = ecsim_server.info["project_id"]
+    status, _, body = raw(ecsim_server, "GET", f"/os-quota-sets/{pid}", version="2.1")
+    assert status == 200 and body["quota_set"]["instances"] == 1000 and body["quota_set"]["metadata_items"] == 10
+    assert "floating_ips" in body["quota_set"]
+    status, _, body = raw(ecsim_server, "GET", f"/os-quota-sets/{pid}/defaults", version="2.79")
+    assert status == 200 and "floating_ips" not in body["quota_set"] and "injected_files" not in body["quota_set"]
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"fd-{unique}")
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"restore": None})
+    assert status == 409 and "Cannot 'restore' instance" in body["conflictingRequest"]["message"]
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"forceDelete": None})
+    assert status == 202 and body is None
+    status, _, _ = raw(ecsim_server, "GET", f"/servers/{s.id}")
+    assert status == 404
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"restore": None})
+    assert status == 404 and "itemNotFound" in body

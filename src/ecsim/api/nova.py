@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ecsim.api import nova_views as views
 from ecsim.config import quota_limit
-from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.services import compute
 
@@ -109,3 +109,35 @@ def limits(ctx: Ctx) -> Response:
         absolute.pop("maxPersonality")
         absolute.pop("maxPersonalitySize")
     return json_response(200, {"limits": {"rate": [], "absolute": absolute}})
+
+
+# -- quota sets -----------------------------------------------------------------------------------------------------
+QUOTA_KEYS = ("instances", "cores", "ram", "server_groups", "server_group_members")
+FIXED_QUOTAS = {"metadata_items": 10, "key_pairs": 100, "injected_files": 5, "injected_file_content_bytes": 10240,
+                "injected_file_path_bytes": 255}
+
+
+def _quota_set(ctx: Ctx, project_id: str) -> dict:
+    """Nova's quota set: ecsim's per-project limits (`--quota`) and the fixed ones; proxy quotas go at 2.36,
+    injected files at 2.57."""
+    out: dict = {"id": project_id, **{k: quota_limit(ctx.rt.config, k) for k in QUOTA_KEYS}, **FIXED_QUOTAS}
+    if version(ctx) < (2, 36):
+        out.update({"fixed_ips": -1, "floating_ips": 10, "security_groups": 10, "security_group_rules": 20})
+    if version(ctx) >= (2, 57):
+        for key in ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes"):
+            out.pop(key)
+    return out
+
+
+def _quota_project(ctx: Ctx) -> str:
+    """Callers see their own project's quotas (Nova: others' need an admin; ecsim's quotas are the same for all)."""
+    tenant = ctx.params["target_project_id"]
+    assert ctx.project_id is not None and ctx.principal is not None
+    if tenant != ctx.project_id and not ctx.principal.is_admin:
+        raise DomainError(f"Policy doesn't allow showing the quotas of project {tenant}.", reason="forbidden")
+    return tenant
+
+
+def show_quota_set(ctx: Ctx) -> Response:
+    """GET .../os-quota-sets/{tenant_id} and .../defaults (the same: ecsim's quotas are not set per project)."""
+    return json_response(200, {"quota_set": _quota_set(ctx, _quota_project(ctx))})

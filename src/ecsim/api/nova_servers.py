@@ -467,6 +467,23 @@ def delete_server(ctx: Ctx) -> Response:
     return empty(204)
 
 
+def force_delete_server(ctx: Ctx) -> Response:
+    """forceDelete -> 202: deletes at once (ecsim deletes at once anyway: there is no soft delete)."""
+    _args(ctx, "forceDelete")
+    compute.delete_servers(ctx.rt, _project(ctx), [ctx.params["server_id"]], now=ctx.now,
+                           check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    return empty(202)
+
+
+def restore_server(ctx: Ctx) -> Response:
+    """restore -> 409 for every live server: only a soft-deleted one can be restored, and deletes are immediate
+    (Nova's reclaim_instance_interval = 0)."""
+    _args(ctx, "restore")
+    doc = _get(ctx)
+    raise DomainError(f"Cannot 'restore' instance {doc['id']} while it is in vm_state {doc.get('vm_state')}",
+                      reason="state")
+
+
 # -- actions --------------------------------------------------------------------------------------------------------
 def _args(ctx: Ctx, key: str, typ: type | None = None) -> Any:
     """The action's value: null and {} both mean "no arguments" (openstacksdk sends null, Tempest {})."""

@@ -275,6 +275,19 @@ twins(NOVA, "nova.unlock_server", "nova", "POST", ACTION, "ecs:servers:unlock",
       dependencies="ecs:servers:list;ecs:servers:get", selector="unlock",
       title="Unlocking an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:unlock_server",
       **ACTION_KW)
+twins(NOVA, "nova.force_delete_server", "nova", "POST", ACTION, "ecs:servers:delete", selector="forceDelete",
+      title="Force-deleting an ECS (native OpenStack API)", source="table:ecs",
+      handler=f"{SERVERS}:force_delete_server", **ACTION_KW)
+twins(NOVA, "nova.restore_server", "nova", "POST", ACTION, "ecs:servers:restore", selector="restore",
+      title="Restoring a soft-deleted ECS (native OpenStack API)", source="table:ecs",
+      handler=f"{SERVERS}:restore_server", **ACTION_KW)
+# Unprefixed, /v2/{project_id}/os-quota-sets is Cinder's (EVS serves Cinder there): Nova's only under /compute.
+twins(NOVA, "nova.show_quota_set", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}",
+      "ecs:quotas:get", title="Querying tenant quotas (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:show_quota_set", access_level="read", enterprise_project=False, mounts=("/compute",))
+twins(NOVA, "nova.show_quota_defaults", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}/defaults",
+      "ecs:quotas:get", title="Querying default quotas (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:show_quota_set", access_level="read", enterprise_project=False, mounts=("/compute",))
 twins(NOVA, "nova.list_flavors", "nova", "GET", "/{project_id}/flavors", "ecs:flavors:get",
       title="Querying flavors (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:list_flavors",
       access_level="list", enterprise_project=False)
