@@ -19,7 +19,7 @@ from ecsim.api import nova_views as views
 from ecsim.api.nova import links, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
-from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec, user_metadata
+from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute, groups, keypairs, lifecycle
 from ecsim.services.server_rows import get_server, load_server
@@ -154,7 +154,7 @@ def _check_name(name: str | None, what: str = "name") -> None:
                            "characters long, without leading or trailing whitespace")
 
 
-def _check_metadata(metadata: dict[str, str]) -> None:
+def check_metadata(metadata: dict[str, str]) -> None:
     for key, value in metadata.items():
         if not 1 <= len(key) <= 255 or len(value) > 255:
             raise InvalidInput("Invalid input for field/attribute metadata: keys must be 1 to 255 characters and "
@@ -291,7 +291,7 @@ def create_server(ctx: Ctx) -> Response:
         if row is None or row.scope != pid:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
         sg_ids.append(row.id)
-    _check_metadata(s.metadata)
+    check_metadata(s.metadata)
     _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)
     image_id, root, data = _disks(s)
@@ -421,7 +421,8 @@ def list_servers_detail(ctx: Ctx) -> Response:
     return Response(200, body + b"}", list(JSON_HEADERS))
 
 
-def _get(ctx: Ctx) -> dict:
+def load_doc(ctx: Ctx) -> dict:
+    """The server the path names, settled now (404 if unknown or another project's)."""
     return get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
 
 
@@ -432,12 +433,12 @@ def show_server(ctx: Ctx) -> Response:
 
 def list_ips(ctx: Ctx) -> Response:
     """GET /servers/{id}/ips -> {"addresses": {network: [{version, addr}]}}."""
-    return json_response(200, {"addresses": views.plain_addresses(_get(ctx))})
+    return json_response(200, {"addresses": views.plain_addresses(load_doc(ctx))})
 
 
 def show_ips(ctx: Ctx) -> Response:
     """GET /servers/{id}/ips/{network_label} -> {network: [...]}; 404 for a network the server is not on."""
-    addresses = views.plain_addresses(_get(ctx))
+    addresses = views.plain_addresses(load_doc(ctx))
     label = ctx.params["network_label"]
     if label not in addresses:
         raise NotFound("network", label, "Instance is not a member of specified network")
@@ -479,7 +480,7 @@ def restore_server(ctx: Ctx) -> Response:
     """restore -> 409 for every live server: only a soft-deleted one can be restored, and deletes are immediate
     (Nova's reclaim_instance_interval = 0)."""
     _args(ctx, "restore")
-    doc = _get(ctx)
+    doc = load_doc(ctx)
     raise DomainError(f"Cannot 'restore' instance {doc['id']} while it is in vm_state {doc.get('vm_state')}",
                       reason="state")
 
@@ -545,7 +546,7 @@ def rebuild_server(ctx: Ctx) -> Response:
     args = _args(ctx, "rebuild", Rebuild)
     _check_name(args.name)
     if args.metadata is not None:
-        _check_metadata(args.metadata)
+        check_metadata(args.metadata)
     _check_key(ctx, args.key_name)
     changes: dict = {}
     for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
@@ -585,83 +586,3 @@ def unlock_server(ctx: Ctx) -> Response:
     lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
                           now=ctx.now, is_admin=_admin(ctx), lock_checked=False)
     return empty(202)
-
-
-# -- server metadata ------------------------------------------------------------------------------------------------
-class MetadataBody(Strict):
-    metadata: dict[str, str]
-
-
-class MetaBody(Strict):
-    meta: dict[str, str]
-
-
-def _user_metadata(doc: dict) -> dict[str, str]:
-    return user_metadata(doc.get("metadata", {}))
-
-
-def _set_metadata(ctx: Ctx, items: dict[str, str], *, replace: bool) -> dict:
-    """Replace the user's metadata or merge into it (ECS's own keys stay), within the per-server limit."""
-    _check_metadata(items)
-
-    def apply(doc: dict) -> None:
-        current = _user_metadata(doc)
-        merged = dict(items) if replace else {**current, **items}
-        if len(merged) > compute.MAX_METADATA:
-            raise DomainError(f"Quota exceeded for metadata_items: at most {compute.MAX_METADATA} items.",
-                              reason="quota")
-        system = {k: v for k, v in doc.get("metadata", {}).items() if k not in current}
-        doc["metadata"] = {**system, **merged}
-        doc["updated"] = ctx.now
-
-    return lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now,
-                                 is_admin=_admin(ctx), facets=True)
-
-
-def list_metadata(ctx: Ctx) -> Response:
-    return json_response(200, {"metadata": _user_metadata(_get(ctx))})
-
-
-def replace_metadata(ctx: Ctx) -> Response:
-    """PUT .../metadata: the user's metadata becomes exactly the body's."""
-    doc = _set_metadata(ctx, ctx.body_as(MetadataBody).metadata, replace=True)
-    return json_response(200, {"metadata": _user_metadata(doc)})
-
-
-def update_metadata(ctx: Ctx) -> Response:
-    """POST .../metadata: merged into the user's metadata."""
-    doc = _set_metadata(ctx, ctx.body_as(MetadataBody).metadata, replace=False)
-    return json_response(200, {"metadata": _user_metadata(doc)})
-
-
-def show_metadata_item(ctx: Ctx) -> Response:
-    key = ctx.params["key"]
-    items = _user_metadata(_get(ctx))
-    if key not in items:
-        raise NotFound("metadata", key, "Metadata item was not found")
-    return json_response(200, {"meta": {key: items[key]}})
-
-
-def set_metadata_item(ctx: Ctx) -> Response:
-    key = ctx.params["key"]
-    meta = ctx.body_as(MetaBody).meta
-    if len(meta) != 1:
-        raise InvalidInput("Request body contains too many items")
-    if key not in meta:
-        raise InvalidInput("Request body and URI mismatch")
-    _set_metadata(ctx, meta, replace=False)
-    return json_response(200, {"meta": meta})
-
-
-def delete_metadata_item(ctx: Ctx) -> Response:
-    key = ctx.params["key"]
-
-    def apply(doc: dict) -> None:
-        if key not in _user_metadata(doc):
-            raise NotFound("metadata", key, "Metadata item was not found")
-        doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k != key}
-        doc["updated"] = ctx.now
-
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now, is_admin=_admin(ctx),
-                          facets=True)
-    return empty(204)

@@ -222,7 +222,8 @@ for name, method, path, action, func in (
         ("set_server_metadata_item", "PUT", META + "/{key}", "ecs:servers:update", "set_metadata_item"),
         ("delete_server_metadata_item", "DELETE", META + "/{key}", "ecs:servers:update", "delete_metadata_item")):
     twins(NOVA, f"nova.{name}", "nova", method, path, action, title=f"Server metadata: {func.replace('_', ' ')} "
-          "(native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:{func}", resource_type="instance",
+          "(native OpenStack API)", source="table:ecs", handler=f"ecsim.api.nova_metadata:{func}",
+          resource_type="instance",
           resource_from="path:server_id", access_level="read" if method == "GET" else "write",
           enterprise_project=False)
 KEYPAIRS = "ecsim.api.nova_keypairs"
