@@ -13,16 +13,14 @@ with the failing assertion of each failure (full tracebacks in the workdir's fai
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from tempest_volume import ACCOUNT, PASSWORD, EcsimServer, make_user, tempest_version
+from tempest_common import PASSWORD, EcsimServer, add_project, counts, make_user, run, tempest_version
 
 DEFAULT_REGEX = (r"^tempest\.api\.compute\.(servers\.(test_server_actions|test_server_group|test_servers_negative|"
                  r"test_servers|test_delete_server|test_list_server_filters|test_list_servers_negative|"
@@ -36,31 +34,7 @@ POLICIES = ["ECS FullAccess", "EVS FullAccess"]
 # every compute class asks for a project_reader (unused with [enforce_scope] nova = false, but it must exist)
 READER_POLICIES = ["ECS ReadOnlyAccess", "EVS ReadOnlyAccess"]
 
-CONF = """[DEFAULT]
-log_dir = {work}/logs
-log_file = tempest.log
-# request and response headers and bodies in tempest.log, to tell what ecsim answered
-debug = true
-
-[oslo_concurrency]
-lock_path = {work}/tempest_lock
-
-[auth]
-use_dynamic_credentials = false
-test_accounts_file = {work}/accounts.yaml
-default_credentials_domain_name = {domain}
-create_isolated_networks = false
-
-[identity]
-uri_v3 = {endpoint}/identity/v3
-auth_version = v3
-region = {region}
-v3_endpoint_type = public
-
-[identity-feature-enabled]
-api_v2 = false
-
-[compute]
+CONF = """[compute]
 catalog_type = compute
 region = {region}
 endpoint_type = publicURL
@@ -148,30 +122,18 @@ def main() -> None:
         readers = []
         for n in range(2 * args.concurrency):  # primary + alt per worker, each in its own project
             project = f"{info['region']}_tempest{n}"
-            status, _, body = server.http("POST", "/v3/projects", {"project": {
-                "name": project, "parent_id": info["project_id"]}}, token=server.token(domain_scope=True))
-            assert status == 201, body
+            project_id = add_project(server, project)
             for role, policies in (("member", POLICIES), ("reader", READER_POLICIES)):
                 if role == "member" or n < args.concurrency:
                     user = make_user(server, f"tempest-{role}-{n}", system=policies, password=PASSWORD,
-                                     project_id=body["project"]["id"])
+                                     project_id=project_id)
                     (accounts if role == "member" else readers).append((user["name"], PASSWORD, project, role))
         accounts += readers  # after the members: Tempest's alt is the first free non-admin account in file order
-        ws = work / "workspace"
-        env = {**os.environ, "HOME": str(work)}  # Tempest registers workspaces under ~/.tempest
-        subprocess.run([args.tempest, "init", str(ws)], check=True, capture_output=True, env=env)
-        (ws / "accounts.yaml").write_text("".join(
-            ACCOUNT.format(user=u, password=p, project=proj, domain=info["domain_name"], roles=f"'{r}'")
-            for u, p, proj, r in accounts))
         image_alt = ALT_IMAGE if info["image_id"] != ALT_IMAGE else "31ac2d5d-7fe9-5f5f-b41c-a448357fcdec"
-        (ws / "etc" / "tempest.conf").write_text(CONF.format(
-            work=ws, endpoint=server.endpoint, region=info["region"], domain=info["domain_name"],
-            image=info["image_id"], image_alt=image_alt, flavor=FLAVOR, flavor_alt=FLAVOR_ALT, neutron=args.neutron,
-            password=PASSWORD))
         # nothing to exclude: Tempest skips by itself what needs Glance or a disabled feature
-        run = subprocess.run([args.tempest, "run", "--concurrency", str(args.concurrency), "--regex", args.regex,
-                              "--subunit"], cwd=ws, capture_output=True, env=env)
-        results = subunit_details(run.stdout, Path(args.tempest).parent)
+        results = run(args.tempest, work, server, accounts, CONF, concurrency=args.concurrency, regex=args.regex,
+                      image=info["image_id"], image_alt=image_alt, flavor=FLAVOR, flavor_alt=FLAVOR_ALT,
+                      neutron=args.neutron, password=PASSWORD)
     finally:
         server.stop()
     (work / "failures.txt").write_text("".join(f"==== {r['id']}\n{r['traceback']}\n" for r in results
@@ -183,32 +145,6 @@ def main() -> None:
         old = out.read_text() if out.exists() else ""
         out.write_text(report + ("\n" + old[old.index(NOTES):] if NOTES in old else ""))
     print(f"workspace (tempest.log, ecsim log, failures.txt with full tracebacks): {work}", file=sys.stderr)
-
-
-# Runs in Tempest's virtualenv: one JSON line per test with its status, skip reason and traceback.
-_READ_SUBUNIT = """
-import json, sys, subunit, testtools
-def emit(t):
-    text = {k: v.as_text() for k, v in t["details"].items() if k in ("reason", "traceback")}
-    print(json.dumps({"id": t["id"], "status": t["status"], "reason": text.get("reason", ""),
-                      "traceback": text.get("traceback", "")}))
-result = testtools.StreamToDict(emit)
-result.startTestRun()
-subunit.ByteStreamToStreamResult(sys.stdin.buffer, non_subunit_name="stdout").run(result)
-result.stopTestRun()
-"""
-
-
-def subunit_details(stream: bytes, bindir: Path) -> list[dict]:
-    out = subprocess.run([str(bindir / "python"), "-c", _READ_SUBUNIT], input=stream, capture_output=True,
-                         check=True).stdout.decode()
-    final: dict[str, dict] = {}
-    for line in out.splitlines():
-        row = json.loads(line)
-        if row["status"] != "exists" and row["id"].startswith(("tempest.", "setUpClass")):
-            row["id"] = re.sub(r"\[.*\]$", "", row["id"])
-            final[row["id"]] = row
-    return sorted(final.values(), key=lambda r: r["id"])
 
 
 def summary(row: dict) -> str:
@@ -227,16 +163,13 @@ def summary(row: dict) -> str:
 
 
 def render(results: list[dict], regex: str, version: str, concurrency: int) -> str:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
     lines = [
         "# Tempest compute API tests against ecsim",
         "",
         f"Run by `python scripts/tempest_compute.py --concurrency {concurrency}` (Tempest {version}), "
         f"regex `{regex}`.",
         "",
-        "Summary: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
+        "Summary: " + counts(results),
         "",
         "The detail column is the failing assertion (or skip reason) as Tempest reported it; the causes are in the "
         "notes below the table.",

@@ -15,19 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from ecsim.testing.plugin import EcsimServer  # noqa: E402
-from helpers import make_user  # noqa: E402
+from tempest_common import PASSWORD, EcsimServer, add_project, counts, make_user, run, tempest_version
 
 DEFAULT_REGEX = (r"^tempest\.api\.volume\.(test_versions|test_availability_zone|test_extensions|test_volumes_get|"
                  r"test_volume_metadata|test_volumes_list|test_volumes_negative|test_volumes_actions|"
@@ -37,31 +30,7 @@ DEFAULT_REGEX = (r"^tempest\.api\.volume\.(test_versions|test_availability_zone|
 # (they read cls.images_client, which only exists with Glance).
 NEEDS_GLANCE = (r"(from_image|from_deactivated_image|test_volume_upload|"
                 r"VolumesExtendTest\.test_volume_extend\b)")
-PASSWORD = "Passw0rd!x"
-
-CONF = """[DEFAULT]
-log_dir = {work}/logs
-log_file = tempest.log
-
-[oslo_concurrency]
-lock_path = {work}/tempest_lock
-
-[auth]
-use_dynamic_credentials = false
-test_accounts_file = {work}/accounts.yaml
-default_credentials_domain_name = {domain}
-create_isolated_networks = false
-
-[identity]
-uri_v3 = {endpoint}/identity/v3
-auth_version = v3
-region = {region}
-v3_endpoint_type = public
-
-[identity-feature-enabled]
-api_v2 = false
-
-[volume]
+CONF = """[volume]
 region = {region}
 catalog_type = block-storage
 endpoint_type = publicURL
@@ -96,13 +65,6 @@ swift = false
 run_validation = false
 """
 
-ACCOUNT = """- username: '{user}'
-  project_name: '{project}'
-  password: '{password}'
-  domain_name: '{domain}'
-  roles: [{roles}]
-"""
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,24 +82,13 @@ def main() -> None:
         accounts = [(info["admin_user"], info["admin_password"], info["region"], "admin")]
         for copy in range(args.concurrency):  # one project per concurrent worker: lists see only its volumes
             project = f"{info['region']}_tempest{copy}"
-            status, _, body = server.http("POST", "/v3/projects", {"project": {
-                "name": project, "parent_id": info["project_id"]}}, token=server.token(domain_scope=True))
-            assert status == 201, body
+            project_id = add_project(server, project)
             for role, policy in (("member", "EVS FullAccess"), ("reader", "EVS ReadOnlyAccess")):
                 user = make_user(server, f"tempest-{role}-{copy}", system=[policy], password=PASSWORD,
-                                 project_id=body["project"]["id"])
+                                 project_id=project_id)
                 accounts.append((user["name"], PASSWORD, project, role))
-        ws = work / "workspace"
-        env = {**os.environ, "HOME": str(work)}  # Tempest registers workspaces under ~/.tempest
-        subprocess.run([args.tempest, "init", str(ws)], check=True, capture_output=True, env=env)
-        (ws / "accounts.yaml").write_text("".join(
-            ACCOUNT.format(user=u, password=p, project=proj, domain=info["domain_name"], roles=f"'{r}'")
-            for u, p, proj, r in accounts))
-        (ws / "etc" / "tempest.conf").write_text(CONF.format(work=ws, endpoint=server.endpoint,
-                                                             region=info["region"], domain=info["domain_name"]))
-        run = subprocess.run([args.tempest, "run", "--concurrency", str(args.concurrency), "--regex", args.regex,
-                              "--exclude-regex", NEEDS_GLANCE, "--subunit"], cwd=ws, capture_output=True, env=env)
-        results = subunit_results(run.stdout, Path(args.tempest).parent)
+        results = run(args.tempest, work, server, accounts, CONF, concurrency=args.concurrency, regex=args.regex,
+                      exclude=NEEDS_GLANCE)
     finally:
         server.stop()
     report = render(results, args.regex, NEEDS_GLANCE, tempest_version(args.tempest))
@@ -147,54 +98,20 @@ def main() -> None:
     print(f"workspace (tempest.log, ecsim log): {work}", file=sys.stderr)
 
 
-# Runs in Tempest's virtualenv, which has python-subunit and testtools: one "id,status" line per test.
-_READ_SUBUNIT = """
-import sys, subunit, testtools
-out = []
-result = testtools.StreamToDict(lambda t: out.append((t["id"], t["status"])))
-result.startTestRun()
-subunit.ByteStreamToStreamResult(sys.stdin.buffer, non_subunit_name="stdout").run(result)
-result.stopTestRun()
-print("\\n".join(f"{i},{s}" for i, s in out))
-"""
-
-
-def subunit_results(stream: bytes, bindir: Path) -> list[tuple[str, str]]:
-    """(test id, status) from Tempest's subunit stream."""
-    out = subprocess.run([str(bindir / "python"), "-c", _READ_SUBUNIT], input=stream, capture_output=True,
-                         check=True).stdout.decode()
-    final: dict[str, str] = {}
-    for line in out.splitlines():
-        test_id, _, status = line.rpartition(",")
-        if status != "exists" and (test_id.startswith("tempest.") or test_id.startswith("setUpClass")):
-            final[re.sub(r"\[.*\]$", "", test_id)] = status
-    return sorted(final.items())
-
-
-def render(results: list[tuple[str, str]], regex: str, excluded: str, version: str) -> str:
-    counts: dict[str, int] = {}
-    for _, status in results:
-        counts[status] = counts.get(status, 0) + 1
+def render(results: list[dict], regex: str, excluded: str, version: str) -> str:
     lines = [
         "# Tempest volume API tests against ecsim",
         "",
         f"Run by `python scripts/tempest_volume.py` (Tempest {version}), regex `{regex}`, excluding the tests "
         f"that need Glance: `{excluded}`.",
         "",
-        "Summary: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
+        "Summary: " + counts(results),
         "",
         "| test | result |",
         "|---|---|",
     ]
-    lines += [f"| {test_id.removeprefix('tempest.api.volume.')} | {status} |" for test_id, status in sorted(results)]
+    lines += [f"| {r['id'].removeprefix('tempest.api.volume.')} | {r['status']} |" for r in results]
     return "\n".join(lines) + "\n"
-
-
-def tempest_version(tempest: str) -> str:
-    try:
-        return subprocess.run([tempest, "--version"], capture_output=True, text=True).stdout.split()[-1]
-    except (OSError, IndexError):
-        return "?"
 
 
 if __name__ == "__main__":
