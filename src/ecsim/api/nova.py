@@ -24,6 +24,25 @@ def links(ctx: Ctx) -> views.Links:
     return views.Links(f"{root}/{api_version}/{ctx.project_id}", f"{root}/{ctx.project_id}")
 
 
+MAX_LIMIT = 1000  # Nova's [api] max_limit
+
+
+def check_query(ctx: Ctx, allowed: set[str]) -> None:
+    """From 2.75 a list refuses query parameters it does not know (400)."""
+    if version(ctx) >= (2, 75):
+        unknown = sorted(set(ctx.query) - allowed)
+        if unknown:
+            raise InvalidInput(f"Invalid input for query parameters {', '.join(unknown)}. Additional properties "
+                               "are not allowed")
+
+
+def offset_limit(ctx: Ctx) -> tuple[int, int]:
+    """Nova's common.limited: non-negative integers; a limit of 0 (or none) means the maximum page."""
+    offset = ctx.q_int("offset", 0, low=0) or 0
+    limit = ctx.q_int("limit", 0, low=0) or MAX_LIMIT
+    return offset, min(limit, MAX_LIMIT)
+
+
 def _root(ctx: Ctx) -> str:
     return ctx.rt.config.base_url() + ctx.prefix
 
@@ -59,7 +78,7 @@ def _flavors(ctx: Ctx) -> list:
         if marker not in ids:
             raise InvalidInput(f"marker [{marker}] not found")
         flavors = flavors[ids.index(marker) + 1:]
-    limit = ctx.q_int("limit", 1000, low=0)
+    limit = ctx.q_int("limit", MAX_LIMIT, low=0)
     return flavors[:limit]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from msgspec import UNSET, Struct, UnsetType
 
-from ecsim.api.nova import version
+from ecsim.api.nova import check_query, offset_limit, version
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import groups
@@ -20,7 +20,6 @@ from ecsim.services import groups
 V215_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 V21_POLICIES = V215_POLICIES[:2]
 _LIST_PARAMS = {"all_projects", "limit", "offset"}
-MAX_LIMIT = 1000  # Nova's [api] max_limit
 
 
 class Strict(Struct, forbid_unknown_fields=True):
@@ -150,34 +149,11 @@ def create_group(ctx: Ctx) -> Response:
     return json_response(200, {"server_group": _view(ctx, doc)})
 
 
-def _offset_limit(ctx: Ctx) -> tuple[int, int]:
-    """Nova's common.limited: non-negative integers; limit 0 (or none) means the maximum page."""
-    out = []
-    for name in ("offset", "limit"):
-        raw = ctx.q(name)
-        if raw is None:
-            out.append(0)
-            continue
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise InvalidInput(f"Invalid input received: {name} must be an integer") from exc
-        if value < 0:
-            raise InvalidInput(f"Invalid input received: {name} must be >= 0")
-        out.append(value)
-    offset, limit = out
-    return offset, min(limit or MAX_LIMIT, MAX_LIMIT)
-
-
 def list_groups(ctx: Ctx) -> Response:
     """GET /os-server-groups -> 200 {"server_groups": [...]}, oldest first; `all_projects` (present with any value)
     lists every project's groups for an admin and is ignored for anyone else, as in Nova."""
-    if version(ctx) >= (2, 75):
-        unknown = sorted(set(ctx.query) - _LIST_PARAMS)
-        if unknown:
-            raise InvalidInput(f"Invalid input for query parameters {', '.join(unknown)}. Additional properties "
-                               "are not allowed")
-    offset, limit = _offset_limit(ctx)
+    check_query(ctx, _LIST_PARAMS)
+    offset, limit = offset_limit(ctx)
     every = "all_projects" in ctx.query and ctx.principal is not None and ctx.principal.is_admin
     docs = groups.list_groups(ctx.rt, None if every else _project(ctx), limit=offset + limit)
     return json_response(200, {"server_groups": [_view(ctx, d) for d in docs[offset:offset + limit]]})

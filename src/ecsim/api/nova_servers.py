@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Struct, field
 
 from ecsim.api import nova_views as views
-from ecsim.api.nova import links, version
+from ecsim.api.nova import MAX_LIMIT, check_query, links, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
@@ -340,11 +340,7 @@ _LIST_PARAMS = {"limit", "marker", "name", "status", "image", "flavor", "changes
 
 
 def _list(ctx: Ctx) -> tuple[list, str | None]:
-    if version(ctx) >= (2, 75):
-        unknown = sorted(set(ctx.query) - _LIST_PARAMS)
-        if unknown:
-            raise InvalidInput(f"Invalid input for query parameters {', '.join(unknown)}. Additional properties "
-                               "are not allowed")
+    check_query(ctx, _LIST_PARAMS)
     status = (ctx.q("status") or "").upper() or None
     if status is not None and status not in servers.STATUSES:
         if version(ctx) >= (2, 38):
@@ -364,9 +360,9 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         image_id=(ctx.q("image") or "").rstrip("/").rsplit("/", 1)[-1] or None, ip=ctx.q("ip"),
         reservation_id=ctx.q("reservation_id"), availability_zone_eq=ctx.q("availability_zone"),
         key_name=ctx.q("key_name"), tags=ctx.q("tags"), not_tags=ctx.q("not-tags"))
-    limit = ctx.q_int("limit", 1000, low=0, high=None)
+    limit = ctx.q_int("limit", MAX_LIMIT, low=0)
     assert limit is not None
-    limit = min(limit, 1000)
+    limit = min(limit, MAX_LIMIT)
     since = ctx.q("changes-since")
     try:
         since_ts = parse_iso(since) if since else None

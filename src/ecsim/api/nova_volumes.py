@@ -15,7 +15,7 @@ from typing import Any
 
 from msgspec import UNSET, Struct, UnsetType
 
-from ecsim.api.nova import version
+from ecsim.api.nova import check_query, offset_limit, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
@@ -28,7 +28,6 @@ TAG_PATTERN = re.compile(r"^[^,/]*$")
 TAG_MAX = 60
 _TRUE = {"true", "1", "on", "yes", "y", "t"}
 _FALSE = {"false", "0", "off", "no", "n", "f"}
-MAX_LIMIT = 1000  # Nova's [api] max_limit
 _LIST_PARAMS = {"limit", "offset"}
 
 
@@ -165,14 +164,8 @@ def _attach_refusal(exc: DomainError, server: dict, vol: dict, device: str | Non
 # -- handlers -------------------------------------------------------------------------------------------------------
 def list_attachments(ctx: Ctx) -> Response:
     """GET .../os-volume_attachments[?limit&offset] -> 200 {"volumeAttachments": [...]}, the system disk first."""
-    if version(ctx) >= (2, 75):
-        unknown = sorted(set(ctx.query) - _LIST_PARAMS)
-        if unknown:
-            raise InvalidInput(f"Invalid input for query parameters {', '.join(unknown)}. Additional properties "
-                               "are not allowed")
-    offset = ctx.q_int("offset", 0, low=0) or 0
-    limit = ctx.q_int("limit", MAX_LIMIT, low=0)
-    limit = MAX_LIMIT if not limit else min(limit, MAX_LIMIT)
+    check_query(ctx, _LIST_PARAMS)
+    offset, limit = offset_limit(ctx)
     server_id = ctx.params["server_id"]
     doc = get_server(ctx.rt, _project(ctx), server_id, ctx.now)
     entries = sorted(doc.get("volumes", []), key=lambda e: e["boot_index"] != 0)[offset:offset + limit]
