@@ -23,10 +23,6 @@ from ecsim.timefmt import iso_micros
 MAX_LIMIT = 1000  # osapi_max_limit: a list answers at most this many, with a next link
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def _root(ctx: Ctx) -> str:
     """`http://host[:port][/volume]/v3`: what links are built on."""
@@ -62,14 +58,14 @@ def version_v2(ctx: Ctx) -> Response:
 
 # -- volumes ------------------------------------------------------------------------------------------------------
 def _load(ctx: Ctx) -> dict:
-    return block.load_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now).doc
+    return block.load_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now).doc
 
 
 def create_volume(ctx: Ctx) -> Response:
     """POST .../volumes -> 202 {"volume": <detail, status creating>}."""
     schema = schemas.CREATE_353 if ctx.version >= (3, 53) else schemas.CREATE
     body = schemas.validate(ctx.json if ctx.json is not None else {}, schema)["volume"]
-    project_id = _project(ctx)
+    project_id = ctx.project
     for key, kind, text in (("snapshot_id", "snapshot", "Snapshot"), ("backup_id", "backup", "Backup"),
                             ("group_id", "group", "Group"), ("consistencygroup_id", "group", "ConsistencyGroup")):
         if body.get(key):
@@ -99,7 +95,7 @@ def _first(body: dict, *keys: str) -> str | None:
 
 
 def show_volume(ctx: Ctx) -> Response:
-    row = block.load_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now)
+    row = block.load_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now)
     root = _root(ctx)
     view = ctx.rt.row_view(("cinder.volume", root, ctx.version), row,
                            lambda doc: views.volume_detail(doc, root, ctx.version))
@@ -111,7 +107,7 @@ def update_volume(ctx: Ctx) -> Response:
     body = schemas.validate(ctx.json if ctx.json is not None else {}, schemas.UPDATE)["volume"]
     if not body:
         raise InvalidInput("Missing required element 'volume' in request body.")
-    vol = block.update_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now,
+    vol = block.update_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now,
                               name=_first(body, "name", "display_name"),
                               description=_first(body, "description", "display_description"),
                               metadata=body.get("metadata"))
@@ -123,7 +119,7 @@ def delete_volume(ctx: Ctx) -> Response:
     force = ctx.version >= (3, 23) and (ctx.q("force") or "false") in schemas.TRUE_STRINGS
     if force and not (ctx.principal and ctx.principal.is_admin):
         raise DomainError("Policy doesn't allow volume:force_delete to be performed.", reason="forbidden")
-    block.delete_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, force=force)
+    block.delete_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, force=force)
     return empty(202)
 
 
@@ -185,7 +181,7 @@ def _page(ctx: Ctx) -> tuple[list, bool, int | None]:
     page = MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
     key, desc = _sort(ctx)
     with_count = ctx.version >= (3, 45) and ctx.q("with_count", "false").lower() in schemas.TRUE_STRINGS
-    rows, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=page, offset=offset,
+    rows, total = block.list_volumes(ctx.rt, ctx.project, _filter(ctx), ctx.now, limit=page, offset=offset,
                                      marker=ctx.q("marker"), sort_key=key, newest_first=desc,
                                      with_count=with_count)
     return rows, bool(rows) and len(rows) == page, total
@@ -199,7 +195,7 @@ def _list(ctx: Ctx, render: Any, path: str) -> Response:
         if not any(k == "limit" for k, _ in query):
             query.append(("limit", str(MAX_LIMIT)))
         query.append(("marker", rows[-1].id))
-        body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{_project(ctx)}/{path}?{urlencode(query)}"}]
+        body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{ctx.project}/{path}?{urlencode(query)}"}]
     if total is not None:
         body["count"] = total
     return json_response(200, body)
@@ -218,11 +214,11 @@ def list_volumes_detail(ctx: Ctx) -> Response:
 def volumes_summary(ctx: Ctx) -> Response:
     """GET /v3/.../volumes/summary (3.12): total count and size, and (3.36) the metadata in use."""
     _require(ctx, (3, 12))
-    count, size = block.totals(ctx.rt, _project(ctx), ctx.now)
+    count, size = block.totals(ctx.rt, ctx.project, ctx.now)
     summary: dict = {"total_size": size, "total_count": count}
     if ctx.version >= (3, 36):  # the metadata in use needs every volume: a scan, but a rare call
         meta: dict[str, list[str]] = {}
-        for r in ctx.rt.store.select("volume", _project(ctx)):
+        for r in ctx.rt.store.select("volume", ctx.project):
             for k, v in (r.doc.get("metadata") or {}).items():
                 if v not in meta.setdefault(k, []):
                     meta[k].append(v)
@@ -240,12 +236,12 @@ def _action(ctx: Ctx, key: str) -> dict:
 
 
 def _change(ctx: Ctx, apply: Any, *, facets: bool = False) -> dict:
-    return block.change(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, apply, facets=facets)[0]
+    return block.change(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, apply, facets=facets)[0]
 
 
 def extend_volume(ctx: Ctx) -> Response:
     new_size = int(_action(ctx, "os-extend")["new_size"])
-    block.extend_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, new_size,
+    block.extend_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, new_size,
                         in_use_allowed=ctx.version >= (3, 42))
     return empty(202)
 
@@ -300,7 +296,7 @@ def upload_volume_image(ctx: Ctx) -> Response:
         raise InvalidInput(f"Invalid input for field/attribute os-volume_upload_image. Additional properties are "
                            f"not allowed ({extra} was unexpected)")
     vol, image = block.upload_image(
-        ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, image_name=args["image_name"],
+        ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, image_name=args["image_name"],
         force=schemas.boolean(args.get("force", False)), disk_format=args.get("disk_format", "raw"),
         container_format=args.get("container_format") or "bare", visibility=args.get("visibility", "private"),
         protected=schemas.boolean(args.get("protected", False)))
@@ -338,7 +334,7 @@ def _set_metadata(ctx: Ctx, *, replace: bool) -> Response:
     if replace and _precondition_failed(ctx):
         return empty(412)
     items = schemas.validate(ctx.json, schemas.METADATA_BODY)["metadata"]
-    meta = block.set_metadata(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, items, replace=replace)
+    meta = block.set_metadata(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, items, replace=replace)
     return json_response(200, {"metadata": meta})
 
 
@@ -368,12 +364,12 @@ def update_metadata_item(ctx: Ctx) -> Response:
         raise InvalidInput("Request body and URI mismatch")
     if len(items) > 1:
         raise InvalidInput("Request body contains too many items")
-    block.set_metadata(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, items)
+    block.set_metadata(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, items)
     return json_response(200, {"meta": items})
 
 
 def delete_metadata_item(ctx: Ctx) -> Response:
-    block.set_metadata(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, {}, delete_key=ctx.params["key"])
+    block.set_metadata(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, {}, delete_key=ctx.params["key"])
     return empty(200)
 
 
@@ -397,7 +393,7 @@ def _quota_target(ctx: Ctx) -> str:
     target = ctx.params["target_project_id"]
     p = ctx.principal
     assert p is not None
-    if target != _project(ctx):
+    if target != ctx.project:
         project = ctx.rt.directory.project(target)
         if not p.is_admin or project is None or project["domain_id"] != p.domain_id:
             raise NotFound("project", target, f"Project {target} could not be found.")

@@ -203,13 +203,9 @@ def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
 
 
 def show_server(ctx: Ctx) -> Response:
-    row = load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    row = load_server(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
     return Response(200, b'{"server":' + _detail_bytes(ctx, row) + b"}", list(JSON_HEADERS))
 
-
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
 
 
 def _statuses(raw: str | None) -> tuple[str, ...] | None:
@@ -235,7 +231,7 @@ def list_servers_details(ctx: Ctx) -> Response:
         reservation_id=ctx.q("reservation_id"), enterprise_project_id=ctx.q("enterprise_project_id"),
     )
     marker = ctx.q("marker")
-    rows, total = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit,
+    rows, total = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit,
                                        offset=0 if marker else (page - 1) * limit, marker=marker, with_count=True)
     body = b'{"count":%d,"servers":[' % (total or 0) + b",".join(_detail_bytes(ctx, r) for r in rows) + b"]}"
     return Response(200, body, list(JSON_HEADERS))
@@ -246,7 +242,7 @@ def _list_by_ids(ctx: Ctx, ids: list[str]) -> Response:
     out = []
     for sid in ids[:100]:
         try:
-            out.append(server_detail(ctx.rt, get_server(ctx.rt, _project(ctx), sid, ctx.now)))
+            out.append(server_detail(ctx.rt, get_server(ctx.rt, ctx.project, sid, ctx.now)))
         except NotFound:
             out.append({"id": sid, "fault": {"code": 404, "message": f"Instance[{sid}] could not be found.",
                                              "created": None, "details": None}})
@@ -288,11 +284,11 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         return json_response(200, {"servers": []})
     if ident:
         try:
-            rows = [load_server(ctx.rt, _project(ctx), ident, ctx.now)]
+            rows = [load_server(ctx.rt, ctx.project, ident, ctx.now)]
         except NotFound:
             rows = []
     else:
-        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=limit, marker=ctx.q("marker"))
+        rows, _ = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit, marker=ctx.q("marker"))
     if "volumes_attached" in expect:  # sizes come from the volumes: not cacheable with the server's version
         sizes = {vid: v["size"] for vid, v in compute.volumes_by_id(ctx.rt, [r.doc for r in rows], ctx.now).items()}
         items = [msgspec.json.encode(cloud_server(ctx.rt, r.doc, expect, sizes)) for r in rows]
@@ -303,7 +299,7 @@ def list_cloud_servers(ctx: Ctx) -> Response:
     if len(rows) == limit and not ident:
         query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],
                           quote_via=quote)
-        link = {"rel": "next", "href": f"{ctx.rt.config.base_url()}/v1.1/{_project(ctx)}/cloudservers/detail?{query}"}
+        link = {"rel": "next", "href": f"{ctx.rt.config.base_url()}/v1.1/{ctx.project}/cloudservers/detail?{query}"}
         body += b',"servers_links":[' + msgspec.json.encode(link) + b"]"
     return Response(200, body + b"}", list(JSON_HEADERS))
 
@@ -328,7 +324,7 @@ def list_flavors(ctx: Ctx) -> Response:
     limit = ctx.q_int("limit", 1000, low=1, high=1000)
     flavors = flavors[:limit]
     base = ctx.rt.config.base_url()
-    return json_response(200, {"flavors": [flavor_entry(base, _project(ctx), f, azs) for f in flavors]})
+    return json_response(200, {"flavors": [flavor_entry(base, ctx.project, f, azs) for f in flavors]})
 
 
 # -- writes -------------------------------------------------------------------------------------------------------
@@ -338,20 +334,20 @@ def _ids(refs: list[ServerRef]) -> list[str]:
 
 def batch_start(ctx: Ctx) -> Response:
     action = convert(ctx.json["os-start"], StartAction, "$.os-start")
-    job = compute.batch_action(ctx.rt, _project(ctx), _ids(action.servers), "start", now=ctx.now)
+    job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "start", now=ctx.now)
     return json_response(200, {"job_id": job["id"]})
 
 
 def batch_stop(ctx: Ctx) -> Response:
     action = convert(ctx.json["os-stop"], StopAction, "$.os-stop")
-    job = compute.batch_action(ctx.rt, _project(ctx), _ids(action.servers), "stop", now=ctx.now,
+    job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "stop", now=ctx.now,
                                hard=action.type == "HARD")
     return json_response(200, {"job_id": job["id"]})
 
 
 def batch_reboot(ctx: Ctx) -> Response:
     action = convert(ctx.json["reboot"], RebootAction, "$.reboot")
-    job = compute.batch_action(ctx.rt, _project(ctx), _ids(action.servers), "reboot", now=ctx.now,
+    job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "reboot", now=ctx.now,
                                hard=action.type == "HARD")
     return json_response(200, {"job_id": job["id"]})
 
@@ -359,14 +355,14 @@ def batch_reboot(ctx: Ctx) -> Response:
 def batch_rename(ctx: Ctx) -> Response:
     """PUT /v1/{project_id}/cloudservers/server-name -> 200 {"response": [{"id"}]} (synchronous, no job)."""
     body = ctx.body_as(RenameBody)
-    ids = compute.rename_servers(ctx.rt, _project(ctx), _ids(body.servers), body.name, now=ctx.now,
+    ids = compute.rename_servers(ctx.rt, ctx.project, _ids(body.servers), body.name, now=ctx.now,
                                  dry_run=body.dry_run)
     return json_response(200, {"response": [{"id": i} for i in ids]})
 
 
 def delete_servers(ctx: Ctx) -> Response:
     body = ctx.body_as(DeleteBody)
-    job = compute.delete_servers(ctx.rt, _project(ctx), _ids(body.servers), now=ctx.now,
+    job = compute.delete_servers(ctx.rt, ctx.project, _ids(body.servers), now=ctx.now,
                                  delete_volume=body.delete_volume)
     return json_response(200, {"job_id": job["id"]})
 
@@ -374,5 +370,5 @@ def delete_servers(ctx: Ctx) -> Response:
 def update_server(ctx: Ctx) -> Response:
     body = ctx.body_as(UpdateBody)
     changes = {k: v for k, v in msgspec.structs.asdict(body.server).items() if v is not None}
-    doc = compute.update_server(ctx.rt, _project(ctx), ctx.params["server_id"], changes, now=ctx.now)
+    doc = compute.update_server(ctx.rt, ctx.project, ctx.params["server_id"], changes, now=ctx.now)
     return json_response(200, {"server": server_detail(ctx.rt, doc)})

@@ -71,10 +71,6 @@ class MigrateBody(Struct):
     migrate: Migrate | None = None  # the SDK sends {} for a move within the public pool
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def _login(o: OsChange | OsReinstall) -> lifecycle.Login:
     return lifecycle.Login(admin_pass=o.adminpass, key_name=o.keyname, user_id=o.userid,
@@ -84,7 +80,7 @@ def _login(o: OsChange | OsReinstall) -> lifecycle.Login:
 def change_os(ctx: Ctx) -> Response:
     """POST /v2|v1/{project_id}/cloudservers/{server_id}/changeos."""
     o = ctx.body_as(ChangeOsBody).os_change
-    job = lifecycle.rebuild(ctx.rt, _project(ctx), ctx.params["server_id"], _login(o), now=ctx.now,
+    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
                             image_id=o.imageid, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 
@@ -92,7 +88,7 @@ def change_os(ctx: Ctx) -> Response:
 def reinstall_os(ctx: Ctx) -> Response:
     """POST /v2|v1/{project_id}/cloudservers/{server_id}/reinstallos."""
     o = ctx.body_as(ReinstallBody).os_reinstall
-    job = lifecycle.rebuild(ctx.rt, _project(ctx), ctx.params["server_id"], _login(o), now=ctx.now, mode=o.mode)
+    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 
 
@@ -100,7 +96,7 @@ def resize(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/cloudservers/{server_id}/resize (and /v1.1/, which answers the same for pay-per-use
     servers: no order_id)."""
     body = ctx.body_as(ResizeBody)
-    job = lifecycle.resize(ctx.rt, _project(ctx), ctx.params["server_id"], body.resize.flavorRef, now=ctx.now,
+    job = lifecycle.resize(ctx.rt, ctx.project, ctx.params["server_id"], body.resize.flavorRef, now=ctx.now,
                            mode=body.resize.mode, dry_run=body.dry_run,
                            dedicated_host_id=body.resize.dedicated_host_id)
     return empty(202) if job is None else json_response(200, {"job_id": job["id"]})
@@ -109,6 +105,6 @@ def resize(ctx: Ctx) -> Response:
 def migrate(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/cloudservers/{server_id}/migrate; {"migrate": null} moves within the public pool."""
     body = ctx.body_as(MigrateBody)
-    job = lifecycle.migrate(ctx.rt, _project(ctx), ctx.params["server_id"], now=ctx.now,
+    job = lifecycle.migrate(ctx.rt, ctx.project, ctx.params["server_id"], now=ctx.now,
                             dedicated_host_id=body.migrate.dedicated_host_id if body.migrate else None)
     return json_response(200, {"job_id": job["id"]})

@@ -36,15 +36,11 @@ class BatchDetachBody(Struct):
     serverinfo: list[str]  # plain server ids (unlike the attach body's objects)
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def attach_volume(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/cloudservers/{server_id}/attachvolume -> 200 {"job_id"}; dry_run -> 202."""
     body = ctx.body_as(AttachBody)
-    job = attachments.attach_volume(ctx.rt, _project(ctx), ctx.params["server_id"], body.volumeAttachment.volumeId,
+    job = attachments.attach_volume(ctx.rt, ctx.project, ctx.params["server_id"], body.volumeAttachment.volumeId,
                                     body.volumeAttachment.device, now=ctx.now, dry_run=body.dry_run)
     return empty(202) if job is None else json_response(200, {"job_id": job["id"]})
 
@@ -54,7 +50,7 @@ def detach_volume(ctx: Ctx) -> Response:
     flag = ctx.q("delete_flag", "0")
     if flag not in ("0", "1"):
         raise InvalidInput("delete_flag must be 0 or 1.")
-    job = attachments.detach_volume(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.params["volume_id"],
+    job = attachments.detach_volume(ctx.rt, ctx.project, ctx.params["server_id"], ctx.params["volume_id"],
                                     now=ctx.now, force=flag == "1")
     return json_response(200, {"job_id": job["id"]})
 
@@ -62,7 +58,7 @@ def detach_volume(ctx: Ctx) -> Response:
 def batch_attach(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/batchaction/attachvolumes/{volume_id} -> 200 {"job_id"}, a sub-job per server."""
     body = ctx.body_as(BatchAttachBody)
-    job = attachments.attach_shared_volume(ctx.rt, _project(ctx), ctx.params["volume_id"],
+    job = attachments.attach_shared_volume(ctx.rt, ctx.project, ctx.params["volume_id"],
                                            [(s.server_id, s.device) for s in body.serverinfo], now=ctx.now)
     return json_response(200, {"job_id": job["id"]})
 
@@ -70,7 +66,7 @@ def batch_attach(ctx: Ctx) -> Response:
 def batch_detach(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/batchaction/detachvolumes/{volume_id} -> 200 {"job_id"}, a sub-job per server."""
     body = ctx.body_as(BatchDetachBody)
-    job = attachments.detach_from_servers(ctx.rt, _project(ctx), ctx.params["volume_id"], body.serverinfo,
+    job = attachments.detach_from_servers(ctx.rt, ctx.project, ctx.params["volume_id"], body.serverinfo,
                                           now=ctx.now)
     return json_response(200, {"job_id": job["id"]})
 
@@ -89,14 +85,14 @@ def _attachable(disks: list[dict]) -> dict:
 
 def list_block_devices(ctx: Ctx) -> Response:
     """GET /v1/{project_id}/cloudservers/{server_id}/block_device."""
-    server, disks = attachments.block_devices(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    server, disks = attachments.block_devices(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
     return json_response(200, {"attachableQuantity": _attachable(disks),
                                "volumeAttachments": [_device(server, d) for d in disks]})
 
 
 def show_block_device(ctx: Ctx) -> Response:
     """GET /v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}."""
-    server, disks = attachments.block_devices(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    server, disks = attachments.block_devices(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
     volume_id = ctx.params["volume_id"]
     disk = next((d for d in disks if d["id"] == volume_id), None)
     if disk is None:

@@ -26,10 +26,6 @@ class Member(Struct):
     instance_uuid: str
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def _view(ctx: Ctx, doc: dict) -> dict:
     return {"id": doc["id"], "name": doc["name"], "policies": doc["policies"],
@@ -41,7 +37,7 @@ def create_group(ctx: Ctx) -> Response:
     if len(spec.policies) != 1 or spec.policies[0] not in V1_POLICIES:
         raise InvalidInput(f"server_group.policies must be {list(V1_POLICIES)}.")
     assert ctx.principal is not None
-    doc = groups.create_group(ctx.rt, _project(ctx), ctx.principal.user_id, spec.name, spec.policies[0],
+    doc = groups.create_group(ctx.rt, ctx.project, ctx.principal.user_id, spec.name, spec.policies[0],
                               now=ctx.now)
     return json_response(200, {"server_group": _view(ctx, doc)})
 
@@ -49,7 +45,7 @@ def create_group(ctx: Ctx) -> Response:
 def list_groups(ctx: Ctx) -> Response:
     """GET .../os-server-groups?limit=&marker= -> {"server_groups", "page_info"?} (next_marker when a page is full)."""
     limit = ctx.q_int("limit", None, low=1, high=1000)
-    docs = groups.list_groups(ctx.rt, _project(ctx), limit=limit, marker=ctx.q("marker"))
+    docs = groups.list_groups(ctx.rt, ctx.project, limit=limit, marker=ctx.q("marker"))
     body: dict = {"server_groups": [_view(ctx, d) for d in docs]}
     if limit is not None and len(docs) == limit:
         body["page_info"] = {"next_marker": docs[-1]["id"]}
@@ -57,22 +53,22 @@ def list_groups(ctx: Ctx) -> Response:
 
 
 def show_group(ctx: Ctx) -> Response:
-    doc = groups.load_group(ctx.rt.store, _project(ctx), ctx.params["server_group_id"])
+    doc = groups.load_group(ctx.rt.store, ctx.project, ctx.params["server_group_id"])
     return json_response(200, {"server_group": _view(ctx, doc)})
 
 
 def delete_group(ctx: Ctx) -> Response:
-    groups.delete_group(ctx.rt, _project(ctx), ctx.params["server_group_id"])
+    groups.delete_group(ctx.rt, ctx.project, ctx.params["server_group_id"])
     return empty(204)
 
 
 def add_member(ctx: Ctx) -> Response:
     member = convert(ctx.json["add_member"], Member, "$.add_member")
-    groups.add_member(ctx.rt, _project(ctx), ctx.params["server_group_id"], member.instance_uuid, now=ctx.now)
+    groups.add_member(ctx.rt, ctx.project, ctx.params["server_group_id"], member.instance_uuid, now=ctx.now)
     return empty(200)
 
 
 def remove_member(ctx: Ctx) -> Response:
     member = convert(ctx.json["remove_member"], Member, "$.remove_member")
-    groups.remove_member(ctx.rt, _project(ctx), ctx.params["server_group_id"], member.instance_uuid, now=ctx.now)
+    groups.remove_member(ctx.rt, ctx.project, ctx.params["server_group_id"], member.instance_uuid, now=ctx.now)
     return empty(200)

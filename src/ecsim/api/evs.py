@@ -67,10 +67,6 @@ class ResizeBody(Struct):
     bssParam: dict | None = None
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def _root(ctx: Ctx) -> str:
     return ctx.rt.config.base_url() + "/v2"
@@ -102,12 +98,12 @@ def create_volume(ctx: Ctx) -> Response:
                             availability_zone=v.availability_zone, multiattach=v.multiattach,
                             metadata=dict(v.metadata), image_id=v.imageRef,
                             enterprise_project_id=v.enterprise_project_id or "0", tags=dict(v.tags))
-    made, job = block.create_volumes(ctx.rt, _project(ctx), p.user_id, spec, count=v.count, now=ctx.now)
+    made, job = block.create_volumes(ctx.rt, ctx.project, p.user_id, spec, count=v.count, now=ctx.now)
     return json_response(200, {"job_id": job["id"], "volume_ids": [vol["id"] for vol in made]})
 
 
 def show_volume(ctx: Ctx) -> Response:
-    vol = block.load_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now).doc
+    vol = block.load_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now).doc
     return json_response(200, {"volume": evs_volume(vol, _root(ctx))})
 
 
@@ -118,13 +114,13 @@ def update_volume(ctx: Ctx) -> Response:
         raise DomainError("volume name and description can not both be empty!", reason="name_and_description")
     _text(body.name, "name", "name_invalid")
     _text(body.description, "description", "description_invalid")
-    vol = block.update_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, name=body.name,
+    vol = block.update_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, name=body.name,
                               description=body.description)
     return json_response(200, evs_volume(vol, _root(ctx)))
 
 
 def delete_volume(ctx: Ctx) -> Response:
-    job = block.delete_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now)
+    job = block.delete_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now)
     return json_response(200, {"job_id": job["id"]})
 
 
@@ -132,7 +128,7 @@ def resize_volume(ctx: Ctx) -> Response:
     """POST /v2.1/{project_id}/cloudvolumes/{id}/action {"os-extend": {"new_size"}} -> {"job_id"}. EVS extends
     in-use disks online, shared ones only when available."""
     body = convert(ctx.json, ResizeBody)
-    _, job = block.extend_volume(ctx.rt, _project(ctx), ctx.params["volume_id"], ctx.now, body.os_extend.new_size,
+    _, job = block.extend_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, body.os_extend.new_size,
                                  in_use_allowed=True, shared_in_use_allowed=False, job=True)
     assert job is not None
     return json_response(200, {"job_id": job["id"]})
@@ -175,13 +171,13 @@ def _list(ctx: Ctx, render: Any, path: str) -> Response:
     direction = (ctx.q("sort_dir", "desc") or "desc").lower()
     if direction not in ("asc", "desc"):
         raise DomainError(f"sort_dir must be asc or desc, not {direction!r}.", reason="sort_dir")
-    page, total = block.list_volumes(ctx.rt, _project(ctx), _filter(ctx), ctx.now, limit=limit, offset=offset,
+    page, total = block.list_volumes(ctx.rt, ctx.project, _filter(ctx), ctx.now, limit=limit, offset=offset,
                                      marker=ctx.q("marker"), sort_key=key, newest_first=direction == "desc",
                                      with_count=True)
     body: dict = {"count": total, "volumes": [render(r.doc) for r in page]}
     if page and len(page) == limit:  # a full page links to the next, as Cinder does
         query = [(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", page[-1].id)]
-        body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{_project(ctx)}/{path}?{urlencode(query)}"}]
+        body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{ctx.project}/{path}?{urlencode(query)}"}]
     return json_response(200, body)
 
 

@@ -26,9 +26,8 @@ def list_images(ctx: Ctx) -> Response:
 
 
 def show_image(ctx: Ctx) -> Response:
-    assert ctx.project_id is not None
     image_id = ctx.params["image_id"]
-    image = ctx.rt.image(ctx.project_id, image_id)
+    image = ctx.rt.image(ctx.project, image_id)
     if image is None:
         raise NotFound("image", image_id, f"No image found with ID {image_id}")
     return json_response(200, image_view(image))

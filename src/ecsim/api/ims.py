@@ -46,8 +46,7 @@ def list_images(ctx: Ctx) -> Response:
 
 def page(ctx: Ctx) -> tuple[list[dict], bool]:
     """One page of the filtered, sorted image views, and whether more follow (IMS and Glance list alike)."""
-    assert ctx.project_id is not None
-    images = [*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project_id)]
+    images = [*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project)]
     views = [image_view(i) for i in images]
     for key in _EXACT:
         value = ctx.q(key)

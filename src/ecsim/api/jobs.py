@@ -7,5 +7,4 @@ from ecsim.services import compute
 
 
 def show_job(ctx: Ctx) -> Response:
-    assert ctx.project_id is not None
-    return json_response(200, compute.show_job(ctx.rt, ctx.project_id, ctx.params["job_id"], ctx.now))
+    return json_response(200, compute.show_job(ctx.rt, ctx.project, ctx.params["job_id"], ctx.now))

@@ -18,10 +18,10 @@ def version(ctx: Ctx) -> Version:
 
 
 def links(ctx: Ctx) -> views.Links:
-    assert ctx.op is not None and ctx.project_id is not None
+    assert ctx.op is not None
     root = ctx.rt.config.base_url() + ctx.prefix
     api_version = ctx.op.path.split("/")[1]  # v2 or v2.1
-    return views.Links(f"{root}/{api_version}/{ctx.project_id}", f"{root}/{ctx.project_id}")
+    return views.Links(f"{root}/{api_version}/{ctx.project}", f"{root}/{ctx.project}")
 
 
 MAX_LIMIT = 1000  # Nova's [api] max_limit
@@ -103,8 +103,7 @@ def show_flavor(ctx: Ctx) -> Response:
 # -- limits ---------------------------------------------------------------------------------------------------------
 def limits(ctx: Ctx) -> Response:
     """GET .../limits: the project's compute quotas and what it uses."""
-    assert ctx.project_id is not None
-    rt, pid = ctx.rt, ctx.project_id
+    rt, pid = ctx.rt, ctx.project
     usage = rt.store.group_count("server", pid, "flavor_id")
     cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
     ram = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
@@ -151,8 +150,7 @@ def _quota_set(ctx: Ctx, project_id: str) -> dict:
 def _quota_project(ctx: Ctx) -> str:
     """Callers see their own project's quotas (Nova: others' need an admin; ecsim's quotas are the same for all)."""
     tenant = ctx.params["target_project_id"]
-    assert ctx.project_id is not None and ctx.principal is not None
-    if tenant != ctx.project_id and not ctx.principal.is_admin:
+    if tenant != ctx.project and not ctx.is_admin:
         raise DomainError(f"Policy doesn't allow showing the quotas of project {tenant}.", reason="forbidden")
     return tenant
 

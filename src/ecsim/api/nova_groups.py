@@ -51,10 +51,6 @@ class CreateV264(Strict):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
 
 def _invalid(field: str, value: Any, why: str) -> InvalidInput:
     return InvalidInput(f"Invalid input for field/attribute {field}. Value: {value}. {why}")
@@ -110,7 +106,7 @@ def _view(ctx: Ctx, doc: dict) -> dict:
 def _load(ctx: Ctx) -> dict:
     gid = ctx.params["server_group_id"]
     try:
-        return groups.load_group(ctx.rt.store, _project(ctx), gid)
+        return groups.load_group(ctx.rt.store, ctx.project, gid)
     except NotFound as exc:
         raise NotFound("server_group", gid, f"Instance group {gid} could not be found.") from exc
 
@@ -142,7 +138,7 @@ def create_group(ctx: Ctx) -> Response:
         policy = _check_policy(policies[0], allowed, "policies")
     assert ctx.principal is not None
     try:
-        doc = groups.create_group(ctx.rt, _project(ctx), ctx.principal.user_id, name, policy, now=ctx.now,
+        doc = groups.create_group(ctx.rt, ctx.project, ctx.principal.user_id, name, policy, now=ctx.now,
                                   rules=rules)
     except QuotaExceeded as exc:
         raise DomainError("Quota exceeded, too many server groups.", reason="quota") from exc
@@ -155,7 +151,7 @@ def list_groups(ctx: Ctx) -> Response:
     check_query(ctx, _LIST_PARAMS)
     offset, limit = offset_limit(ctx)
     every = "all_projects" in ctx.query and ctx.principal is not None and ctx.principal.is_admin
-    docs = groups.list_groups(ctx.rt, None if every else _project(ctx), limit=offset + limit)
+    docs = groups.list_groups(ctx.rt, None if every else ctx.project, limit=offset + limit)
     return json_response(200, {"server_groups": [_view(ctx, d) for d in docs[offset:offset + limit]]})
 
 
@@ -167,7 +163,7 @@ def delete_group(ctx: Ctx) -> Response:
     """DELETE /os-server-groups/{id} -> 204, empty; members keep running."""
     gid = ctx.params["server_group_id"]
     try:
-        groups.delete_group(ctx.rt, _project(ctx), gid)
+        groups.delete_group(ctx.rt, ctx.project, gid)
     except NotFound as exc:
         raise NotFound("server_group", gid, f"Instance group {gid} could not be found.") from exc
     return empty(204)

@@ -12,15 +12,6 @@ from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import compute, lifecycle
 
 
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
-
-def _admin(ctx: Ctx) -> bool:
-    return ctx.principal is not None and ctx.principal.is_admin
-
-
 class MetadataBody(Struct, forbid_unknown_fields=True):
     metadata: dict[str, str]
 
@@ -47,8 +38,8 @@ def _set_metadata(ctx: Ctx, items: dict[str, str], *, replace: bool) -> dict:
         doc["metadata"] = {**system, **merged}
         doc["updated"] = ctx.now
 
-    return lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now,
-                                 is_admin=_admin(ctx), facets=True)
+    return lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
+                                 is_admin=ctx.is_admin, facets=True)
 
 
 def list_metadata(ctx: Ctx) -> Response:
@@ -95,6 +86,6 @@ def delete_metadata_item(ctx: Ctx) -> Response:
         doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k != key}
         doc["updated"] = ctx.now
 
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now, is_admin=_admin(ctx),
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now, is_admin=ctx.is_admin,
                           facets=True)
     return empty(204)

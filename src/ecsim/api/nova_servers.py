@@ -137,13 +137,6 @@ class Lock(Strict):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
-
-def _admin(ctx: Ctx) -> bool:
-    return ctx.principal is not None and ctx.principal.is_admin
 
 
 def _check_name(name: str | None, what: str = "name") -> None:
@@ -214,7 +207,7 @@ def _server_view(ctx: Ctx, doc: dict, **kw: Any) -> dict:
 def _nics(ctx: Ctx, networks: list[Network] | str | None) -> tuple[str, list[NicSpec]]:
     """(VPC id, NICs) for Nova's `networks`: "auto" (or absent) is the project's first subnet, "none" no NIC, a
     list names subnets by id (Huawei's native networks are its subnets)."""
-    store, pid = ctx.rt.store, _project(ctx)
+    store, pid = ctx.rt.store, ctx.project
     if networks == "none" or networks == "auto" or networks is None:
         subnet_rows = store.select("subnet", pid, newest_first=False, limit=1)
         vpc_rows = store.select("vpc", pid, newest_first=False, limit=1)
@@ -274,7 +267,7 @@ def create_server(ctx: Ctx) -> Response:
     _check_name(s.name)
     if version(ctx) >= (2, 37) and s.networks is None:
         raise InvalidInput("Invalid input for field/attribute networks: 'networks' is a required property")
-    pid = _project(ctx)
+    pid = ctx.project
     hints = body.hints or body.hints_alias
     group = hints.group if hints else None
     if isinstance(group, list):
@@ -369,7 +362,7 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     except ValueError as exc:
         raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
     try:
-        rows, _ = compute.list_servers(ctx.rt, _project(ctx), flt, ctx.now, limit=REGEX_SCAN if pattern else limit,
+        rows, _ = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=REGEX_SCAN if pattern else limit,
                                        marker=ctx.q("marker"))
     except DomainError as exc:
         if exc.reason == "marker_not_found":
@@ -419,11 +412,11 @@ def list_servers_detail(ctx: Ctx) -> Response:
 
 def load_doc(ctx: Ctx) -> dict:
     """The server the path names, settled now (404 if unknown or another project's)."""
-    return get_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    return get_server(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
 
 
 def show_server(ctx: Ctx) -> Response:
-    row = load_server(ctx.rt, _project(ctx), ctx.params["server_id"], ctx.now)
+    row = load_server(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
     return Response(200, b'{"server":' + _view_bytes(ctx, row, show=True) + b"}", list(JSON_HEADERS))
 
 
@@ -452,23 +445,23 @@ def update_server(ctx: Ctx) -> Response:
         doc.update(changes)
         doc["updated"] = ctx.now
 
-    doc = lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], apply, now=ctx.now,
-                                is_admin=_admin(ctx), lock_checked=False, facets="name" in changes)
+    doc = lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
+                                is_admin=ctx.is_admin, lock_checked=False, facets="name" in changes)
     return json_response(200, {"server": _server_view(ctx, doc, full=False, show=True)})
 
 
 def delete_server(ctx: Ctx) -> Response:
     """DELETE /servers/{id} -> 204; any state, but a locked server only by an admin."""
-    compute.delete_servers(ctx.rt, _project(ctx), [ctx.params["server_id"]], now=ctx.now,
-                           check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    compute.delete_servers(ctx.rt, ctx.project, [ctx.params["server_id"]], now=ctx.now,
+                           check=lambda doc: servers.check_lock(doc, ctx.is_admin))
     return empty(204)
 
 
 def force_delete_server(ctx: Ctx) -> Response:
     """forceDelete -> 202: deletes at once (ecsim deletes at once anyway: there is no soft delete)."""
     _args(ctx, "forceDelete")
-    compute.delete_servers(ctx.rt, _project(ctx), [ctx.params["server_id"]], now=ctx.now,
-                           check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    compute.delete_servers(ctx.rt, ctx.project, [ctx.params["server_id"]], now=ctx.now,
+                           check=lambda doc: servers.check_lock(doc, ctx.is_admin))
     return empty(202)
 
 
@@ -494,8 +487,8 @@ def _args(ctx: Ctx, key: str, typ: type | None = None) -> Any:
 
 
 def _batch(ctx: Ctx, action: str, *, hard: bool = False) -> Response:
-    compute.batch_action(ctx.rt, _project(ctx), [ctx.params["server_id"]], action, now=ctx.now, hard=hard,
-                         check=lambda doc: servers.check_lock(doc, _admin(ctx)))
+    compute.batch_action(ctx.rt, ctx.project, [ctx.params["server_id"]], action, now=ctx.now, hard=hard,
+                         check=lambda doc: servers.check_lock(doc, ctx.is_admin))
     return empty(202)
 
 
@@ -517,23 +510,23 @@ def reboot_server(ctx: Ctx) -> Response:
 
 def resize_server(ctx: Ctx) -> Response:
     args = _args(ctx, "resize", Resize)
-    lifecycle.nova_resize(ctx.rt, _project(ctx), ctx.params["server_id"], _flavor_id(args.flavorRef),
-                          now=ctx.now, is_admin=_admin(ctx))
+    lifecycle.nova_resize(ctx.rt, ctx.project, ctx.params["server_id"], _flavor_id(args.flavorRef),
+                          now=ctx.now, is_admin=ctx.is_admin)
     return empty(202)
 
 
 def confirm_resize(ctx: Ctx) -> Response:
     _args(ctx, "confirmResize")
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
-                          lambda doc: servers.confirm_resize(doc, ctx.now), now=ctx.now, is_admin=_admin(ctx))
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
+                          lambda doc: servers.confirm_resize(doc, ctx.now), now=ctx.now, is_admin=ctx.is_admin)
     return empty(204)
 
 
 def revert_resize(ctx: Ctx) -> Response:
     _args(ctx, "revertResize")
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
                           lambda doc: servers.revert_resize(doc, ctx.now, ctx.rt.timing), now=ctx.now,
-                          is_admin=_admin(ctx), facets=True)
+                          is_admin=ctx.is_admin, facets=True)
     return empty(202)
 
 
@@ -551,8 +544,8 @@ def rebuild_server(ctx: Ctx) -> Response:
         if value is not None:
             changes[key] = value
     image_id = args.imageRef.rstrip("/").rsplit("/", 1)[-1]
-    doc = lifecycle.nova_rebuild(ctx.rt, _project(ctx), ctx.params["server_id"], image_id, changes, now=ctx.now,
-                                 is_admin=_admin(ctx))
+    doc = lifecycle.nova_rebuild(ctx.rt, ctx.project, ctx.params["server_id"], image_id, changes, now=ctx.now,
+                                 is_admin=ctx.is_admin)
     view = _server_view(ctx, doc, full=False, show=True)
     view["adminPass"] = args.adminPass or _generated_password()
     if version(ctx) >= (2, 54):
@@ -568,10 +561,10 @@ def lock_server(ctx: Ctx) -> Response:
         reason = _args(ctx, "lock", Lock).locked_reason
         if reason is not None and not 1 <= len(reason) <= 255:
             raise InvalidInput("Invalid input for field/attribute locked_reason: must be 1 to 255 characters.")
-    by = "admin" if _admin(ctx) else "owner"
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"],
+    by = "admin" if ctx.is_admin else "owner"
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
                           lambda doc: servers.lock(doc, ctx.now, by=by, reason=reason), now=ctx.now,
-                          is_admin=_admin(ctx), lock_checked=False)
+                          is_admin=ctx.is_admin, lock_checked=False)
     return empty(202)
 
 
@@ -579,6 +572,6 @@ def unlock_server(ctx: Ctx) -> Response:
     """Whoever IAM allows ecs:servers:unlock may unlock (Nova's admin-only override of an admin's lock is an oslo
     policy rule; Huawei authorizes with IAM actions instead)."""
     _args(ctx, "unlock")
-    lifecycle.nova_change(ctx.rt, _project(ctx), ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
-                          now=ctx.now, is_admin=_admin(ctx), lock_checked=False)
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
+                          now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
     return empty(202)

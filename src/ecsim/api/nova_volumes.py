@@ -47,13 +47,6 @@ class AttachBody(Strict):
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-def _project(ctx: Ctx) -> str:
-    assert ctx.project_id is not None
-    return ctx.project_id
-
-
-def _admin(ctx: Ctx) -> bool:
-    return ctx.principal is not None and ctx.principal.is_admin
 
 
 def _invalid(field: str, value: Any, why: str) -> InvalidInput:
@@ -129,7 +122,7 @@ def _volume_not_found(volume_id: str) -> NotFound:
 
 def _check_volume(ctx: Ctx, volume_id: str) -> dict:
     try:
-        return block.load_volume(ctx.rt, _project(ctx), volume_id, ctx.now).doc
+        return block.load_volume(ctx.rt, ctx.project, volume_id, ctx.now).doc
     except NotFound as exc:
         raise _volume_not_found(volume_id) from exc
 
@@ -167,7 +160,7 @@ def list_attachments(ctx: Ctx) -> Response:
     check_query(ctx, _LIST_PARAMS)
     offset, limit = offset_limit(ctx)
     server_id = ctx.params["server_id"]
-    doc = get_server(ctx.rt, _project(ctx), server_id, ctx.now)
+    doc = get_server(ctx.rt, ctx.project, server_id, ctx.now)
     entries = sorted(doc.get("volumes", []), key=lambda e: e["boot_index"] != 0)[offset:offset + limit]
     return json_response(200, {"volumeAttachments": [_view(ctx, server_id, e) for e in entries]})
 
@@ -175,7 +168,7 @@ def list_attachments(ctx: Ctx) -> Response:
 def show_attachment(ctx: Ctx) -> Response:
     """GET .../os-volume_attachments/{volume_id} -> 200 {"volumeAttachment"}; 404 when not on this server."""
     server_id, volume_id = ctx.params["server_id"], ctx.params["volume_id"]
-    entry = _entry(get_server(ctx.rt, _project(ctx), server_id, ctx.now), volume_id)
+    entry = _entry(get_server(ctx.rt, ctx.project, server_id, ctx.now), volume_id)
     if entry is None:
         raise _not_attached(server_id, volume_id)
     return json_response(200, {"volumeAttachment": _view(ctx, server_id, entry)})
@@ -187,10 +180,10 @@ def attach(ctx: Ctx) -> Response:
     Nova's order: the server (404), the body (400), the lock (409), the server's state (409), the volume (404), a
     shared (multiattach) volume before 2.60 (400), then what Cinder and the block device mapping refuse (400 / 403 /
     409)."""
-    pid, server_id = _project(ctx), ctx.params["server_id"]
+    pid, server_id = ctx.project, ctx.params["server_id"]
     server = get_server(ctx.rt, pid, server_id, ctx.now)
     volume_id, device, tag, delete = _parse(ctx)
-    servers.check_lock(server, _admin(ctx))
+    servers.check_lock(server, ctx.is_admin)
     servers.check_attach(server, vm_states=servers.NOVA_ATTACH_STATES)
     vol = _check_volume(ctx, volume_id)
     if vol.get("multiattach") and version(ctx) < (2, 60):
@@ -221,7 +214,7 @@ def attach(ctx: Ctx) -> Response:
 def detach(ctx: Ctx) -> Response:
     """DELETE .../os-volume_attachments/{volume_id} -> 202. Nova's order: the server (404), the volume (404), the
     mapping (404), the root disk (400), the lock (409), the server's state (409)."""
-    pid, server_id, volume_id = _project(ctx), ctx.params["server_id"], ctx.params["volume_id"]
+    pid, server_id, volume_id = ctx.project, ctx.params["server_id"], ctx.params["volume_id"]
     server = get_server(ctx.rt, pid, server_id, ctx.now)
     _check_volume(ctx, volume_id)
     entry = _entry(server, volume_id)
@@ -229,7 +222,7 @@ def detach(ctx: Ctx) -> Response:
         raise _not_attached(server_id, volume_id)
     if entry["boot_index"] == 0:
         raise InvalidInput("Cannot detach a root device volume")
-    servers.check_lock(server, _admin(ctx))
+    servers.check_lock(server, ctx.is_admin)
     try:
         attachments.detach_volume(ctx.rt, pid, server_id, volume_id, now=ctx.now,
                                   vm_states=servers.NOVA_ATTACH_STATES)

@@ -95,6 +95,16 @@ class Ctx:
             self._query = q
         return self._query
 
+    @property
+    def project(self) -> str:
+        """The caller's project, for operations that are always project-scoped (scope_project has set it)."""
+        assert self.project_id is not None
+        return self.project_id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is not None and self.principal.is_admin
+
     def q(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
         return values[0] if values else default
