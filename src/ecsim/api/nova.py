@@ -3,6 +3,8 @@ limits. Servers and their actions are in api/nova_servers.py, views in api/nova_
 
 from __future__ import annotations
 
+from msgspec import Struct
+
 from ecsim.api import nova_views as views
 from ecsim.config import quota_limit
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
@@ -25,6 +27,19 @@ def links(ctx: Ctx) -> views.Links:
 
 
 MAX_LIMIT = 1000  # Nova's [api] max_limit
+
+
+class Strict(Struct, forbid_unknown_fields=True):
+    """A request body under Nova's schemas: additionalProperties false, so an unknown key is 400."""
+
+
+def check_name(name: str | None, what: str = "name") -> None:
+    """Nova's parameter_types.name: 1 to 255 characters, no leading or trailing whitespace."""
+    if name is None:
+        return
+    if not 1 <= len(name) <= 255 or name != name.strip():
+        raise InvalidInput(f"Invalid input for field/attribute {what}. Value: {name}. '{name}' must be 1 to 255 "
+                           "characters long, without leading or trailing whitespace")
 
 
 def check_query(ctx: Ctx, allowed: set[str]) -> None:

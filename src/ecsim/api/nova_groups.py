@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, UnsetType
 
-from ecsim.api.nova import check_query, offset_limit, version
+from ecsim.api.nova import Strict, check_name, check_query, offset_limit, version
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import groups
@@ -21,9 +21,6 @@ V215_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affini
 V21_POLICIES = V215_POLICIES[:2]
 _LIST_PARAMS = {"all_projects", "limit", "offset"}
 
-
-class Strict(Struct, forbid_unknown_fields=True):
-    pass
 
 
 # -- request bodies -------------------------------------------------------------------------------------------------
@@ -59,9 +56,7 @@ def _invalid(field: str, value: Any, why: str) -> InvalidInput:
 def _check_name(name: Any) -> str:
     if not isinstance(name, str):
         raise _invalid("name", name, f"{name!r} is not of type 'string'")
-    if not 1 <= len(name) <= 255 or name != name.strip():
-        raise _invalid("name", name, f"'{name}' must be 1 to 255 characters long, without leading or trailing "
-                                     "whitespace")
+    check_name(name)
     return name
 
 

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from msgspec import Struct
-
-from ecsim.api.nova import version
+from ecsim.api.nova import Strict, version
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import keypairs
 from ecsim.timefmt import iso_micros
 
 
-class KeypairSpec(Struct, forbid_unknown_fields=True):
+class KeypairSpec(Strict):
     name: str
     public_key: str | None = None
     type: Literal["ssh", "x509"] = "ssh"
     user_id: str | None = None
 
 
-class CreateBody(Struct, forbid_unknown_fields=True):
+class CreateBody(Strict):
     keypair: KeypairSpec
 
 

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from msgspec import Struct
-
+from ecsim.api.nova import Strict
 from ecsim.api.nova_servers import check_metadata, load_doc
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import user_metadata
@@ -12,11 +11,11 @@ from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import compute, lifecycle
 
 
-class MetadataBody(Struct, forbid_unknown_fields=True):
+class MetadataBody(Strict):
     metadata: dict[str, str]
 
 
-class MetaBody(Struct, forbid_unknown_fields=True):
+class MetaBody(Strict):
     meta: dict[str, str]
 
 

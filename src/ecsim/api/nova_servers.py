@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Struct, field
 
 from ecsim.api import nova_views as views
-from ecsim.api.nova import MAX_LIMIT, check_query, links, version
+from ecsim.api.nova import MAX_LIMIT, Strict, check_name, check_query, links, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
@@ -28,9 +28,6 @@ from ecsim.timefmt import parse_iso
 
 REGEX_SCAN = 10000  # servers a regular-expression name filter looks at
 
-
-class Strict(Struct, forbid_unknown_fields=True):
-    pass
 
 
 # -- request bodies -------------------------------------------------------------------------------------------------
@@ -138,13 +135,6 @@ class Lock(Strict):
 
 # -- helpers --------------------------------------------------------------------------------------------------------
 
-
-def _check_name(name: str | None, what: str = "name") -> None:
-    if name is None:
-        return
-    if not 1 <= len(name) <= 255 or name != name.strip():
-        raise InvalidInput(f"Invalid input for field/attribute {what}. Value: {name}. '{name}' must be 1 to 255 "
-                           "characters long, without leading or trailing whitespace")
 
 
 def check_metadata(metadata: dict[str, str]) -> None:
@@ -264,7 +254,7 @@ def create_server(ctx: Ctx) -> Response:
     """POST /servers -> 202 {"server": {id, links, OS-DCF:diskConfig, security_groups, adminPass}} + Location."""
     body = ctx.body_as(CreateBody)
     s = body.server
-    _check_name(s.name)
+    check_name(s.name)
     if version(ctx) >= (2, 37) and s.networks is None:
         raise InvalidInput("Invalid input for field/attribute networks: 'networks' is a required property")
     pid = ctx.project
@@ -437,7 +427,7 @@ def show_ips(ctx: Ctx) -> Response:
 # -- writes ---------------------------------------------------------------------------------------------------------
 def update_server(ctx: Ctx) -> Response:
     changes = {k: v for k, v in msgspec.structs.asdict(ctx.body_as(UpdateBody).server).items() if v is not None}
-    _check_name(changes.get("name"))
+    check_name(changes.get("name"))
     renames = {"accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6"}
     changes = {renames.get(k, k): v for k, v in changes.items()}
 
@@ -533,7 +523,7 @@ def revert_resize(ctx: Ctx) -> Response:
 def rebuild_server(ctx: Ctx) -> Response:
     """-> 202 with the server (the reduced view before 2.75) and adminPass."""
     args = _args(ctx, "rebuild", Rebuild)
-    _check_name(args.name)
+    check_name(args.name)
     if args.metadata is not None:
         check_metadata(args.metadata)
     _check_key(ctx, args.key_name)

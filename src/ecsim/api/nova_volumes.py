@@ -13,9 +13,9 @@ import re
 import uuid
 from typing import Any
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, UnsetType
 
-from ecsim.api.nova import check_query, offset_limit, version
+from ecsim.api.nova import Strict, check_query, offset_limit, version
 from ecsim.domain import servers, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
@@ -30,9 +30,6 @@ _TRUE = {"true", "1", "on", "yes", "y", "t"}
 _FALSE = {"false", "0", "off", "no", "n", "f"}
 _LIST_PARAMS = {"limit", "offset"}
 
-
-class Strict(Struct, forbid_unknown_fields=True):
-    pass
 
 
 class Attachment(Strict):
