@@ -164,8 +164,8 @@ def cloud_server(rt: Runtime, doc: dict, expect: set[str], volume_sizes: dict[st
     return out
 
 
-def flavor_entry(base_url: str, project_id: str, f: Flavor, azs: list[str]) -> dict:
-    """GET /v1/{project_id}/cloudservers/flavors item: vcpus a string, ram an int (as Huawei sends them)."""
+def flavor_specs(f: Flavor, azs: list[str]) -> dict[str, str]:
+    """A flavor's extra specs, as ECS's `os_extra_specs` and Nova's `extra_specs` show them."""
     az_spec = ",".join(f"{az}({f.az_status.get(az, f.status)})" for az in azs)
     specs = {
         "ecs:performancetype": f.performancetype,
@@ -182,6 +182,11 @@ def flavor_entry(base_url: str, project_id: str, f: Flavor, azs: list[str]) -> d
     }
     if f.cpu_name:
         specs["info:cpu:name"] = f.cpu_name
+    return specs
+
+
+def flavor_entry(base_url: str, project_id: str, f: Flavor, azs: list[str]) -> dict:
+    """GET /v1/{project_id}/cloudservers/flavors item: vcpus a string, ram an int (as Huawei sends them)."""
     return {
         "id": f.id,
         "name": f.id,
@@ -199,6 +204,6 @@ def flavor_entry(base_url: str, project_id: str, f: Flavor, azs: list[str]) -> d
             {"href": f"{base_url}/v1.0/{project_id}/flavors/{f.id}", "rel": "self", "type": None},
             {"href": f"{base_url}/{project_id}/flavors/{f.id}", "rel": "bookmark", "type": None},
         ],
-        "os_extra_specs": specs,
+        "os_extra_specs": flavor_specs(f, azs),
         "attachableQuantity": {"free_scsi": 60, "free_blk": 24, "free_disk": 60, "free_nic": 12},
     }

@@ -7,6 +7,7 @@ from msgspec import Struct
 
 from ecsim.api import nova_views as views
 from ecsim.config import quota_limit
+from ecsim.domain.catalogs import Flavor
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.services import compute
@@ -97,14 +98,16 @@ def _flavors(ctx: Ctx) -> list:
     return flavors[:limit]
 
 
+def _flavor_view(ctx: Ctx, f: Flavor, *, detail: bool) -> dict:
+    return views.flavor(f, links(ctx), version(ctx), ctx.rt.config.availability_zones, detail=detail)
+
+
 def list_flavors(ctx: Ctx) -> Response:
-    lk, v = links(ctx), version(ctx)
-    return json_response(200, {"flavors": [views.flavor(f, lk, v, detail=False) for f in _flavors(ctx)]})
+    return json_response(200, {"flavors": [_flavor_view(ctx, f, detail=False) for f in _flavors(ctx)]})
 
 
 def list_flavors_detail(ctx: Ctx) -> Response:
-    lk, v = links(ctx), version(ctx)
-    return json_response(200, {"flavors": [views.flavor(f, lk, v, detail=True) for f in _flavors(ctx)]})
+    return json_response(200, {"flavors": [_flavor_view(ctx, f, detail=True) for f in _flavors(ctx)]})
 
 
 def show_flavor(ctx: Ctx) -> Response:
@@ -112,7 +115,7 @@ def show_flavor(ctx: Ctx) -> Response:
     f = ctx.rt.flavors.get(fid)
     if f is None:
         raise NotFound("flavor", fid, f"Flavor {fid} could not be found.")
-    return json_response(200, {"flavor": views.flavor(f, links(ctx), version(ctx), detail=True)})
+    return json_response(200, {"flavor": _flavor_view(ctx, f, detail=True)})
 
 
 # -- limits ---------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ecsim.api.ecs_views import flavor_specs
 from ecsim.domain import servers
 from ecsim.domain.catalogs import Flavor
 from ecsim.domain.provision import user_metadata
@@ -52,7 +53,7 @@ def version_doc(root: str, which: str) -> dict:
 
 
 # -- flavors -----------------------------------------------------------------------------------------------------------
-def flavor(f: Flavor, links: Links, version: Version, *, detail: bool) -> dict:
+def flavor(f: Flavor, links: Links, version: Version, azs: list[str], *, detail: bool) -> dict:
     out: dict = {"id": f.id, "name": f.id, "links": links.pair("flavors", f.id)}
     if version >= (2, 55):
         out["description"] = None
@@ -64,13 +65,8 @@ def flavor(f: Flavor, links: Links, version: Version, *, detail: bool) -> dict:
         "rxtx_factor": 1.0,
     })
     if version >= (2, 61):
-        out["extra_specs"] = extra_specs(f)
+        out["extra_specs"] = flavor_specs(f, azs)
     return out
-
-
-def extra_specs(f: Flavor) -> dict[str, str]:
-    return {"ecs:performancetype": f.performancetype, "ecs:generation": f.generation,
-            "resource_type": f.resource_type, "cond:operation:status": f.status}
 
 
 # -- servers -----------------------------------------------------------------------------------------------------------
@@ -99,7 +95,7 @@ def _flavor_block(rt: Runtime, doc: dict, links: Links, version: Version) -> dic
     f = rt.flavors.get(fid)
     out = {"vcpus": f.vcpus if f else 0, "ram": f.ram if f else 0, "disk": f.disk if f else 0, "ephemeral": 0,
            "swap": 0, "original_name": fid}
-    out["extra_specs"] = extra_specs(f) if f else {}
+    out["extra_specs"] = flavor_specs(f, rt.config.availability_zones) if f else {}
     return out
 
 
