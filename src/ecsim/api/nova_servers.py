@@ -293,7 +293,7 @@ def create_server(ctx: Ctx) -> Response:
     assert ctx.principal is not None
     try:
         _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,
-                                        naming="nova")
+                                        face="nova")
     except DomainError as exc:
         if exc.reason == "group_member_quota":
             raise DomainError("Quota exceeded, too many servers in group", reason="quota") from exc

@@ -181,21 +181,22 @@ def check_sellable(flavor: Flavor, az: str) -> None:
 
 def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec, *, count: int = 1,
                    auto_rename: bool = True, dry_run: bool = False, now: float,
-                   naming: str = "ecs") -> tuple[dict | None, list[str]]:
-    """Validate everything, then (unless dry_run) write the servers, their disks and the create job. `naming`
-    "nova" names a multi-server create name-1, name-2, ... and allows a server without NICs (networks "none")."""
+                   face: str = "ecs") -> tuple[dict | None, list[str]]:
+    """Validate everything, then (unless dry_run) write the servers, their disks and the create job. The `face`
+    "nova" keeps Nova's rules where they differ from ECS's: its own name and password checks (done before
+    calling), servers without NICs (networks "none"), the first zone by default, and name-1, name-2, ..."""
     if not 1 <= count <= MAX_COUNT:
         raise DomainError(f"count must be between 1 and {MAX_COUNT}.", reason="count_invalid")
-    if naming == "ecs":  # Nova checks its own naming rules (1-255 characters) before calling
+    if face == "ecs":  # Nova checks its own name rule (1-255 characters)
         validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
-    if spec.admin_pass is not None and naming == "ecs":  # Nova takes any password
+    if spec.admin_pass is not None and face == "ecs":  # Nova takes any password
         validate_admin_pass(spec.admin_pass)
     flavor = get_flavor(rt, spec.flavor_id)
     image = usable_image(rt, project_id, spec.image_id, flavor)
     azs = rt.config.availability_zones
     # ECS places a server without a zone anywhere; Nova's face uses the first zone, where Cinder puts volumes by
     # default, so a volume created without a zone can be attached to it
-    az = spec.availability_zone or (azs[0] if naming == "nova" else random.choice(azs))
+    az = spec.availability_zone or (azs[0] if face == "nova" else random.choice(azs))
     if az not in azs:
         raise DomainError(f"The availability zone {az} does not exist.", reason="az_not_found")
     check_sellable(flavor, az)
@@ -209,7 +210,7 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         raise DomainError("At most 23 data disks can be attached.", reason="too_many_volumes")
     for v in spec.data_volumes:
         _check_volume(v, system=False)
-    if (not spec.nics and naming == "ecs") or len(spec.nics) > 12:
+    if (not spec.nics and face == "ecs") or len(spec.nics) > 12:
         raise InvalidInput("nics must list 1 to 12 network interfaces.")
     if len(spec.metadata) > MAX_METADATA:
         raise DomainError(f"metadata may hold at most {MAX_METADATA} key-value pairs.", reason="metadata_quota")
@@ -256,7 +257,7 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         server_docs, volume_docs, subs, ids = [], [], [], []
         for i, host in enumerate(hosts):
             name = spec.name if count == 1 or not auto_rename else \
-                f"{spec.name}-{i + 1:04d}" if naming == "ecs" else f"{spec.name}-{i + 1}"
+                f"{spec.name}-{i + 1:04d}" if face == "ecs" else f"{spec.name}-{i + 1}"
             if host is None:  # the group's policy leaves no host: this server's creation fails and rolls back
                 ids.append(new_uuid())
                 sched = now + timing("create.scheduling")
