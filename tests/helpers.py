@@ -79,10 +79,11 @@ def job(ecs: Any, job_id: str) -> Any:
 # -- IAM -------------------------------------------------------------------------------------------------------------
 def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: list[str] | None = None,
               system: list[str] | None = None, scope: str = "project", password: str = "Passw0rd!x",
-              condition: dict | None = None, project_id: str | None = None) -> dict:
+              condition: dict | None = None, resource: list[str] | None = None,
+              project_id: str | None = None) -> dict:
     """Through huaweicloudsdkiam as the admin: a user in a new group, the group granted a custom policy (allow /
-    deny actions) and/or system policies by display name (on `project_id`, by default the region project), and an
-    access key for the user."""
+    deny actions; the Allow statement may carry a Condition and a Resource) and/or system policies by display name
+    (on `project_id`, by default the region project), and an access key for the user."""
     from huaweicloudsdkiam.v3 import (
         CreateCloudServiceCustomPolicyRequest,
         CreateCloudServiceCustomPolicyRequestBody,
@@ -115,7 +116,7 @@ def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: l
     role_ids = []
     statements = []
     if allow:
-        statements.append(ServiceStatement(action=allow, effect="Allow", condition=condition))
+        statements.append(ServiceStatement(action=allow, effect="Allow", condition=condition, resource=resource))
     if deny:
         statements.append(ServiceStatement(action=deny, effect="Deny"))
     if statements:

@@ -24,7 +24,9 @@ from ecsim.http.context import Ctx, Response
 from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
-from ecsim.iam.evaluate import Decision, allow_all, decide
+from ecsim.iam.conditions import global_condition_keys
+from ecsim.iam.evaluate import Decision, allow_all, decide, encode_authorization_message
+from ecsim.iam.resources import RESOURCE_TYPES, resource_condition_keys, resource_ids, urn
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -199,13 +201,17 @@ class App:
             ep = None
             if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user):
                 ep = _enterprise_project(ctx, op)
-            decision = decide(rt.directory.policyset(user, project, ep), op.actions, op.dependencies,
-                              _condition_context(ctx), cache_key=op.name)
+            policyset = rt.directory.policyset(user, project, ep)
+            urns = _resource_urns(ctx, op) if policyset.resource_scoped and op.resource_type else None
+            decision = decide(policyset, op.actions, op.dependencies, _condition_context(ctx, op), urns,
+                              cache_key=op.name)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
                             path=ctx.path, decision=decision, project_id=ctx.project_id)
         if not decision.allowed:
             assert decision.denied is not None
             err = faults_for(op.family).denied(decision.denied.action, decision.explain())
+            err.inner = {"encoded_authorization_message": encode_authorization_message(decision, op,
+                                                                                       ctx.request_id)}
             err.headers.append(("X-Ecsim-Denied-Action", decision.denied.action))
             raise err
 
@@ -233,41 +239,45 @@ def _acting_on_self(ctx: Ctx, how: str) -> bool:
     return cred is not None and cred["user_id"] == p.user_id
 
 
-_RESOURCE_KINDS = {"volume": "volume", "instance": "server"}
+def _single_resource(ctx: Ctx, op: Operation) -> dict | None:
+    """The one resource of this project an operation names in its path, or None."""
+    kinds = RESOURCE_TYPES.get(op.resource_type or "")
+    source, _, param = (op.resource_from or "").partition(":")
+    if kinds is None or source != "path" or param not in ctx.params:
+        return None
+    row = ctx.rt.store.get(kinds[1], ctx.params[param])
+    return row.doc if row is not None and row.scope == ctx.project_id else None
 
 
 def _enterprise_project(ctx: Ctx, op: Operation) -> str | None:
     """The enterprise project of the resource an operation acts on (named in its path), for grants on enterprise
     projects; None when the operation names no single resource of this project."""
-    kind = _RESOURCE_KINDS.get(op.resource_type or "")
-    source, _, param = (op.resource_from or "").partition(":")
-    if kind is None or source != "path" or param not in ctx.params:
-        return None
-    row = ctx.rt.store.get(kind, ctx.params[param])
-    if row is None or row.scope != ctx.project_id:
-        return None
-    return row.doc.get("enterprise_project_id") or "0"
+    doc = _single_resource(ctx, op)
+    return None if doc is None else doc.get("enterprise_project_id") or "0"
 
 
-def _condition_context(ctx: Ctx) -> Callable[[str], dict[str, Any]]:
-    """Global condition keys, built only when a candidate statement has a Condition."""
+def _resource_urns(ctx: Ctx, op: Operation) -> tuple[str, ...]:
+    """URNs of every resource the request names (every server of a batch), for statements with a Resource."""
+    assert op.resource_type is not None and ctx.principal is not None
+    body = ctx.json if op.resource_from and op.resource_from.startswith("body:") else None
+    return tuple(urn(op.resource_type, ctx.rt.config.region, ctx.principal.domain_id, rid)
+                 for rid in resource_ids(op.resource_from, ctx.params, body))
+
+
+def _condition_context(ctx: Ctx, op: Operation) -> Callable[[str], dict[str, Any]]:
+    """Condition keys, built only when a candidate statement has a Condition."""
     cache: dict[str, Any] = {}
 
     def build(action: str) -> dict[str, Any]:
         if not cache:
-            from ecsim.timefmt import iso_seconds_z
-
             p = ctx.principal
             assert p is not None
-            cache.update({
-                "g:username": p.user_name, "g:userid": p.user_id, "g:domainname": p.domain_name,
-                "g:domainid": p.domain_id, "g:projectname": p.project_name, "g:projectid": p.project_id,
-                "g:currenttime": iso_seconds_z(ctx.now), "g:sourceip": ctx.client_ip, "g:mfapresent": p.mfa,
-                "g:requestedregion": ctx.rt.config.region, "g:principalaccount": p.domain_id,
-                "g:principalid": p.user_id, "g:principaltype": "User",
-                "g:principalurn": f"iam::{p.domain_id}:user:{p.user_name}",
-                "g:securetransport": False, "g:useragent": ctx.headers.get("user-agent"),
-            })
+            cache.update(global_condition_keys(p, now=ctx.now, source_ip=ctx.client_ip,
+                                               region=ctx.rt.config.region,
+                                               user_agent=ctx.headers.get("user-agent")))
+            doc = _single_resource(ctx, op)
+            if doc is not None:
+                cache.update(resource_condition_keys(doc))
         out = dict(cache)
         out["g:servicename"] = action.split(":", 1)[0]
         return out

@@ -69,7 +69,8 @@ class ApiError(Exception):
 def render(err: ApiError, family: str, request_id: str) -> bytes:
     shape = err.shape or FAMILY_SHAPES.get(family, "huawei")
     if shape == "gateway":
-        body: dict = {"error_code": err.code, "error_msg": err.message, "request_id": request_id}
+        body: dict = {"error_code": err.code, "error_msg": err.message, "request_id": request_id,
+                      **(err.inner or {})}
     elif shape == "openstack":
         fault = OPENSTACK_FAULTS.get(err.status, "computeFault")
         inner: dict = {"code": err.status, "message": err.message}
@@ -82,13 +83,17 @@ def render(err: ApiError, family: str, request_id: str) -> bytes:
         inner = {"code": err.status, "message": err.message, "title": KEYSTONE_TITLES.get(err.status, "Error")}
         if err.details:
             inner["details"] = err.details
+        if err.inner:
+            inner.update(err.inner)
         body = {"error": inner}
     elif shape == "iam3":
-        body = {"error_msg": err.message, "error_code": err.code, "request_id": request_id}
+        body = {"error_msg": err.message, "error_code": err.code, "request_id": request_id, **(err.inner or {})}
     else:
         inner = {"code": err.code, "message": err.message}
         if err.details:
             inner["details"] = err.details
+        if err.inner:
+            inner.update(err.inner)
         body = {"error": inner}
     if err.extra:
         body.update(err.extra)

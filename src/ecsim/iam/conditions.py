@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ecsim.timefmt import parse_iso
+from ecsim.timefmt import iso_seconds_z, parse_iso
 
 
 def _like(pattern: str) -> re.Pattern[str]:
@@ -176,3 +176,17 @@ def parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
                         raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not a number") from exc
             out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals))
     return tuple(out)
+
+
+def global_condition_keys(principal: Any, *, now: float, source_ip: str | None, region: str,
+                          user_agent: str | None = None) -> dict[str, Any]:
+    """The global condition keys of a request by `principal` (lower-cased, as Condition stores its keys)."""
+    p = principal
+    return {
+        "g:username": p.user_name, "g:userid": p.user_id, "g:domainname": p.domain_name,
+        "g:domainid": p.domain_id, "g:projectname": p.project_name, "g:projectid": p.project_id,
+        "g:currenttime": iso_seconds_z(now), "g:sourceip": source_ip, "g:mfapresent": p.mfa,
+        "g:requestedregion": region, "g:principalaccount": p.domain_id, "g:principalid": p.user_id,
+        "g:principaltype": "User", "g:principalurn": f"iam::{p.domain_id}:user:{p.user_name}",
+        "g:securetransport": False, "g:useragent": user_agent,
+    }

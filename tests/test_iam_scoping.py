@@ -1,0 +1,138 @@
+"""Resource-level policies and conditions decided on live requests through the real SDKs: a statement scoped to
+one server's URN, a batch that names a server outside it, seed 002's per-server detach rule, and the global and
+resource condition keys (user name, time window, source IP, resource tag) each deciding a case both ways."""
+
+from __future__ import annotations
+
+import pytest
+from huaweicloudsdkecs.v2 import (
+    BatchAttachSharableVolumesOption,
+    BatchAttachSharableVolumesRequest,
+    BatchAttachSharableVolumesRequestBody,
+    BatchDetachVolumesRequest,
+    ListServersDetailsRequest,
+    PostPaidServerTag,
+    ShowServerRequest,
+    VolumeBatchDetachRequest,
+)
+from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody
+
+from ecsim.iam.evaluate import decode_authorization_message
+from helpers import create, err, job, make_user, start, stop
+
+
+@pytest.fixture(scope="module")
+def pair(ecsim_server):
+    """Two servers in one zone; the first tagged team=a."""
+    info = ecsim_server.info
+    az = info["region"] + "a"
+    ecs = ecsim_server.ecs()
+    _, (a,) = create(ecs, info, "scope-a", availability_zone=az, server_tags=[PostPaidServerTag(key="team", value="a")])
+    _, (b,) = create(ecs, info, "scope-b", availability_zone=az)
+    return a, b
+
+
+def instance(server_id: str) -> str:
+    return f"ECS:*:*:instance:{server_id}"
+
+
+def test_statement_scoped_to_one_instance(ecsim_server, pair, unique):
+    a, b = pair
+    u = make_user(ecsim_server, f"one-{unique}", allow=["ecs:cloudServers:stop", "ecs:cloudServers:start"],
+                  resource=[instance(a)])
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    assert job(ecsim_server.ecs(), stop(ecs, [a])).status == "SUCCESS"
+    assert job(ecsim_server.ecs(), start(ecs, [a])).status == "SUCCESS"
+    e = err(lambda: stop(ecs, [b]))
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001") and "ecs:cloudServers:stop" in e.error_msg
+    # a batch is allowed only if every server it names is: one outside the statement refuses the whole batch
+    e = err(lambda: stop(ecs, [a, b]))
+    assert e.status_code == 403
+    # an action without resource-level support is not granted by a resource-scoped statement
+    e = err(lambda: ecs.list_servers_details(ListServersDetailsRequest()))
+    assert e.status_code == 403 and "ecs:cloudServers:list" in e.error_msg
+
+
+def test_wildcard_instance_urn_and_explicit_deny_on_one(ecsim_server, pair, unique):
+    a, b = pair
+    u = make_user(ecsim_server, f"wild-{unique}", allow=["ecs:cloudServers:get"], resource=["ecs:*:*:instance:*"],
+                  deny=["ecs:cloudServers:get"])
+    e = err(lambda: ecsim_server.ecs(u["ak"], u["sk"]).show_server(ShowServerRequest(server_id=a)))
+    assert e.status_code == 403  # the unscoped Deny wins over the scoped Allow
+    u = make_user(ecsim_server, f"wild2-{unique}", allow=["ecs:cloudServers:get"],
+                  resource=[f"ecs:{ecsim_server.info['region']}:*:instance:*"])
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    assert {ecs.show_server(ShowServerRequest(server_id=s)).server.id for s in pair} == {a, b}
+
+
+def test_seed_002_detach_needs_the_action_on_every_server_in_serverinfo(ecsim_server, pair, unique):
+    a, b = pair
+    admin = ecsim_server.ecs()
+    option = CreateVolumeOption(availability_zone=ecsim_server.info["region"] + "a", volume_type="SSD", size=10,
+                                name=f"scoped-{unique}", multiattach=True)
+    vid = ecsim_server.evs().create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=option))
+                                           ).volume_ids[0]
+    body = BatchAttachSharableVolumesRequestBody(serverinfo=[BatchAttachSharableVolumesOption(server_id=s)
+                                                             for s in pair])
+    r = admin.batch_attach_sharable_volumes(BatchAttachSharableVolumesRequest(volume_id=vid, body=body))
+    assert job(admin, r.job_id).status == "SUCCESS"
+    u = make_user(ecsim_server, f"det-{unique}", allow=["ecs:cloudServers:detachVolume"], resource=[instance(a)])
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+
+    def detach(servers: list[str]) -> str:
+        return ecs.batch_detach_volumes(BatchDetachVolumesRequest(
+            volume_id=vid, body=VolumeBatchDetachRequest(serverinfo=servers))).job_id
+
+    e = err(lambda: detach([a, b]))
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001") and "ecs:cloudServers:detachVolume" in e.error_msg
+    assert job(admin, detach([a])).status == "SUCCESS"
+    e = err(lambda: detach([b]))
+    assert e.status_code == 403
+
+
+def condition_user(server, name: str, condition: dict) -> object:
+    u = make_user(server, name, allow=["ecs:cloudServers:list"], condition=condition)
+    return server.ecs(u["ak"], u["sk"])
+
+
+def lists(ecs) -> int:
+    try:
+        return ecs.list_servers_details(ListServersDetailsRequest(limit=1)).count
+    except Exception as exc:  # the SDK's 403
+        return getattr(exc, "status_code", 0)
+
+
+@pytest.mark.parametrize(("what", "allows", "refuses"), [
+    ("user name", lambda n: {"StringEquals": {"g:UserName": [n]}},
+     lambda n: {"StringEquals": {"g:UserName": [n + "-other"]}}),
+    ("time window", lambda n: {"DateLessThan": {"g:CurrentTime": ["2999-01-01T00:00:00Z"]}},
+     lambda n: {"DateGreaterThan": {"g:CurrentTime": ["2999-01-01T00:00:00Z"]}}),
+    ("source ip", lambda n: {"IpAddress": {"g:SourceIp": ["127.0.0.0/8"]}},
+     lambda n: {"NotIpAddress": {"g:SourceIp": ["127.0.0.0/8"]}}),
+    ("if-exists on an absent key", lambda n: {"StringEqualsIfExists": {"g:EnterpriseProjectId": ["nope"]}},
+     lambda n: {"StringEquals": {"g:EnterpriseProjectId": ["nope"]}}),
+])
+def test_conditions_decide_both_ways(ecsim_server, pair, unique, what, allows, refuses):
+    ok_name, no_name = f"c-ok-{unique}", f"c-no-{unique}"
+    assert lists(condition_user(ecsim_server, ok_name, allows(ok_name))) >= 2
+    assert lists(condition_user(ecsim_server, no_name, refuses(no_name))) == 403
+
+
+def test_resource_tag_condition(ecsim_server, pair, unique):
+    a, b = pair
+    u = make_user(ecsim_server, f"tag-{unique}", allow=["ecs:cloudServers:get"],
+                  condition={"StringEquals": {"g:ResourceTag/team": ["a"]}})
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    assert ecs.show_server(ShowServerRequest(server_id=a)).server.id == a
+    e = err(lambda: ecs.show_server(ShowServerRequest(server_id=b)))
+    assert e.status_code == 403
+
+
+def test_denial_carries_an_encoded_authorization_message(ecsim_server, pair, unique):
+    a, _ = pair
+    u = make_user(ecsim_server, f"enc-{unique}", allow=["ecs:cloudServers:list"])
+    e = err(lambda: stop(ecsim_server.ecs(u["ak"], u["sk"]), [a]))
+    msg = decode_authorization_message(e.encoded_auth_msg)
+    assert msg["operation"] == "ecs.batch_stop_servers" and msg["denied_action"] == "ecs:cloudServers:stop"
+    assert msg["allowed"] is False and "implicit deny" in msg["explanation"]
+    assert msg["request_id"] == e.request_id
