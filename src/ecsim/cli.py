@@ -1,4 +1,4 @@
-"""The `ecsim` command: serve, coverage, decisions."""
+"""The `ecsim` command: serve, seed, coverage, and `ecsim iam …` (cli_iam)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ecsim import __version__
+from ecsim.cli_iam import iam
 from ecsim.config import DEFAULT_QUOTA, ENV_CONFIG, Config
 
 console = Console(highlight=False)
@@ -213,37 +214,7 @@ def coverage(as_json: bool, family: str | None) -> None:
     console.print(f"{served}/{len(rows)} served; seed rows {sum(r['served'] for r in seeds)}/{len(seeds)} served")
 
 
-@main.command()
-@click.option("--endpoint", default="http://127.0.0.1:8000", envvar="ECSIM_ENDPOINT", show_default=True)
-@click.option("--denied", is_flag=True, help="Only denials.")
-@click.option("--user", default=None, help="User name or id.")
-@click.option("--operation", default=None, help="Catalog operation name, e.g. ecs.batch_stop_servers.")
-@click.option("--limit", default=50, show_default=True)
-def decisions(endpoint: str, denied: bool, user: str | None, operation: str | None, limit: int) -> None:
-    """Show recent IAM decisions of a running server."""
-    import urllib.parse
-    import urllib.request
-
-    query = {"limit": str(limit)}
-    if denied:
-        query["denied"] = "true"
-    if user:
-        query["user"] = user
-    if operation:
-        query["operation"] = operation
-    url = f"{endpoint.rstrip('/')}/_ecsim/decisions?{urllib.parse.urlencode(query)}"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            rows = json.load(resp)["decisions"]
-    except OSError as exc:
-        raise click.ClickException(f"cannot reach {endpoint}: {exc}") from exc
-    t = Table()
-    for col in ("time", "user", "operation", "result", "why"):
-        t.add_column(col)
-    for d in rows:
-        result = "[green]allow[/green]" if d["allowed"] else "[red]deny[/red]"
-        t.add_row(d["time"], d["principal"]["user_name"], d["operation"], result, d["explanation"])
-    console.print(t)
+main.add_command(iam)
 
 
 if __name__ == "__main__":

@@ -584,3 +584,7 @@ for _name, _method, _path in (
 ):
     op(f"control.{_name}", "control", _method, _path, (), source="ecsim", handler=f"{CTL}:{_name}",
        scope="control")
+for _name, _method, _path in (("simulate", "POST", "/_ecsim/iam/simulate"),
+                               ("suggest_policy", "GET", "/_ecsim/iam/suggest")):
+    op(f"control.{_name}", "control", _method, _path, (), source="ecsim", handler=f"ecsim.api.iam_insight:{_name}",
+       scope="control")

@@ -1,0 +1,111 @@
+"""ecsim's IAM insight endpoints under /_ecsim/iam: the policy simulator and the least-privilege generator.
+
+Local control-plane endpoints like the rest of /_ecsim: they read the identity directory and the decision log of
+this server and change nothing.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from msgspec import Struct, field
+
+from ecsim.catalog import all_operations
+from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.http.context import Ctx, Response, json_response
+from ecsim.http.router import Router
+from ecsim.iam.analysis import compile_documents, resolve_operation, simulate_one, suggest, urns_for
+from ecsim.iam.conditions import global_condition_keys
+from ecsim.iam.evaluate import PolicySet
+from ecsim.iam.policy import PolicyError
+from ecsim.timefmt import parse_iso
+
+MAX_OPERATIONS = 500
+_ROUTER: list[Router] = []
+
+
+def _router() -> Router:
+    """Concrete paths (`POST /v1/<project>/cloudservers/action`) resolve as the server routes them."""
+    if not _ROUTER:
+        _ROUTER.append(Router(all_operations()))
+    return _ROUTER[0]
+
+
+class SimulateBody(Struct, forbid_unknown_fields=True):
+    operations: list[str]
+    user: str | None = None  # a user name or id of the bootstrap account
+    policies: list[dict] | None = None  # or policy documents (1.1 / 5.0), evaluated as one set
+    project_id: str | None = None  # the project the calls would be made in (default: the region project)
+    resources: list[str] = field(default_factory=list)  # URNs, or bare ids of the operations' resource type
+    context: dict[str, Any] = field(default_factory=dict)  # condition keys to set, e.g. {"g:SourceIp": "10.0.0.1"}
+
+
+def simulate(ctx: Ctx) -> Response:
+    """POST /_ecsim/iam/simulate: for a user or policy documents, would each operation be allowed, and why."""
+    body = ctx.body_as(SimulateBody)
+    if (body.user is None) == (body.policies is None):
+        raise InvalidInput("give exactly one of 'user' (a user name or id) and 'policies' (policy documents)")
+    if not body.operations or len(body.operations) > MAX_OPERATIONS:
+        raise InvalidInput(f"'operations' must list 1 to {MAX_OPERATIONS} operations")
+    rt = ctx.rt
+    boot = rt.boot
+    directory = rt.directory
+    project_id = body.project_id or boot.project_id
+    project = directory.project(project_id)
+    if project is None:
+        raise NotFound("project", project_id, f"project {project_id} does not exist")
+    user = None
+    if body.user is not None:
+        user = directory.user(body.user) or directory.user_by_name(boot.domain_id, body.user)
+        if user is None:
+            raise NotFound("user", body.user, f"user {body.user!r} does not exist")
+    try:
+        ops = [resolve_operation(spec, _router().match) for spec in body.operations]
+        documents = compile_documents(body.policies) if body.policies is not None else None
+    except PolicyError as exc:
+        raise InvalidInput(str(exc)) from None
+    domain = directory.domain(user["domain_id"] if user else boot.domain_id) or {}
+    principal = SimpleNamespace(
+        user_id=user["id"] if user else "simulated-user", user_name=user["name"] if user else "simulated-user",
+        domain_id=domain.get("id", boot.domain_id), domain_name=domain.get("name"), project_id=project_id,
+        project_name=project["name"], mfa=False)
+    context = global_condition_keys(principal, now=ctx.now, source_ip="127.0.0.1", region=rt.config.region)
+    context.update({str(k).lower(): v for k, v in body.context.items()})
+    results = []
+    for op in ops:
+        policyset: PolicySet | None
+        if documents is not None:
+            policyset = documents
+        elif directory.is_admin(user):  # type: ignore[arg-type]
+            policyset = None
+        else:
+            policyset = directory.policyset(user, project_id if op.scope == "project" else None)  # type: ignore[arg-type]
+        urns = urns_for(op, body.resources, rt.config.region, principal.domain_id)
+        results.append(simulate_one(policyset, op, context, urns))
+    return json_response(200, {
+        "principal": {"user_id": principal.user_id, "user_name": principal.user_name, "project_id": project_id,
+                      "policies": "documents" if documents is not None else "granted"},
+        "allowed": all(r["allowed"] for r in results), "results": results,
+    })
+
+
+def _time(ctx: Ctx, name: str) -> float | None:
+    raw = ctx.q(name)
+    try:
+        return parse_iso(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an ISO 8601 time") from exc
+
+
+def suggest_policy(ctx: Ctx) -> Response:
+    """GET /_ecsim/iam/suggest?user=&since=&until=: the least policy allowing every call recorded for them."""
+    user = ctx.q("user")
+    since, until = _time(ctx, "since"), _time(ctx, "until")
+    if not user and since is None:
+        raise InvalidInput("name a user, a time window (since / until), or both")
+    records = ctx.rt.decisions.query(user=user, since=since, until=until, limit=100_000)
+    if not records:
+        raise NotFound("calls", user or "", "no recorded calls match; make the calls first (every authorized call is "
+                       "recorded)")
+    return json_response(200, {"calls": len(records), **suggest(records).as_dict()})
