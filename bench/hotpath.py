@@ -1,6 +1,6 @@
 """Profile ecsim's request path in-process (no sockets): where does the time of one request go?
 
-    python bench/hotpath.py [token-show|signed-show|batch-10] [--n 20000] [--store memory|file]
+    python bench/hotpath.py [token-show|signed-show|policy-show|batch-10] [--n 20000] [--store memory|file]
 
 Prints the per-request cost and the top functions by cumulative time (cProfile).
 """
@@ -19,15 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from ecsim.config import Config  # noqa: E402
 from ecsim.http.app import App  # noqa: E402
 from ecsim.runtime import Runtime  # noqa: E402
+from policies import fifty_statement_user  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["token-show", "signed-show", "batch-10"])
+    ap.add_argument("scenario", choices=["token-show", "signed-show", "policy-show", "batch-10"])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--store", default="file", help="memory, file, or a postgresql:// URL")
     ap.add_argument("--no-profile", action="store_true", help="only time the requests")
@@ -57,14 +59,20 @@ def main() -> None:
         r = call("POST", f"/v1/{pid}/cloudservers", server, {"X-Auth-Token": token})
         ids += json.loads(r.body)["serverIds"]
     show = f"/v1/{pid}/cloudservers/{ids[0]}"
-    if args.scenario == "signed-show":
+    if args.scenario in ("signed-show", "policy-show"):
         from huaweicloudsdkcore.auth.credentials import BasicCredentials
         from huaweicloudsdkcore.sdk_request import SdkRequest
         from huaweicloudsdkcore.signer.signer import Signer
 
+        ak, sk = info.access_key, info.secret_key
+        if args.scenario == "policy-show":
+            keys = fifty_statement_user(
+                lambda m, p, b=None: json.loads(call(m, p, b, {"X-Auth-Token": token}).body or b"null"),
+                {"project_id": pid, "domain_id": info.domain_id, "region": info.region}, other_server=ids[1])
+            ak, sk = keys["ak"], keys["sk"]
         req = SdkRequest(method="GET", schema="http", host="127.0.0.1:8000", resource_path=show, query_params=[],
                          header_params={"Content-Type": "application/json", "X-Project-Id": pid}, body=b"")
-        signed = dict(Signer(BasicCredentials(info.access_key, info.secret_key, pid)).sign(req).header_params)
+        signed = dict(Signer(BasicCredentials(ak, sk, pid)).sign(req).header_params)
 
         def one(i: int) -> None:
             assert call("GET", show, headers=signed).status == 200

@@ -16,6 +16,9 @@ doing the analogous EC2 calls. Scenarios, each at every connection count:
   volume-act   Cinder os-reserve / os-unreserve on 80 volumes, alternating: every request a real state change
   nova-show    GET one server through Nova v2.1 (/compute/v2.1/{project_id}/servers/{id}, microversion 2.79)
   nova-act     Nova lock / unlock on 80 servers, alternating (each a write with its lock check)
+  policy-show  signed-show by a user (not the admin) whose group holds 50 statements in 7 custom policies; the
+               Allow that decides carries a Condition and a resource-scoped Deny names another server, so every
+               request evaluates conditions and computes the server's URN (no cached decision)
 The table gives req/s, p50, p99, errors, the ratio to the ceiling, and each server's resident memory afterwards.
 Needs wrk (`apt-get install wrk`); PostgreSQL targets need ECSIM_TEST_POSTGRES or a local server.
 """
@@ -42,10 +45,11 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from ecsim.testing.plugin import POSTGRES_URL, EcsimServer, free_port, postgres_schema  # noqa: E402
+from policies import fifty_statement_user  # noqa: E402
 
 AK, SK = "BENCHAKBENCHAKBENCH1", "benchskbenchskbenchskbenchskbenchskbench"
 SCENARIOS = ("token-show", "signed-show", "list-100", "batch-10", "volume-show", "volume-act", "nova-show",
-             "nova-act")
+             "nova-act", "policy-show")
 
 
 @dataclass
@@ -216,6 +220,8 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
         from helpers import signed_headers
 
         groups = [ids[i:i + 10] for i in range(0, 800, 10)]
+        policy_user = fifty_statement_user(lambda m, p, b=None: server.http(m, p, b, token=token)[2], info,
+                                           other_server=ids[1]) if "policy-show" in args.scenarios else {}
         scripts = {
             "token-show": request_script(work / "token.lua", {"X-Auth-Token": token}),
             "signed-show": request_script(work / "signed.lua", signed_headers(server, "GET", show)),
@@ -230,6 +236,8 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
                 work / "vact.lua", {"X-Auth-Token": token, "Content-Type": "application/json"},
                 ['{"os-reserve": null}'] * len(volumes), ['{"os-unreserve": null}'] * len(volumes),
                 [f"{cinder}/{v}/action" for v in volumes]),
+            "policy-show": request_script(work / "policy.lua", signed_headers(
+                server, "GET", show, ak=policy_user.get("ak"), sk=policy_user.get("sk"))),
             "nova-show": request_script(work / "nshow.lua", {"X-Auth-Token": token,
                                                               "X-OpenStack-Nova-API-Version": "2.79"}),
             "nova-act": alternating_script(
@@ -239,6 +247,7 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
                 [f"{nova}/servers/{i}/action" for i in ids[:80]]),
         }
         urls = {"token-show": server.endpoint + show, "signed-show": server.endpoint + show,
+                "policy-show": server.endpoint + show,
                 "nova-show": f"{server.endpoint}{nova}/servers/{ids[0]}",
                 "nova-act": f"{server.endpoint}{nova}/servers/{ids[0]}/action",
                 "list-100": f"{server.endpoint}/v1.1/{pid}/cloudservers/detail?limit=100",

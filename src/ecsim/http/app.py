@@ -203,8 +203,8 @@ class App:
                 ep = _enterprise_project(ctx, op)
             policyset = rt.directory.policyset(user, project, ep)
             urns = _resource_urns(ctx, op) if policyset.resource_scoped and op.resource_type else None
-            decision = decide(policyset, op.actions, op.dependencies, _condition_context(ctx, op), urns,
-                              cache_key=op.name)
+            context = _condition_context(ctx, op if policyset.resource_keys else None)
+            decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
                             path=ctx.path, decision=decision, project_id=ctx.project_id)
         if not decision.allowed:
@@ -264,8 +264,9 @@ def _resource_urns(ctx: Ctx, op: Operation) -> tuple[str, ...]:
                  for rid in resource_ids(op.resource_from, ctx.params, body))
 
 
-def _condition_context(ctx: Ctx, op: Operation) -> Callable[[str], dict[str, Any]]:
-    """Condition keys, built only when a candidate statement has a Condition."""
+def _condition_context(ctx: Ctx, op: Operation | None) -> Callable[[str], dict[str, Any]]:
+    """Condition keys, built only when a candidate statement has a Condition; with `op`, also the keys of the
+    resource it names (a store read, so only when some Condition asks for them)."""
     cache: dict[str, Any] = {}
 
     def build(action: str) -> dict[str, Any]:
@@ -275,7 +276,7 @@ def _condition_context(ctx: Ctx, op: Operation) -> Callable[[str], dict[str, Any
             cache.update(global_condition_keys(p, now=ctx.now, source_ip=ctx.client_ip,
                                                region=ctx.rt.config.region,
                                                user_agent=ctx.headers.get("user-agent")))
-            doc = _single_resource(ctx, op)
+            doc = _single_resource(ctx, op) if op is not None else None
             if doc is not None:
                 cache.update(resource_condition_keys(doc))
         out = dict(cache)

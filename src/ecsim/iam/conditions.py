@@ -38,40 +38,38 @@ def _bool(v: Any) -> bool:
     return str(v).strip().lower() == "true"
 
 
-def _in_net(value: Any, cidr: str) -> bool:
-    try:
-        return ipaddress.ip_address(str(value)) in ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return False
+def _ip(value: Any) -> Any:
+    return ipaddress.ip_address(str(value))
 
 
-# base operator -> (per-value test(request_value, condition_value), negated)
-_TESTS: dict[str, tuple[Callable[[Any, str], bool], bool]] = {
-    "StringEquals": (lambda r, c: str(r) == c, False),
-    "StringNotEquals": (lambda r, c: str(r) == c, True),
-    "StringEqualsIgnoreCase": (lambda r, c: str(r).lower() == c.lower(), False),
-    "StringNotEqualsIgnoreCase": (lambda r, c: str(r).lower() == c.lower(), True),
-    "StringLike": (lambda r, c: bool(_like(c).match(str(r))), False),
-    "StringNotLike": (lambda r, c: bool(_like(c).match(str(r))), True),
-    "StringMatch": (lambda r, c: bool(_like(c).match(str(r))), False),
-    "StringNotMatch": (lambda r, c: bool(_like(c).match(str(r))), True),
-    "StringStartWith": (lambda r, c: str(r).startswith(c), False),
-    "StringEndWith": (lambda r, c: str(r).endswith(c), False),
-    "NumberEquals": (lambda r, c: _num(r) == _num(c), False),
-    "NumberNotEquals": (lambda r, c: _num(r) == _num(c), True),
-    "NumberLessThan": (lambda r, c: _num(r) < _num(c), False),
-    "NumberLessThanEquals": (lambda r, c: _num(r) <= _num(c), False),
-    "NumberGreaterThan": (lambda r, c: _num(r) > _num(c), False),
-    "NumberGreaterThanEquals": (lambda r, c: _num(r) >= _num(c), False),
-    "DateEquals": (lambda r, c: _date(r) == _date(c), False),
-    "DateNotEquals": (lambda r, c: _date(r) == _date(c), True),
-    "DateLessThan": (lambda r, c: _date(r) < _date(c), False),
-    "DateLessThanEquals": (lambda r, c: _date(r) <= _date(c), False),
-    "DateGreaterThan": (lambda r, c: _date(r) > _date(c), False),
-    "DateGreaterThanEquals": (lambda r, c: _date(r) >= _date(c), False),
-    "Bool": (lambda r, c: _bool(r) == _bool(c), False),
-    "IpAddress": (_in_net, False),
-    "NotIpAddress": (_in_net, True),
+# base operator -> (per-value test(request_value, compiled condition_value), negated, compile(condition value)).
+# Condition values are compiled once at parse (patterns, networks, dates); request values are converted per test.
+_TESTS: dict[str, tuple[Callable[[Any, Any], bool], bool, Callable[[str], Any]]] = {
+    "StringEquals": (lambda r, c: str(r) == c, False, str),
+    "StringNotEquals": (lambda r, c: str(r) == c, True, str),
+    "StringEqualsIgnoreCase": (lambda r, c: str(r).lower() == c, False, str.lower),
+    "StringNotEqualsIgnoreCase": (lambda r, c: str(r).lower() == c, True, str.lower),
+    "StringLike": (lambda r, c: bool(c.match(str(r))), False, _like),
+    "StringNotLike": (lambda r, c: bool(c.match(str(r))), True, _like),
+    "StringMatch": (lambda r, c: bool(c.match(str(r))), False, _like),
+    "StringNotMatch": (lambda r, c: bool(c.match(str(r))), True, _like),
+    "StringStartWith": (lambda r, c: str(r).startswith(c), False, str),
+    "StringEndWith": (lambda r, c: str(r).endswith(c), False, str),
+    "NumberEquals": (lambda r, c: _num(r) == c, False, _num),
+    "NumberNotEquals": (lambda r, c: _num(r) == c, True, _num),
+    "NumberLessThan": (lambda r, c: _num(r) < c, False, _num),
+    "NumberLessThanEquals": (lambda r, c: _num(r) <= c, False, _num),
+    "NumberGreaterThan": (lambda r, c: _num(r) > c, False, _num),
+    "NumberGreaterThanEquals": (lambda r, c: _num(r) >= c, False, _num),
+    "DateEquals": (lambda r, c: _date(r) == c, False, _date),
+    "DateNotEquals": (lambda r, c: _date(r) == c, True, _date),
+    "DateLessThan": (lambda r, c: _date(r) < c, False, _date),
+    "DateLessThanEquals": (lambda r, c: _date(r) <= c, False, _date),
+    "DateGreaterThan": (lambda r, c: _date(r) > c, False, _date),
+    "DateGreaterThanEquals": (lambda r, c: _date(r) >= c, False, _date),
+    "Bool": (lambda r, c: _bool(r) == c, False, _bool),
+    "IpAddress": (lambda r, c: _ip(r) in c, False, lambda v: ipaddress.ip_network(v, strict=False)),
+    "NotIpAddress": (lambda r, c: _ip(r) in c, True, lambda v: ipaddress.ip_network(v, strict=False)),
 }
 # Operators whose meaning is about presence.
 _PRESENCE = {"Null", "IsNullOrEmpty"}
@@ -92,6 +90,7 @@ class Condition:
     quantifier: str | None  # ForAnyValue | ForAllValues | AnyOf
     key: str  # lower-cased
     values: tuple[str, ...]
+    compiled: tuple[Any, ...] = ()  # the values as the operator's test takes them
 
     def evaluate(self, context: dict[str, Any]) -> bool:
         present = self.key in context and context[self.key] is not None
@@ -104,14 +103,14 @@ class Condition:
             return empty == _bool(self.values[0]) if self.values else empty
         if not present:
             return self.if_exists
-        test, negated = _TESTS[self.base]
+        test, negated, _ = _TESTS[self.base]
         req_values = value if isinstance(value, list | tuple | set) else [value]
         if not req_values:
             return self.if_exists or self.quantifier == "ForAllValues"
 
         def one(rv: Any) -> bool:
             try:
-                hit = any(test(rv, cv) for cv in self.values)
+                hit = any(test(rv, cv) for cv in self.compiled)
             except (ValueError, TypeError):
                 hit = False
             return not hit if negated else hit
@@ -174,7 +173,8 @@ def parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
                         float(v)
                     except ValueError as exc:
                         raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not a number") from exc
-            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals))
+            compiled = tuple(_TESTS[op][2](v) for v in svals) if op in _TESTS else ()
+            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals, compiled))
     return tuple(out)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from ecsim.iam.policy import Policy, Statement
 
+RESOURCE_KEY_PREFIXES = ("g:resourcetag/", "g:enterpriseprojectid")
+
 # Older and current names of the same permission (Huawei's 5.0 tables have an "Alias" column for this).
 _ALIAS_GROUPS = (
     ("ecs:cloudServers:create", "ecs:cloudServers:createServers"),
@@ -95,12 +97,14 @@ _Candidate = tuple[Policy, Statement]
 
 
 class PolicySet:
-    __slots__ = ("_candidates", "decisions", "policies", "resource_scoped")
+    __slots__ = ("_candidates", "decisions", "policies", "resource_keys", "resource_scoped")
 
     def __init__(self, policies: list[Policy]) -> None:
         self.policies = policies
-        # Only then does a request need the URNs of what it acts on.
+        # Only then does a request need the URNs of what it acts on, or to read the resource for its keys.
         self.resource_scoped = any(s.resource_matcher is not None for p in policies for s in p.statements)
+        self.resource_keys = any(c.key.startswith(RESOURCE_KEY_PREFIXES) for p in policies for s in p.statements
+                                 for c in s.conditions)
         self._candidates: dict[str, tuple[list[_Candidate], list[_Candidate]]] = {}
         # Decisions that consulted no Condition and no resource: the same for every request of this operation.
         self.decisions: dict[str, Decision] = {}
