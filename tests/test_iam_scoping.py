@@ -48,6 +48,10 @@ def test_statement_scoped_to_one_instance(ecsim_server, pair, unique):
     # a batch is allowed only if every server it names is: one outside the statement refuses the whole batch
     e = err(lambda: stop(ecs, [a, b]))
     assert e.status_code == 403
+    # the log names the resources of each decision as URNs
+    _, _, log = ecsim_server.http("GET", f"/_ecsim/decisions?user={u['name']}&denied=true&limit=1")
+    region, account = ecsim_server.info["region"], ecsim_server.info["domain_id"]
+    assert log["decisions"][0]["resources"] == [f"ecs:{region}:{account}:instance:{s}" for s in (a, b)]
     # an action without resource-level support is not granted by a resource-scoped statement
     e = err(lambda: ecs.list_servers_details(ListServersDetailsRequest()))
     assert e.status_code == 403 and "ecs:cloudServers:list" in e.error_msg

@@ -113,14 +113,15 @@ def test_meta_and_decisions(store):
         assert tx.bump("counter") == 1 and tx.bump("counter") == 2
     assert store.meta_get("k") == {"a": 1}
     store.append_decisions([(1.0, "r1", "u1", "alice", "op.a", 1, "GET", "/x", "p", '{"user_name": "alice"}',
-                             '{"basis": "policy"}'),
+                             '{"basis": "policy"}', None),
                             (2.0, "r2", "u2", "bob", "op.b", 0, "POST", "/y", "p", '{"user_name": "bob"}',
-                             '{"basis": "policy"}')])
+                             '{"basis": "policy"}', '["ecs:r:a:instance:1"]')])
     rows = store.query_decisions()
     assert [r["request_id"] for r in rows] == ["r2", "r1"]
     assert [r["request_id"] for r in store.query_decisions(denied_only=True)] == ["r2"]
     assert [r["request_id"] for r in store.query_decisions(user="alice")] == ["r1"]
     assert rows[0]["principal"] == {"user_name": "bob"} and rows[0]["basis"] == "policy"
+    assert rows[0]["resources"] == ["ecs:r:a:instance:1"] and rows[1]["resources"] == []
 
 
 def test_sqlite_full_disk_is_a_clear_error(tmp_path):
@@ -136,4 +137,21 @@ def test_sqlite_full_disk_is_a_clear_error(tmp_path):
         for i in range(10):
             tx.insert(Put("server", f"s{i}", "p", big, created=float(i)))
     assert s.count("server", "p") == 0 and s.get("server", "s0") is None
+    s.close()
+
+
+def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "decisions.db")
+    old.execute("CREATE TABLE decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, request_id TEXT, "
+                "user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL, method TEXT, path TEXT, "
+                "project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL)")
+    old.execute("INSERT INTO decisions (ts, request_id, allowed, principal, decision) VALUES (1, 'r0', 1, '{}', '{}')")
+    old.commit()
+    old.close()
+    s = open_store(f"sqlite:///{tmp_path}/s.db")
+    s.append_decisions([(2.0, "r1", "u", "n", "op", 0, "GET", "/", "p", "{}", "{}", '["evs:r:a:volume:v"]')])
+    assert [(r["request_id"], r["resources"]) for r in s.query_decisions()] == [("r1", ["evs:r:a:volume:v"]),
+                                                                                 ("r0", [])]
     s.close()

@@ -190,6 +190,7 @@ class App:
         principal = ctx.principal
         assert principal is not None
         rt = self.rt
+        urns: tuple[str, ...] | None = None
         if principal.is_admin:
             decision: Decision = allow_all(op.actions, op.dependencies)
         elif op.self_service and _acting_on_self(ctx, op.self_service):
@@ -205,8 +206,10 @@ class App:
             urns = _resource_urns(ctx, op) if policyset.resource_scoped and op.resource_type else None
             context = _condition_context(ctx, op if policyset.resource_keys else None)
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
+        if urns is None and op.resource_type is not None:  # for the log
+            urns = _resource_urns(ctx, op)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
-                            path=ctx.path, decision=decision, project_id=ctx.project_id)
+                            path=ctx.path, decision=decision, project_id=ctx.project_id, resources=urns or ())
         if not decision.allowed:
             assert decision.denied is not None
             err = faults_for(op.family).denied(decision.denied.action, decision.explain())

@@ -1,5 +1,5 @@
-"""The decision log: every authorization decision with principal, operation, each action, the result and the
-statement that decided.
+"""The decision log: every authorization decision with principal, operation, the resources it named (URNs), each
+action, the result and the statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once; a flush (every 100 ms
@@ -32,6 +32,7 @@ class Pending(NamedTuple):
     path: str
     decision: Decision
     project_id: str | None
+    resources: tuple[str, ...]
 
 
 def principal_json(p: Principal) -> str:
@@ -57,8 +58,8 @@ class DecisionLog:
         self.pending: list[Pending] = []
 
     def record(self, *, now: float, request_id: str, principal: Principal, op: Operation, method: str, path: str,
-               decision: Decision, project_id: str | None = None) -> None:
-        self.pending.append(Pending(now, request_id, principal, op, method, path, decision, project_id))
+               decision: Decision, project_id: str | None = None, resources: tuple[str, ...] = ()) -> None:
+        self.pending.append(Pending(now, request_id, principal, op, method, path, decision, project_id, resources))
         if len(self.pending) >= FLUSH_AT:
             self.flush()
 
@@ -69,7 +70,7 @@ class DecisionLog:
         self.store.append_decisions([
             (p.now, p.request_id, p.principal.user_id, p.principal.user_name, p.op.name,
              1 if p.decision.allowed else 0, p.method, p.path, p.project_id, principal_json(p.principal),
-             decision_json(p.decision))
+             decision_json(p.decision), _encode(p.resources).decode() if p.resources else None)
             for p in batch
         ])
         # Forget as many old decisions as were just written (a primary-key range delete), so the log stays at

@@ -453,11 +453,11 @@ class SqlStore:
 
     def append_decisions(self, rows: Sequence[tuple]) -> None:
         """rows: (ts, request_id, user_id, user_name, operation, allowed, method, path, project_id, principal
-        JSON, decision JSON)."""
+        JSON, decision JSON, resources JSON or None)."""
         self._log_executemany(
             self._q(
                 "INSERT INTO decisions (ts, request_id, user_id, user_name, operation, allowed, method, path, "
-                "project_id, principal, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "project_id, principal, decision, resources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             rows,
         )
@@ -492,14 +492,16 @@ class SqlStore:
         if after_seq is not None:
             clauses.append("seq > ?")
             params.append(after_seq)
-        sql = (f"SELECT seq, ts, request_id, operation, allowed, method, path, project_id, principal, decision "
+        sql = (f"SELECT seq, ts, request_id, operation, allowed, method, path, project_id, principal, decision, "
+               f"resources "
                f"FROM decisions WHERE {' AND '.join(clauses)} ORDER BY seq DESC LIMIT ?")
         params.append(limit)
         out = []
-        for seq, ts, rid, opname, allowed, method, path, project, principal, decision in \
+        for seq, ts, rid, opname, allowed, method, path, project, principal, decision, resources in \
                 self._log_execute(self._q(sql), params).fetchall():
             doc = {"seq": int(seq), "ts": ts, "request_id": rid, "operation": opname, "allowed": bool(allowed),
-                   "method": method, "path": path, "project_id": project, "principal": _decode(principal)}
+                   "method": method, "path": path, "project_id": project, "principal": _decode(principal),
+                   "resources": _decode(resources) if resources else []}
             doc.update(_decode(decision))
             out.append(doc)
         return out

@@ -51,8 +51,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     seq BIGSERIAL PRIMARY KEY,
     ts DOUBLE PRECISION NOT NULL, request_id TEXT, user_id TEXT, user_name TEXT, operation TEXT,
     allowed INTEGER NOT NULL, method TEXT, path TEXT, project_id TEXT, principal TEXT NOT NULL,
-    decision TEXT NOT NULL
+    decision TEXT NOT NULL, resources TEXT
 );
+ALTER TABLE decisions ADD COLUMN IF NOT EXISTS resources TEXT;
 CREATE INDEX IF NOT EXISTS decisions_user ON decisions (user_id, seq);
 CREATE INDEX IF NOT EXISTS decisions_user_name ON decisions (user_name, seq);
 CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);

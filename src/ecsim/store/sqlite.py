@@ -22,7 +22,7 @@ DECISIONS_DDL = """
 CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ts REAL NOT NULL, request_id TEXT, user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL,
-    method TEXT, path TEXT, project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL
+    method TEXT, path TEXT, project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL, resources TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_user ON decisions (user_id, seq);
 CREATE INDEX IF NOT EXISTS decisions_user_name ON decisions (user_name, seq);
@@ -74,6 +74,8 @@ class SqliteStore(SqlStore):
         schema = resources.files("ecsim.store").joinpath("schema.sql").read_text()
         c.executescript(schema.replace("DOUBLE PRECISION", "REAL"))
         self._log.executescript(DECISIONS_DDL)
+        if "resources" not in {row[1] for row in self._log.execute("PRAGMA table_info(decisions)")}:
+            self._log.execute("ALTER TABLE decisions ADD COLUMN resources TEXT")  # logs written before 0.2
         self.migrate()
         self._data_version = self._read_data_version()
         self._stop = threading.Event()
