@@ -258,6 +258,7 @@ def test_v5_api_itself_is_authorized_at_account_level(ecsim_server, iam5, unique
     mine = ecsim_server.iam5(u["ak"], u["sk"])
     e = err(lambda: mine.list_policies_v5(ListPoliciesV5Request()))
     assert (e.status_code, e.error_code) == (403, "PAP5.0001") and "iam:policies:listV5" in e.error_msg
+    assert e.error_msg.startswith("access denied: ") and "implicit deny" in e.encoded_auth_msg
     p = new_policy(iam5, f"reader5-{unique}", document("Allow", "iam:policies:listV5", "iam:policies:getV5"))
     attach_user(iam5, p.policy_id, u["user_id"])
     assert mine.get_policy_v5(GetPolicyV5Request(policy_id=p.policy_id)).policy.policy_id == p.policy_id
@@ -302,3 +303,40 @@ def test_identity_policy_survives_a_restart(ecsim_launcher, tmp_path):
     got = second.iam5().get_policy_v5(GetPolicyV5Request(policy_id=p.policy_id)).policy
     assert (got.policy_name, got.default_version_id, got.attachment_count) == ("persisted", "v2", 1)
     assert lists(second.ecs(u["ak"], u["sk"])) == 0
+
+
+# -- domain rules, without HTTP -------------------------------------------------------------------------------------
+def test_version_rules_without_http():
+    from ecsim.domain.errors import Conflict, InvalidInput, NotFound
+    from ecsim.iam import identity_policies as ip5
+
+    p = ip5.new_policy("acct", "p", "", "", document("Allow", "ecs:cloudServers:list"), 1.0)
+    for i in range(4):
+        p, v = ip5.add_version(p, document("Allow", "ecs:cloudServers:get"), i == 3, 2.0 + i)
+    assert (v["version_id"], p["default_version_id"], len(p["versions"])) == ("v5", "v5", 5)
+    with pytest.raises(ip5.LimitExceeded):
+        ip5.add_version(p, document("Allow", "*"), False, 9.0)
+    with pytest.raises(Conflict):
+        ip5.delete_version(p, "v5")
+    p = ip5.delete_version(p, "v2")
+    p, v = ip5.add_version(p, document("Allow", "*"), False, 9.0)
+    assert v["version_id"] == "v6"  # numbers are never reused
+    with pytest.raises(NotFound):
+        ip5.set_default_version(p, "v2", 10.0)
+    with pytest.raises(InvalidInput, match="version_id"):
+        ip5.find_version(p, "2")
+    spaced = json.dumps({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]}, indent=2000)
+    assert ip5.parse_document(spaced).version == "5.0"  # whitespace does not count towards the 6,144
+
+
+def test_5_0_deny_beats_1_1_allow_in_one_policy_set():
+    from ecsim.iam import identity_policies as ip5
+    from ecsim.iam.evaluate import PolicySet, decide
+    from ecsim.iam.policy import parse_policy
+
+    allow11 = parse_policy({"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["ecs:*:*"]}]})
+    deny50 = ip5.parse_document(document("Deny", "ecs:cloudServers:stop"), name="no-stop")
+    d = decide(PolicySet([allow11, deny50]), ("ecs:cloudServers:stop",), (), lambda _: {})
+    assert not d.allowed and d.denied is not None and d.denied.effect == "explicit_deny"
+    assert d.denied.match is not None and d.denied.match.policy_name == "no-stop"
+    assert decide(PolicySet([allow11, deny50]), ("ecs:cloudServers:start",), (), lambda _: {}).allowed
