@@ -71,7 +71,7 @@ def test_every_handler_resolves_and_router_builds():
 
 def test_every_entry_names_its_family_source_and_scope():
     for op in all_operations():
-        assert op.family in {"ecs", "evs", "ims", "nova", "glance", "cinder", "keystone", "iam", "control"}
+        assert op.family in {"ecs", "evs", "ims", "nova", "glance", "cinder", "keystone", "iam", "iam5", "control"}
         assert op.source.split(":")[0] in {"seed", "table", "ecsim"}, op.name
         assert op.scope in {"project", "domain", "token", "public", "control"}, op.name
         assert op.method in {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}

@@ -205,6 +205,7 @@ def delete_user(ctx: Ctx) -> Response:
         tx.delete("user", u["id"])
         tx.delete_where("membership", caller.domain_id, [Cond("eq", "name", u["id"])])
         tx.delete_where("credential", caller.domain_id, [Cond("eq", "ref", u["id"])])
+        tx.delete_where("policy_attachment", caller.domain_id, [Cond("eq", "ref", f"user:{u['id']}")])
         acct.changed(ctx, tx)
     return empty(204)
 
@@ -311,6 +312,7 @@ def delete_group(ctx: Ctx) -> Response:
         tx.delete("group", g["id"])
         tx.delete_where("membership", caller.domain_id, [Cond("eq", "ref", g["id"])])
         tx.delete_where("grant", caller.domain_id, [Cond("eq", "ref", g["id"])])
+        tx.delete_where("policy_attachment", caller.domain_id, [Cond("eq", "ref", f"group:{g['id']}")])
         acct.changed(ctx, tx)
     return empty(204)
 

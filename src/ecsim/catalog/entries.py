@@ -570,6 +570,59 @@ iam("delete_access_key", "DELETE", "/v3.0/OS-CREDENTIAL/credentials/{access_key}
     self_service="access_key")
 
 # ---------------------------------------------------------------------------------------------------------------
+# IAM 5.0 identity policies (/v5, account level, errors in the IAM5 format). Actions are those of Huawei's api-iam5
+# pages ("iam:policies:createV5" ...); the authorization-schema queries need no permission.
+# ---------------------------------------------------------------------------------------------------------------
+P5 = "ecsim.api.iam_policies_v5"
+POLICY5 = "/v5/policies/{policy_id}"
+for _name, _method, _path, _action, _level, _rtype, _title in (
+    ("create_policy", "POST", "/v5/policies", "iam:policies:createV5", "permission_management", "policy",
+     "Creating a custom identity policy"),
+    ("list_policies", "GET", "/v5/policies", "iam:policies:listV5", "list", None, "Listing identity policies"),
+    ("get_policy", "GET", POLICY5, "iam:policies:getV5", "read", "policy", "Querying an identity policy"),
+    ("update_policy", "PUT", POLICY5, "iam:policies:updateV5", "permission_management", "policy",
+     "Modifying an identity policy's description"),
+    ("delete_policy", "DELETE", POLICY5, "iam:policies:deleteV5", "permission_management", "policy",
+     "Deleting a custom identity policy"),
+    ("create_policy_version", "POST", POLICY5 + "/versions", "iam:policies:createVersionV5",
+     "permission_management", "policy", "Creating an identity policy version"),
+    ("list_policy_versions", "GET", POLICY5 + "/versions", "iam:policies:listVersionsV5", "list", "policy",
+     "Listing identity policy versions"),
+    ("get_policy_version", "GET", POLICY5 + "/versions/{version_id}", "iam:policies:getVersionV5", "read",
+     "policy", "Querying an identity policy version"),
+    ("delete_policy_version", "DELETE", POLICY5 + "/versions/{version_id}", "iam:policies:deleteVersionV5",
+     "permission_management", "policy", "Deleting an identity policy version"),
+    ("set_default_policy_version", "POST", POLICY5 + "/versions/{version_id}/set-default",
+     "iam:policies:setDefaultVersionV5", "permission_management", "policy",
+     "Setting the default version of an identity policy"),
+    ("attach_user_policy", "POST", POLICY5 + "/attach-user", "iam:users:attachPolicyV5", "permission_management",
+     "user", "Attaching an identity policy to a user"),
+    ("detach_user_policy", "POST", POLICY5 + "/detach-user", "iam:users:detachPolicyV5", "permission_management",
+     "user", "Detaching an identity policy from a user"),
+    ("attach_group_policy", "POST", POLICY5 + "/attach-group", "iam:groups:attachPolicyV5",
+     "permission_management", "group", "Attaching an identity policy to a group"),
+    ("detach_group_policy", "POST", POLICY5 + "/detach-group", "iam:groups:detachPolicyV5",
+     "permission_management", "group", "Detaching an identity policy from a group"),
+    ("list_attached_user_policies", "GET", "/v5/users/{user_id}/attached-policies",
+     "iam:users:listAttachedPoliciesV5", "list", "user", "Listing the identity policies attached to a user"),
+    ("list_attached_group_policies", "GET", "/v5/groups/{group_id}/attached-policies",
+     "iam:groups:listAttachedPoliciesV5", "list", "group", "Listing the identity policies attached to a group"),
+    ("list_entities_for_policy", "GET", POLICY5 + "/attached-entities", "iam:policies:listEntitiesV5", "list",
+     "policy", "Listing the entities an identity policy is attached to"),
+):
+    _from = {"policy": "path:policy_id", "user": "body:user_id", "group": "body:group_id"}.get(_rtype or "")
+    if _name.startswith("list_attached"):
+        _from = f"path:{_rtype}_id"
+    op(f"iam5.{_name}", "iam5", _method, _path, _action, title=_title, source="table:iam", handler=f"{P5}:{_name}",
+       scope="domain", access_level=_level, resource_type=_rtype, resource_from=_from, sdk=f"{_name}_v5")
+op("iam5.get_authorization_schema", "iam5", "GET", "/v5/authorization-schemas/services/{service_code}", (),
+   title="Querying a service's authorization schema", source="table:iam", handler=f"{P5}:get_authorization_schema",
+   scope="token", sdk="get_authorization_schema_v5")
+op("iam5.list_registered_services", "iam5", "GET", "/v5/authorization-schemas/registered-services", (),
+   title="Listing the services with an authorization schema", source="table:iam",
+   handler=f"{P5}:list_registered_services", scope="token", sdk="list_registered_services_for_auth_schema_v5")
+
+# ---------------------------------------------------------------------------------------------------------------
 # ecsim's control plane (no IAM: a local tool's own endpoints).
 # ---------------------------------------------------------------------------------------------------------------
 CTL = "ecsim.api.control"

@@ -26,7 +26,7 @@ from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
 from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import Decision, allow_all, decide, encode_authorization_message
-from ecsim.iam.resources import RESOURCE_TYPES, resource_condition_keys, resource_ids, urn
+from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys, resource_ids, urn
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -261,10 +261,15 @@ def _enterprise_project(ctx: Ctx, op: Operation) -> str | None:
 
 def _resource_urns(ctx: Ctx, op: Operation) -> tuple[str, ...]:
     """URNs of every resource the request names (every server of a batch), for statements with a Resource."""
-    assert op.resource_type is not None and ctx.principal is not None
+    rtype, p = op.resource_type, ctx.principal
+    assert rtype is not None and p is not None
     body = ctx.json if op.resource_from and op.resource_from.startswith("body:") else None
-    return tuple(urn(op.resource_type, ctx.rt.config.region, ctx.principal.domain_id, rid)
-                 for rid in resource_ids(op.resource_from, ctx.params, body))
+    ids = resource_ids(op.resource_from, ctx.params, body)
+    if rtype in NAMED_TYPES:  # IAM URNs name users, groups and policies by name
+        rows = (ctx.rt.store.get(RESOURCE_TYPES[rtype][1], rid) for rid in ids)
+        ids = tuple(row.doc.get("name", row.id) if row is not None and row.scope == p.domain_id else rid
+                    for row, rid in zip(rows, ids, strict=True))
+    return tuple(urn(rtype, ctx.rt.config.region, p.domain_id, rid) for rid in ids)
 
 
 def _condition_context(ctx: Ctx, op: Operation | None) -> Callable[[str], dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Every family answers in its own format (see shared/spec): Huawei ECS/EVS/IMS `{"error": {"code", "message"}}`,
 the API gateway in front of them `{"error_code", "error_msg", "request_id"}`, Nova and Cinder
-`{"<faultName>": {"code", "message"}}`, Keystone/IAM `{"error": {"code", "message", "title"}}`.
+`{"<faultName>": {"code", "message"}}`, Keystone/IAM `{"error": {"code", "message", "title"}}`, IAM 5.0
+`{"error_code", "error_msg", "request_id"}`.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ FAMILY_SHAPES = {
     "cinder": "openstack",
     "keystone": "keystone",
     "iam": "keystone",
+    "iam5": "iam3",
 }
 
 
@@ -125,6 +127,8 @@ def family_for_path(path: str) -> str:
         return "glance"
     if path.startswith(("/identity", "/v3", "/v3.0", "/v3-ext")) or path == "/":
         return "keystone"
+    if path.startswith("/v5/"):
+        return "iam5"
     return "ecs"
 
 
@@ -138,4 +142,7 @@ def not_found_for(family: str) -> ApiError:
         return ApiError(404, None, "The resource could not be found.")
     if family == "keystone":
         return ApiError(404, None, "The resource could not be found.")
+    if family == "iam5":
+        return ApiError(404, "APIGW.0101", "The API does not exist or has not been published in the environment",
+                        shape="gateway")
     return ApiError(404, "ecsim.NotFound", "No such control-plane endpoint.")

@@ -333,6 +333,34 @@ class KeystoneFaults(Faults):
         return ApiError(413, None, f"Request entity too large: the body exceeds {limit} bytes.")
 
 
+class Iam5Faults(Faults):
+    """IAM 5.0 (`/v5`): `{"error_code": "PAP5.xxxx", "error_msg", "request_id"}`. PAP5.0001 (denied, with
+    `encoded_authorization_message`) and PAP5.0003 (a limit exceeded) are Huawei's; the other codes are ecsim's
+    choice in the same series (Huawei's full table is not public)."""
+
+    family = "iam5"
+    _CODES = {"not_found": (404, "PAP5.0004"), "conflict": (409, "PAP5.0005"), "limit": (409, "PAP5.0003"),
+              "forbidden": (403, "PAP5.0001")}
+
+    def translate(self, err: DomainError) -> ApiError:
+        status, code = self._CODES.get(err.reason, (400, "PAP5.0002"))
+        return ApiError(status, code, err.message, shape="iam3")
+
+    def denied(self, action: str, explanation: str) -> ApiError:
+        # The authorizer adds `encoded_authorization_message` (as it does for every family).
+        return ApiError(403, "PAP5.0001", f"access denied: {denial_message(action)}", shape="iam3")
+
+    def project_mismatch(self, err: ProjectMismatch) -> ApiError:
+        return ApiError(403, "PAP5.0001", "access denied: the request names another project.", shape="iam3")
+
+    def unavailable(self, message: str) -> ApiError:
+        return ApiError(503, "PAP5.0503", f"Service temporarily unavailable: {message}", shape="iam3")
+
+    def internal(self) -> ApiError:
+        return ApiError(500, "PAP5.0500", "Internal server error. ecsim hit an internal error; see the server log.",
+                        shape="iam3")
+
+
 class ControlFaults(Faults):
     family = "control"
 
@@ -356,6 +384,7 @@ FAULTS: dict[str, Faults] = {
     "evs": EvsFaults(),
     "keystone": KeystoneFaults(),
     "iam": KeystoneFaults(),
+    "iam5": Iam5Faults(),
     "control": ControlFaults(),
 }
 

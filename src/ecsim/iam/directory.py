@@ -6,7 +6,8 @@ Policies are compiled once per (user, scope) and cached the same way.
 
 Store kinds: domain, user, group, membership (id "<group>:<user>", ref=group, name=user), project, role (custom
 policies), grant (id "<target>|<subject>|<role>", ref=subject: a group id or "user:<id>", name=target), credential
-(id = access key, ref=user), revoked_token (id = audit id).
+(id = access key, ref=user), revoked_token (id = audit id); IAM 5.0 identity_policy and policy_attachment
+(iam/identity_policies.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecsim.domain.errors import InvalidInput
+from ecsim.iam import identity_policies as ip5
 from ecsim.iam import system
 from ecsim.iam.evaluate import PolicySet
 from ecsim.iam.policy import Policy, PolicyError, parse_policy
@@ -173,6 +176,38 @@ class Directory:
 
         return self._cached(("compiled_role", role_id), load)
 
+    # -- IAM 5.0 identity policies -----------------------------------------------------------------------------------
+    def identity_policy(self, policy_id: str) -> dict | None:
+        found = ip5.SYSTEM_BY_ID.get(policy_id)
+        if found is not None:
+            return found
+        return self._cached(("identity_policy", policy_id), lambda: self._doc("identity_policy", policy_id))
+
+    def compiled_identity_policy(self, policy_id: str) -> Policy | None:
+        """The policy's default version, compiled once per identity version."""
+
+        def load() -> Policy | None:
+            doc = self.identity_policy(policy_id)
+            if doc is None:
+                return None
+            try:
+                return ip5.parse_document(ip5.default_document(doc), policy_id=policy_id, name=doc["name"])
+            except InvalidInput:
+                return None
+
+        return self._cached(("compiled_identity_policy", policy_id), load)
+
+    def attached_identity_policies(self, user: dict) -> tuple[str, ...]:
+        """Ids of the 5.0 policies attached to the user or to any of its groups (each once)."""
+
+        def load() -> tuple[str, ...]:
+            entities = (ip5.entity("user", user["id"]), *(ip5.entity("group", g) for g in self.groups_of(user)))
+            rows = self.store.select("policy_attachment", user["domain_id"], [Cond("in", "ref", entities)],
+                                     newest_first=False)
+            return tuple(dict.fromkeys(r.doc["policy_id"] for r in rows))
+
+        return self._cached(("attached_identity_policies", user["id"]), load)
+
     # -- grants and policies ------------------------------------------------------------------------------------
     def grants_for_groups(self, domain_id: str, groups: tuple[str, ...]) -> list[dict]:
         if not groups:
@@ -198,7 +233,8 @@ class Directory:
     def policyset(self, user: dict, project_id: str | None, enterprise_project: str | None = None) -> PolicySet:
         """The compiled policies that apply to `user` in a project (project-level services) or, with None, at
         account level (global services such as IAM). With `enterprise_project` (a resource's enterprise project,
-        for operations the permission tables allow there) grants on that enterprise project count too."""
+        for operations the permission tables allow there) grants on that enterprise project count too. The 5.0
+        identity policies attached to the user or its groups count everywhere."""
 
         def load() -> PolicySet:
             grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
@@ -229,6 +265,11 @@ class Directory:
                     dep_role = system.BY_DISPLAY_NAME.get(dep)
                     if dep_role is not None:
                         queue.append(dep_role.id)
+            # 5.0 identity policies have no project scope: they apply in every project and at account level.
+            for pid in self.attached_identity_policies(user):
+                identity = self.compiled_identity_policy(pid)
+                if identity is not None:
+                    policies.append(identity)
             return PolicySet(policies)
 
         return self._cached(("policyset", user["id"], project_id, enterprise_project), load)
@@ -253,6 +294,18 @@ class Directory:
     def put_role(tx: SqlStore, doc: dict, *, new: bool) -> None:
         p = Put("role", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
         tx.insert(p) if new else tx.update(p, rename=True)
+
+    @staticmethod
+    def put_identity_policy(tx: SqlStore, doc: dict, *, new: bool, expect_version: int | None = None) -> None:
+        p = Put("identity_policy", doc["id"], doc["domain_id"], doc, name=doc["name"], created=doc["created"])
+        tx.insert(p) if new else tx.update(p, expect_version)
+
+    @staticmethod
+    def put_attachment(tx: SqlStore, domain_id: str, policy_id: str, entity_type: str, entity_id: str,
+                       now: float) -> None:
+        doc = {"policy_id": policy_id, "entity_type": entity_type, "entity_id": entity_id, "attached": now}
+        tx.insert(Put("policy_attachment", ip5.attachment_id(policy_id, entity_type, entity_id), domain_id, doc,
+                      name=policy_id, ref=ip5.entity(entity_type, entity_id), created=now))
 
     @staticmethod
     def put_credential(tx: SqlStore, doc: dict, *, new: bool) -> None:

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 # IAM resource type -> (the service its URN names, the store kind holding it)
-RESOURCE_TYPES: dict[str, tuple[str, str]] = {"instance": ("ecs", "server"), "volume": ("evs", "volume")}
+RESOURCE_TYPES: dict[str, tuple[str, str]] = {
+    "instance": ("ecs", "server"), "volume": ("evs", "volume"),
+    "user": ("iam", "user"), "group": ("iam", "group"), "policy": ("iam", "identity_policy"),
+}
+# Global services have no region segment in their URNs, and name IAM resources by name, not id
+# (iam::<account-id>:user:<user-name>).
+GLOBAL_SERVICES = frozenset({"iam"})
+NAMED_TYPES = frozenset({"user", "group", "policy"})
 
 
 def resource_ids(resource_from: str | None, params: dict[str, str], body: Any) -> tuple[str, ...]:
@@ -40,7 +47,8 @@ def _walk(value: Any, parts: list[str]) -> Iterator[str]:
 
 
 def urn(resource_type: str, region: str, account_id: str, resource_id: str) -> str:
-    return f"{RESOURCE_TYPES[resource_type][0]}:{region}:{account_id}:{resource_type}:{resource_id}"
+    service = RESOURCE_TYPES[resource_type][0]
+    return f"{service}:{'' if service in GLOBAL_SERVICES else region}:{account_id}:{resource_type}:{resource_id}"
 
 
 def service_of(urn_or_action: str) -> str:

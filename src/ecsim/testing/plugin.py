@@ -196,6 +196,16 @@ class EcsimServer:
         return (IamClient.new_builder().with_http_config(self._http_config()).with_credentials(cred)
                 .with_endpoint(self.endpoint).build())
 
+    def iam5(self, ak: str | None = None, sk: str | None = None) -> Any:
+        """huaweicloudsdkiam.v5 IamClient (IAM 5.0 identity policies), signed like iam()."""
+        from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+        from huaweicloudsdkiam.v5 import IamClient
+
+        cred = GlobalCredentials(ak or self.info["access_key"], sk or self.info["secret_key"],
+                                 self.info["domain_id"])
+        return (IamClient.new_builder().with_http_config(self._http_config()).with_credentials(cred)
+                .with_endpoint(self.endpoint).build())
+
 
 POSTGRES_URL = os.environ.get("ECSIM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
