@@ -24,7 +24,7 @@ from ecsim.http.context import Ctx, Response
 from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
-from ecsim.iam.evaluate import Decision, allow_all, decide
+from ecsim.iam.evaluate import Decision, allow_all, decide, within_session
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -201,6 +201,9 @@ class App:
                 ep = _enterprise_project(ctx, op)
             decision = decide(rt.directory.policyset(user, project, ep), op.actions, op.dependencies,
                               _condition_context(ctx), cache_key=op.name)
+        if principal.session:  # a temporary key's session policies narrow whatever the user may do
+            decision = within_session(decision, principal.session, op.actions, op.dependencies,
+                                      _condition_context(ctx), cache_key=op.name)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
                             path=ctx.path, decision=decision, project_id=ctx.project_id)
         if not decision.allowed:
