@@ -201,8 +201,15 @@ def test_revocation_takes_effect_on_the_next_request(ecsim_server, unique):
     set_enabled(ecsim_server, u["user_id"], True)
     permanent.list_servers_details(call)
     gateway_401(err(lambda: temp.list_servers_details(call)), "revoked")
-    # a deactivated permanent key stops at once, and works again when reactivated
+    # a password change ends the temporary keys issued before it (as it ends tokens); permanent keys stay
     iam = ecsim_server.iam()
+    temp = ecs_of(ecsim_server, temporary_key(ecsim_server.iam(u["ak"], u["sk"])))
+    temp.list_servers_details(call)
+    iam.keystone_update_user_by_admin(KeystoneUpdateUserByAdminRequest(user_id=u["user_id"], body=(
+        KeystoneUpdateUserByAdminRequestBody(user=KeystoneUpdateUserOption(password="An0ther-Passw0rd")))))
+    gateway_401(err(lambda: temp.list_servers_details(call)), "revoked")
+    permanent.list_servers_details(call)
+    # a deactivated permanent key stops at once, and works again when reactivated
 
     def set_status(status: str) -> None:
         iam.update_permanent_access_key(UpdatePermanentAccessKeyRequest(access_key=u["ak"], body=(

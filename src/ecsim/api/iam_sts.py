@@ -70,8 +70,7 @@ def create_temporary_access_key(ctx: Ctx) -> Response:
     elif ident.token is not None and ident.token.id:
         user = d.user(token_claims(ctx, ident.token.id).user_id)
     else:
-        raise AuthError(401, "", "The request you have made requires authentication: send X-Auth-Token, an AK/SK "
-                        "signature or auth.identity.token.id.")
+        raise AuthError(401, "", "send X-Auth-Token, an AK/SK signature or auth.identity.token.id")
     assert user is not None  # authentication checked it exists
     if parent is not None:  # a key made with a temporary key keeps its limits: its policies and its expiry
         policies = [*parent.get("session_policies", []), *policies]
@@ -98,8 +97,7 @@ def _purge_expired(tx: SqlStore, user: dict, now: float) -> None:
 def _assume_role(ctx: Ctx, ident: _Identity, has_header: bool) -> None:
     """Agencies are not emulated, so no agency can be assumed: say so after checking the request's form."""
     if not has_header:
-        raise AuthError(401, "", "The request you have made requires authentication: assume_role needs the "
-                        "caller's X-Auth-Token or an AK/SK signature.")
+        raise AuthError(401, "", "assume_role needs the caller's X-Auth-Token or an AK/SK signature")
     role = ident.assume_role
     if role is None:
         raise InvalidInput("auth.identity.assume_role is required for the assume_role method.")
