@@ -13,7 +13,7 @@ from ecsim.auth.passwords import check_password, hash_password
 from ecsim.bootstrap import new_access_key, new_secret_key
 from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
-from ecsim.iam.directory import ADMIN_GROUP, Directory
+from ecsim.iam.directory import ADMIN_GROUP, TEMPORARY_CREDENTIAL, Directory
 from ecsim.ids import new_hex32
 from ecsim.store import Cond, SqlStore
 from ecsim.timefmt import iso_micros, iso_micros_z
@@ -206,6 +206,7 @@ def delete_user(ctx: Ctx) -> Response:
         tx.delete_where("membership", caller.domain_id, [Cond("eq", "name", u["id"])])
         tx.delete_where("credential", caller.domain_id, [Cond("eq", "ref", u["id"])])
         tx.delete_where("policy_attachment", caller.domain_id, [Cond("eq", "ref", f"user:{u['id']}")])
+        tx.delete_where(TEMPORARY_CREDENTIAL, caller.domain_id, [Cond("eq", "ref", u["id"])])
         acct.changed(ctx, tx)
     return empty(204)
 

@@ -569,6 +569,13 @@ iam("delete_access_key", "DELETE", "/v3.0/OS-CREDENTIAL/credentials/{access_key}
     "iam:credentials:deleteCredential", "delete_permanent_access_key", "Deleting a permanent access key",
     self_service="access_key")
 
+# Temporary access keys: no permission needed (Huawei); the handler authenticates the caller itself, because the
+# token may also come in the body.
+op("iam.create_temporary_access_key", "iam", "POST", "/v3.0/OS-CREDENTIAL/securitytokens", (),
+   title="Obtaining a temporary access key and security token", source="table:iam",
+   handler="ecsim.api.iam_sts:create_temporary_access_key", scope="public",
+   sdk=("create_temporary_access_key_by_token", "create_temporary_access_key_by_agency"))
+
 # ---------------------------------------------------------------------------------------------------------------
 # IAM 5.0 identity policies (/v5, account level, errors in the IAM5 format). Actions are those of Huawei's api-iam5
 # pages ("iam:policies:createV5" ...); the authorization-schema queries need no permission.

@@ -25,7 +25,7 @@ from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
 from ecsim.iam.conditions import global_condition_keys
-from ecsim.iam.evaluate import Decision, allow_all, decide, encode_authorization_message
+from ecsim.iam.evaluate import Decision, allow_all, decide, encode_authorization_message, within_session
 from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys, resource_ids, urn
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
@@ -206,6 +206,11 @@ class App:
             urns = _resource_urns(ctx, op) if policyset.resource_scoped and op.resource_type else None
             context = _condition_context(ctx, op if policyset.resource_keys else None)
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
+        if principal.session:  # a temporary key's session policies narrow whatever the user may do
+            if urns is None and op.resource_type and any(s.resource_scoped for s in principal.session):
+                urns = _resource_urns(ctx, op)
+            decision = within_session(decision, principal.session, op.actions, op.dependencies,
+                                      _condition_context(ctx, op), urns, cache_key=op.name)
         if urns is None and op.resource_type is not None:  # for the log
             urns = _resource_urns(ctx, op)
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,

@@ -6,8 +6,8 @@ Policies are compiled once per (user, scope) and cached the same way.
 
 Store kinds: domain, user, group, membership (id "<group>:<user>", ref=group, name=user), project, role (custom
 policies), grant (id "<target>|<subject>|<role>", ref=subject: a group id or "user:<id>", name=target), credential
-(id = access key, ref=user), revoked_token (id = audit id); IAM 5.0 identity_policy and policy_attachment
-(iam/identity_policies.py).
+(id = access key, ref=user), temporary_credential (the same for temporary keys, see auth/temporary.py),
+revoked_token (id = audit id); IAM 5.0 identity_policy and policy_attachment (iam/identity_policies.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ecsim.iam.policy import Policy, PolicyError, parse_policy
 from ecsim.store import Cond, Put, SqlStore
 
 ADMIN_GROUP = "admin"
+TEMPORARY_CREDENTIAL = "temporary_credential"
 
 
 @dataclass(slots=True, frozen=True)
@@ -40,6 +41,8 @@ class Principal:
     is_admin: bool
     access_key: str | None = None
     mfa: bool = False
+    # Temporary keys with session policies: each set must allow a request too (an intersection with the user's).
+    session: tuple[PolicySet, ...] = field(default=(), compare=False, repr=False)
     encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)  # log form, encoded once
 
     def as_dict(self) -> dict:
@@ -131,7 +134,9 @@ class Directory:
         return self._cached(("project_name", domain_id, name), load)
 
     def credential(self, access_key: str) -> dict | None:
-        return self._cached(("credential", access_key), lambda: self._doc("credential", access_key))
+        """A permanent or temporary access key (one cache entry either way, misses included)."""
+        return self._cached(("credential", access_key), lambda: self._doc("credential", access_key)
+                            or self._doc(TEMPORARY_CREDENTIAL, access_key))
 
     def token_revoked(self, audit_id: str) -> bool:
         return self._cached(("revoked", audit_id), lambda: self.store.get("revoked_token", audit_id) is not None)
@@ -312,6 +317,11 @@ class Directory:
         p = Put("credential", doc["access"], doc["domain_id"], doc, ref=doc["user_id"], status=doc["status"],
                 created=doc["created"])
         tx.insert(p) if new else tx.update(p, rename=True)
+
+    @staticmethod
+    def put_temporary_credential(tx: SqlStore, doc: dict) -> None:
+        tx.insert(Put(TEMPORARY_CREDENTIAL, doc["access"], doc["domain_id"], doc, ref=doc["user_id"],
+                      status=doc["status"], created=doc["created"]))
 
     @staticmethod
     def add_member(tx: SqlStore, domain_id: str, group_id: str, user_id: str, now: float) -> None:

@@ -73,7 +73,7 @@ class ActionResult:
 @dataclass(slots=True)
 class Decision:
     allowed: bool
-    basis: str  # "admin" (admin group / account owner) | "self" | "policy"
+    basis: str  # "admin" (admin group / account owner) | "self" | "policy" | "session" (a session policy refused)
     results: list[ActionResult]
     denied: ActionResult | None = None
     encoded: bytes | None = None  # the decision's log document, encoded once (decisions are shared when cached)
@@ -90,6 +90,9 @@ class Decision:
                 f"{d.action} ({what}) is explicitly denied by statement {m.index} of policy '{m.policy_name}'; "
                 "an explicit Deny overrides every Allow"
             )
+        if self.basis == "session":
+            return (f"{d.action} ({what}) is not allowed by the session policy of the caller's temporary access key "
+                    "(its permissions are the intersection of the user's policies and that policy)")
         return f"{d.action} ({what}) is not allowed by any statement of the caller's policies (implicit deny)"
 
 
@@ -203,6 +206,25 @@ def allow_all(actions: tuple[str, ...], dependencies: tuple[str, ...], basis: st
         results += [ActionResult(a, "dependency", "allow", None) for a in dependencies]
         hit = _ALLOW_ALL[key] = Decision(True, basis, results)
     return hit
+
+
+def within_session(
+    decision: Decision,
+    sessions: tuple[PolicySet, ...],
+    actions: tuple[str, ...],
+    dependencies: tuple[str, ...],
+    context: Callable[[str], dict[str, Any]],
+    urns: tuple[str, ...] | None = None,
+    cache_key: str | None = None,
+) -> Decision:
+    """Temporary keys: the user's decision, further narrowed by each session policy (all must allow)."""
+    if not decision.allowed:
+        return decision
+    for session in sessions:
+        narrowed = decide(session, actions, dependencies, context, urns, cache_key=cache_key)
+        if not narrowed.allowed:
+            return Decision(False, "session", narrowed.results, narrowed.denied)
+    return decision
 
 
 def authorization_message(decision: Decision, operation: str, request_id: str) -> dict:
