@@ -310,3 +310,68 @@ def test_quota_sets_force_delete_and_restore(ecsim_server, unique):
     assert status == 404
     status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"restore": None})
     assert status == 404 and "itemNotFound" in body
+
+
+def bootable_volume(conn, info, name: str) -> str:
+    v = conn.block_storage.create_volume(name=name, size=40, image_id=info["image_id"])
+    return conn.block_storage.wait_for_status(v, "available", wait=30).id
+
+
+def test_boot_from_an_existing_volume(ecsim_server, unique):
+    """block_device_mapping_v2 source_type "volume": the server boots from the volume (image ""), takes it in-use
+    at /dev/vda, and gives it back on delete unless delete_on_termination; existing data volumes attach too."""
+    conn, info = ecsim_server.openstack(), ecsim_server.info
+    root = bootable_volume(conn, info, f"bfv-{unique}")
+    data = conn.block_storage.create_volume(name=f"bfv-data-{unique}", size=10).id
+    conn.block_storage.wait_for_status(conn.block_storage.get_volume(data), "available", wait=30)
+    s = conn.compute.create_server(name=f"bfv-{unique}", flavor_id=info["flavor_id"], networks="auto",
+                                   block_device_mapping=[
+                                       {"boot_index": 0, "uuid": root, "source_type": "volume",
+                                        "destination_type": "volume", "delete_on_termination": False},
+                                       {"boot_index": -1, "uuid": data, "source_type": "volume",
+                                        "destination_type": "volume", "delete_on_termination": True}])
+    s = conn.compute.wait_for_server(conn.compute.get_server(s.id), wait=30)
+    assert s.status == "ACTIVE" and not s.image
+    assert raw(ecsim_server, "GET", f"/servers/{s.id}")[2]["server"]["image"] == ""  # Nova's answer
+    assert sorted(a["id"] for a in s.attached_volumes) == sorted([root, data])
+    vol = conn.block_storage.get_volume(root)
+    assert vol.status == "in-use" and [(a["server_id"], a["device"]) for a in vol.attachments] == \
+        [(s.id, "/dev/vda")]
+    assert conn.block_storage.get_volume(data).attachments[0]["device"] == "/dev/vdb"
+    # the Huawei API shows the same server on the volume's image
+    assert ecsim_server.ecs().show_server(ShowServerRequest(server_id=s.id)).server.image.id == info["image_id"]
+
+    status, _, body = raw(ecsim_server, "POST", "/servers", {"server": {
+        "name": "again", "flavorRef": info["flavor_id"], "networks": "auto", "block_device_mapping_v2": [
+            {"boot_index": 0, "uuid": root, "source_type": "volume", "destination_type": "volume"}]}})
+    assert status == 400 and f"volume '{root}' status must be 'available'" in body["badRequest"]["message"]
+
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"rebuild": {"imageRef": OTHER_IMAGE}})
+    assert status == 400 and "volume-backed" in body["badRequest"]["message"]
+
+    conn.compute.delete_server(s)
+    conn.compute.wait_for_delete(s, wait=30)
+    assert conn.block_storage.get_volume(root).status == "available"  # kept: delete_on_termination false
+    assert conn.block_storage.find_volume(data) is None  # gone with the server
+
+
+@pytest.mark.parametrize(("bdm", "extra", "fragment"), [
+    ({"boot_index": 0, "uuid": "0b7c3f0e-0000-4000-8000-0000000000aa", "source_type": "volume",
+      "destination_type": "volume"}, {}, "failed to get volume"),
+    ({"boot_index": 0, "source_type": "volume", "destination_type": "volume"}, {}, "needs the volume's uuid"),
+    ("blank-root", {}, "is not bootable"),
+    ("bootable", {"max_count": 2}, "Cannot attach one or more volumes to multiple instances"),
+    ("bootable", {"availability_zone": "elsewhere-9z"}, "availability zone"),
+])
+def test_boot_from_volume_bad_input(ecsim_server, unique, bdm, extra, fragment):
+    conn, info = ecsim_server.openstack(), ecsim_server.info
+    if bdm in ("blank-root", "bootable"):
+        vid = bootable_volume(conn, info, f"bad-{unique}") if bdm == "bootable" else \
+            conn.block_storage.create_volume(name=f"bad-{unique}", size=10).id
+        bdm = {"boot_index": 0, "uuid": vid, "source_type": "volume", "destination_type": "volume"}
+    status, _, body = raw(ecsim_server, "POST", "/servers", {"server": {
+        "name": f"bad-{unique}", "flavorRef": info["flavor_id"], "networks": "auto",
+        "block_device_mapping_v2": [bdm], **extra}})
+    assert status == 400 and fragment in body["badRequest"]["message"], body
+    if "uuid" in bdm and bdm["uuid"].startswith("0b7c") is False:
+        assert conn.block_storage.get_volume(bdm["uuid"]).status == "available"  # nothing half-applied

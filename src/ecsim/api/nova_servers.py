@@ -226,14 +226,23 @@ def _nics(ctx: Ctx, networks: list[Network] | str | None) -> tuple[str, list[Nic
 
 
 def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
-    """(image id, system disk, data disks) from imageRef and block_device_mapping_v2."""
+    """(image id, system disk, data disks) from imageRef and block_device_mapping_v2: an image or an existing
+    volume to boot from, blank or existing volumes besides."""
     image_id, root, data = s.imageRef, VolumeSpec(volumes.DEFAULT_TYPE), []
     for bdm in s.block_device_mapping_v2:
         size = int(bdm.volume_size) if bdm.volume_size not in (None, "") else None
         boot = str(bdm.boot_index) == "0"
         volume_type = bdm.volume_type or volumes.DEFAULT_TYPE
         delete = str(bdm.delete_on_termination).lower() == "true"
-        if bdm.source_type == "image" and boot:
+        if bdm.source_type == "volume" and bdm.destination_type in (None, "volume"):
+            if not bdm.uuid:
+                raise InvalidInput("Block Device Mapping is Invalid: a volume mapping needs the volume's uuid.")
+            existing = VolumeSpec(volume_type, None, False, delete, volume_id=bdm.uuid)
+            if boot:
+                image_id, root = "", existing
+            else:
+                data.append(existing)
+        elif bdm.source_type == "image" and boot:
             image_id = bdm.uuid or image_id
             root = VolumeSpec(volume_type, size)
         elif bdm.source_type == "blank" and not boot:
@@ -242,9 +251,9 @@ def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
             data.append(VolumeSpec(volume_type, size, False, delete))
         else:
             raise InvalidInput(f"Block device mapping with source_type {bdm.source_type!r} (boot_index "
-                               f"{bdm.boot_index}) is not supported by ecsim yet; boot from an image and attach "
-                               "existing volumes with os-volume_attachments.")
-    if not image_id:
+                               f"{bdm.boot_index}) is not supported by ecsim yet (images and existing volumes "
+                               "boot; blank and existing volumes attach).")
+    if not image_id and root.volume_id is None:
         raise InvalidInput("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device "
                            "mapping combination is not valid.")
     return image_id, root, data

@@ -108,8 +108,9 @@ def server(rt: Runtime, doc: dict, links: Links, version: Version, *, full: bool
         "id": doc["id"], "name": doc["name"], "status": status, "tenant_id": doc["project_id"],
         "user_id": doc["user_id"], "metadata": user_metadata(doc.get("metadata", {})),
         "hostId": servers.host_id(doc["project_id"], doc.get("host")),
-        "image": {"id": doc["image_id"], "links": [{"rel": "bookmark",
-                                                    "href": f"{links.bookmark}/images/{doc['image_id']}"}]},
+        # a server booted from a volume has no image of its own (Nova answers "")
+        "image": "" if doc.get("boot_from_volume") else {"id": doc["image_id"], "links": [
+            {"rel": "bookmark", "href": f"{links.bookmark}/images/{doc['image_id']}"}]},
         "flavor": _flavor_block(rt, doc, links, version),
         "created": iso_seconds_z(doc["created"]), "updated": iso_seconds_z(doc["updated"]),
         "addresses": _addresses(doc, extended=full or version >= (2, 75)),

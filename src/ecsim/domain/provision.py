@@ -24,6 +24,7 @@ class VolumeSpec:
     size: int | None = None
     multiattach: bool = False
     delete_on_termination: bool = False
+    volume_id: str | None = None  # an existing volume to attach (Nova's block_device_mapping_v2 source "volume")
 
 
 @dataclass
@@ -83,6 +84,10 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
     volume_docs, attached = [], []
     for k, (disk, size, boot) in enumerate(disks):
         device = volumes.device_name(k)
+        if disk.volume_id is not None:  # an existing volume: the caller attaches it (its own row)
+            attached.append({"id": disk.volume_id, "device": device, "boot_index": 0 if boot else -1,
+                             "delete_on_termination": disk.delete_on_termination})
+            continue
         vol = volumes.new_attached_volume(
             project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-{k:04d}", size=size,
             volume_type=disk.volume_type, az=az, device=device, bootable=boot, multiattach=disk.multiattach,
@@ -108,6 +113,7 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
         "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
         "disk_config": "MANUAL", "fault": None, "access_ipv4": spec.access_ipv4, "access_ipv6": spec.access_ipv6,
+        "boot_from_volume": spec.root_volume.volume_id is not None,
     }
     schedule(doc, now, build)
     return doc, volume_docs

@@ -192,24 +192,34 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
     if spec.admin_pass is not None and face == "ecs":  # Nova takes any password
         validate_admin_pass(spec.admin_pass)
     flavor = get_flavor(rt, spec.flavor_id)
-    image = usable_image(rt, project_id, spec.image_id, flavor)
+    root = spec.root_volume
+    existing = [v.volume_id for v in (root, *spec.data_volumes) if v.volume_id]
+    if existing and count != 1:
+        raise InvalidInput("Cannot attach one or more volumes to multiple instances")
+    if len(set(existing)) != len(existing):
+        raise InvalidInput("Block Device Mapping is Invalid: a volume is mapped more than once.")
+    boot_volume = _boot_volume(rt, project_id, root.volume_id, now) if root.volume_id else None
+    image = usable_image(rt, project_id, boot_volume["image_id"] if boot_volume else spec.image_id, flavor)
     azs = rt.config.availability_zones
     # ECS places a server without a zone anywhere; Nova's face uses the first zone, where Cinder puts volumes by
-    # default, so a volume created without a zone can be attached to it
-    az = spec.availability_zone or (azs[0] if face == "nova" else random.choice(azs))
+    # default, so a volume created without a zone can be attached to it (and a server booting from a volume goes
+    # to that volume's zone)
+    az = spec.availability_zone or (boot_volume["availability_zone"] if boot_volume else
+                                    azs[0] if face == "nova" else random.choice(azs))
     if az not in azs:
         raise DomainError(f"The availability zone {az} does not exist.", reason="az_not_found")
     check_sellable(flavor, az)
-    root = spec.root_volume
-    _check_volume(root, system=True)
-    root_size = root.size or image.min_disk
+    if boot_volume is None:
+        _check_volume(root, system=True)
+    root_size = boot_volume["size"] if boot_volume else root.size or image.min_disk
     if root_size < image.min_disk:
         raise InvalidInput(f"root_volume.size {root_size} is smaller than the image's minimum disk "
                            f"{image.min_disk} GB.")
     if len(spec.data_volumes) > 23:
         raise DomainError("At most 23 data disks can be attached.", reason="too_many_volumes")
     for v in spec.data_volumes:
-        _check_volume(v, system=False)
+        if v.volume_id is None:
+            _check_volume(v, system=False)
     if (not spec.nics and face == "ecs") or len(spec.nics) > 12:
         raise InvalidInput("nics must list 1 to 12 network interfaces.")
     if len(spec.metadata) > MAX_METADATA:
@@ -244,8 +254,9 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
             default = tx.select("secgroup", project_id, [Cond("eq", "name", "default")], limit=1)
             sgs = [{"id": r.id, "name": "default"} for r in default]
         check_quota(tx, rt, project_id, count, flavor.vcpus * count, flavor.ram * count)
-        disks = [root_size, *(v.size or 10 for v in spec.data_volumes)]
+        disks = [*([] if boot_volume else [root_size]), *(v.size or 10 for v in spec.data_volumes if not v.volume_id)]
         block.check_quota(tx, rt, project_id, len(disks) * count, sum(disks) * count)  # the disks are EVS volumes
+        attach = [_attachable(tx, rt, project_id, vid, az, now) for vid in existing]
         group = (spec.scheduler_hints.get("group") or [None])[0]
         try:
             hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
@@ -278,11 +289,44 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
             network.put_network(tx, "subnet", subnet, new=False)
         for d in server_docs:
             save_server(tx, d, now, new=True)
+            devices = {v["id"]: v["device"] for v in d["volumes"]}
+            for vol in attach:  # count is 1: the existing volumes go to this server
+                volumes.attach_servers(vol, now, timing, [(d["id"], devices[vol["id"]])])
+                save_volume(tx, vol, now, facets=True)
         for v in volume_docs:
             save_volume(tx, v, now, new=True)
         job = jobs.new_job(project_id, "createServer", now, subs=subs, init_window=timing("job.init"))
         save_job(tx, job)
     return job, ids
+
+
+def _boot_volume(rt: Runtime, project_id: str, volume_id: str, now: float) -> dict:
+    """The existing volume a server boots from (Nova's messages): bootable, and made from an image ecsim knows."""
+    try:
+        vol = block.load_volume(rt, project_id, volume_id, now).doc
+    except NotFound as exc:
+        raise InvalidInput(f"Block Device Mapping is Invalid: failed to get volume {volume_id}.") from exc
+    if not vol.get("bootable"):
+        raise InvalidInput(f"Block Device {volume_id} is not bootable.")
+    if not vol.get("image_id"):
+        raise InvalidInput(f"Block Device {volume_id} carries no image metadata; ecsim boots only volumes created "
+                           "from an image.")
+    return vol
+
+
+def _attachable(tx: SqlStore, rt: Runtime, project_id: str, volume_id: str, az: str, now: float) -> dict:
+    """An existing volume the new server will take, locked: in this project and zone, available."""
+    try:
+        vol = block.load_volume(rt, project_id, volume_id, now, tx).doc
+    except NotFound as exc:
+        raise InvalidInput(f"Block Device Mapping is Invalid: failed to get volume {volume_id}.") from exc
+    if vol["availability_zone"] != az:
+        raise InvalidInput(f"Server and volumes are not in the same availability zone: volume {volume_id} is in "
+                           f"{vol['availability_zone']}, the server in {az}.")
+    if vol["status"] != "available" or volumes.busy(vol):
+        raise InvalidInput(f"Invalid volume: volume '{volume_id}' status must be 'available'. Currently in "
+                           f"'{vol['status']}'")
+    return vol
 
 
 def _check_volume(v: VolumeSpec, *, system: bool) -> None:
@@ -355,7 +399,7 @@ def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, 
                     continue
                 vol = row.doc
                 settle(vol, now)
-                drop = v["boot_index"] == 0 or delete_volume or bool(v.get("delete_on_termination"))
+                drop = delete_volume or bool(v.get("delete_on_termination"))  # true for disks made with it
                 volumes.release(vol, doc["id"], now, end - now, delete=drop)
                 save_volume(tx, vol, now)
             for nic in doc.get("nics", []):

@@ -181,6 +181,8 @@ def nova_rebuild(rt: Runtime, project_id: str, server_id: str, image_id: str, ch
         except DomainError as exc:
             raise InvalidInput("Cannot find image for rebuild" if exc.reason == "image_not_found"
                                else exc.message) from exc
+        if doc.get("boot_from_volume") and image.id != doc["image_id"]:  # Nova before 2.93
+            raise InvalidInput("Unable to rebuild with a different image for a volume-backed server.")
         metadata = changes.pop("metadata", None)
         system = {k: v for k, v in doc.get("metadata", {}).items() if k in SYSTEM_METADATA}
         system.update({"image_name": image.name, "os_type": image.os_type, "os_bit": image.os_bit,
