@@ -375,3 +375,33 @@ def test_boot_from_volume_bad_input(ecsim_server, unique, bdm, extra, fragment):
     assert status == 400 and fragment in body["badRequest"]["message"], body
     if "uuid" in bdm and bdm["uuid"].startswith("0b7c") is False:
         assert conn.block_storage.get_volume(bdm["uuid"]).status == "available"  # nothing half-applied
+
+
+def test_all_tenants_lists_every_project_for_admins_only(ecsim_server, unique):
+    from huaweicloudsdkiam.v3 import (
+        KeystoneCreateProjectOption,
+        KeystoneCreateProjectRequest,
+        KeystoneCreateProjectRequestBody,
+    )
+
+    info = ecsim_server.info
+    option = KeystoneCreateProjectOption(name=f"{info['region']}_at{unique}", parent_id=info["project_id"])
+    sub = ecsim_server.iam().keystone_create_project(KeystoneCreateProjectRequest(
+        body=KeystoneCreateProjectRequestBody(project=option))).project
+    ecsim_server.openstack(project=sub.name).compute.create_server(
+        name=f"far-{unique}", flavor_id=info["flavor_id"], image_id=info["image_id"], networks="none")
+    home = ecsim_server.openstack().compute
+    assert not [s for s in home.servers(name=f"far-{unique}")]  # another project's server
+    everywhere = [s for s in home.servers(all_projects=True, name=f"far-{unique}")]
+    assert [s.project_id for s in everywhere] == [sub.id]
+    status, _, body = raw(ecsim_server, "GET", f"/servers/detail?all_tenants=1&project_id={info['project_id']}"
+                          f"&name=far-{unique}")
+    assert status == 200 and body["servers"] == []
+    status, _, body = raw(ecsim_server, "GET", "/servers?all_tenants=maybe")
+    assert status == 400 and "all_tenants" in body["badRequest"]["message"]
+    u = make_user(ecsim_server, f"at-{unique}", system=["ECS FullAccess"])
+    status, _, body = raw(ecsim_server, "GET", "/servers/detail?all_tenants=1",
+                          token=ecsim_server.token(u["name"], u["password"]))
+    assert status == 403
+    assert body["forbidden"]["message"] == ("Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be "
+                                            "performed.")

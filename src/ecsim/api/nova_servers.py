@@ -361,8 +361,8 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     except ValueError as exc:
         raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
     try:
-        rows, _ = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=REGEX_SCAN if pattern else limit,
-                                       marker=ctx.q("marker"))
+        rows, _ = compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now,
+                                       limit=REGEX_SCAN if pattern else limit, marker=ctx.q("marker"))
     except DomainError as exc:
         if exc.reason == "marker_not_found":
             raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc
@@ -378,6 +378,25 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         collection = "servers/detail" if ctx.path.rstrip("/").endswith("/detail") else "servers"
         next_link = f"{links(ctx).api}/{collection}?{query}"
     return rows, next_link
+
+
+_FALSE = {"0", "f", "false", "off", "n", "no"}
+_TRUE = {"", "1", "t", "true", "on", "y", "yes"}
+
+
+def _list_scope(ctx: Ctx) -> str | None:
+    """The project whose servers to list: the caller's, or with `all_tenants` (admins only, Nova's policy
+    `os_compute_api:servers:index:get_all_tenants`) every project, or the one `project_id` names."""
+    raw = ctx.q("all_tenants")
+    if raw is None or raw.lower() in _FALSE:
+        return ctx.project
+    if raw.lower() not in _TRUE:
+        raise InvalidInput(f"Invalid value '{raw}' for all_tenants")
+    if not ctx.is_admin:
+        which = "detail" if ctx.path.rstrip("/").endswith("/detail") else "index"
+        raise DomainError(f"Policy doesn't allow os_compute_api:servers:{which}:get_all_tenants to be performed.",
+                          reason="forbidden")
+    return ctx.q("project_id") or None
 
 
 def _listing(key: str, items: list, next_link: str | None) -> dict:

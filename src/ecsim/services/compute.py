@@ -95,14 +95,15 @@ def _fuzzy(text: str | None, *, dot_is_any: bool = False) -> str | None:
     return "%" + (pattern.replace(".", "_") if dot_is_any else pattern) + "%"
 
 
-def list_servers(rt: Runtime, project_id: str, flt: ServerFilter, now: float, *, limit: int, offset: int = 0,
-                 marker: str | None = None, with_count: bool = False) -> tuple[list[Row], int | None]:
-    """A page of servers, newest first, their docs settled at `now` (rows carry the version for view caches)."""
+def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: float, *, limit: int,
+                 offset: int = 0, marker: str | None = None, with_count: bool = False) -> tuple[list[Row], int | None]:
+    """A page of servers, newest first, their docs settled at `now` (rows carry the version for view caches).
+    `project_id` None lists every project's (Nova's all_tenants, for admins)."""
     settle_due(rt, project_id, now)
     conds = flt.conds()
     if marker is not None:
         row = rt.store.get("server", marker)
-        if row is None or row.scope != project_id:
+        if row is None or (project_id is not None and row.scope != project_id):
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
         conds.append(Cond("before", "created", (row.created, row.id)))
     rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset)

@@ -40,7 +40,7 @@ def save_job(tx: SqlStore, job: dict) -> None:
     tx.insert_job(job["id"], job["project_id"], job["end"], job)
 
 
-def settle_due(rt: Runtime, project_id: str, now: float) -> None:
+def settle_due(rt: Runtime, project_id: str | None, now: float) -> None:
     """Apply the timed transitions that are due, so indexed status filters see the current state."""
     due = rt.store.due(now, ("server", "volume"), project_id)
     if not due:
