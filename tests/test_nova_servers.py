@@ -405,3 +405,23 @@ def test_all_tenants_lists_every_project_for_admins_only(ecsim_server, unique):
     assert status == 403
     assert body["forbidden"]["message"] == ("Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be "
                                             "performed.")
+
+
+def test_add_and_remove_security_groups(ecsim_server, unique):
+    """addSecurityGroup / removeSecurityGroup change the groups both APIs show; the last one may go (Nova then
+    leaves `security_groups` out)."""
+    conn = ecsim_server.openstack()
+    s = boot(conn, ecsim_server.info, f"sg-{unique}")
+    nova = ecsim_server.nova()
+    assert [g["name"] for g in nova.servers.get(s.id).security_groups] == ["default"]
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"addSecurityGroup": {"name": "default"}})
+    assert status == 400 and "already associated" in body["badRequest"]["message"]
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"addSecurityGroup": {"name": "nope"}})
+    assert status == 404 and "Security group nope not found" in body["itemNotFound"]["message"]
+    nova.servers.remove_security_group(s.id, "default")
+    assert "security_groups" not in raw(ecsim_server, "GET", f"/servers/{s.id}")[2]["server"]
+    assert ecsim_server.ecs().show_server(ShowServerRequest(server_id=s.id)).server.security_groups == []
+    status, _, body = raw(ecsim_server, "POST", f"/servers/{s.id}/action", {"removeSecurityGroup": {"name": "default"}})
+    assert status == 400 and "is not associated" in body["badRequest"]["message"]
+    nova.servers.add_security_group(s.id, "default")
+    assert [g["name"] for g in nova.servers.get(s.id).security_groups] == ["default"]

@@ -9,6 +9,7 @@ import ipaddress
 import re
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -278,11 +279,10 @@ def create_server(ctx: Ctx) -> Response:
             raise InvalidInput(f"Instance group {group} could not be found.") from exc
     sg_ids = []
     for sg in s.security_groups:
-        rows = ctx.rt.store.select("secgroup", pid, [Cond("eq", "name", sg.name)], limit=1)
-        row = rows[0] if rows else ctx.rt.store.get("secgroup", sg.name)
-        if row is None or row.scope != pid:
+        group = _security_group(ctx, sg.name)
+        if group is None:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
-        sg_ids.append(row.id)
+        sg_ids.append(group["id"])
     check_metadata(s.metadata)
     _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)
@@ -493,6 +493,34 @@ def restore_server(ctx: Ctx) -> Response:
 
 
 # -- actions --------------------------------------------------------------------------------------------------------
+def _security_group(ctx: Ctx, name: str) -> dict | None:
+    """The project's security group with this name (or id), as a server lists it."""
+    pid = ctx.project
+    rows = ctx.rt.store.select("secgroup", pid, [Cond("eq", "name", name)], limit=1)
+    row = rows[0] if rows else ctx.rt.store.get("secgroup", name)
+    return {"id": row.id, "name": row.doc["name"]} if row is not None and row.scope == pid else None
+
+
+def _change_security_groups(ctx: Ctx, key: str, apply: Callable[[dict, dict, float], None]) -> Response:
+    name = _args(ctx, key, SecurityGroupName).name
+    if not name:
+        raise InvalidInput("Security group name cannot be empty")
+    group = _security_group(ctx, name)
+    if group is None:
+        raise NotFound("security_group", name, f"Security group {name} not found for project {ctx.project}.")
+    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: apply(doc, group, ctx.now),
+                          now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
+    return empty(202)
+
+
+def add_security_group(ctx: Ctx) -> Response:
+    return _change_security_groups(ctx, "addSecurityGroup", servers.add_security_group)
+
+
+def remove_security_group(ctx: Ctx) -> Response:
+    return _change_security_groups(ctx, "removeSecurityGroup", servers.remove_security_group)
+
+
 def _args(ctx: Ctx, key: str, typ: type | None = None) -> Any:
     """The action's value: null and {} both mean "no arguments" (openstacksdk sends null, Tempest {})."""
     value = ctx.json[key]

@@ -137,12 +137,13 @@ def server(rt: Runtime, doc: dict, links: Links, version: Version, *, full: bool
     if not full and version < (2, 75):
         return out
     launched, terminated = doc.get("launched_at"), doc.get("terminated_at")
+    if doc.get("security_groups"):  # Nova leaves the key out when the server has none
+        out["security_groups"] = [{"name": g["name"]} for g in doc["security_groups"]]
     out.update({
         "OS-EXT-AZ:availability_zone": doc["availability_zone"], "config_drive": "",
         "key_name": doc.get("key_name"),
         "OS-SRV-USG:launched_at": iso_micros(launched) if launched else None,
         "OS-SRV-USG:terminated_at": iso_micros(terminated) if terminated else None,
-        "security_groups": [{"name": g["name"]} for g in doc.get("security_groups", [])],
         "OS-EXT-STS:vm_state": doc.get("vm_state"), "OS-EXT-STS:task_state": doc.get("task_state"),
         "OS-EXT-STS:power_state": doc.get("power_state", 0),
         "os-extended-volumes:volumes_attached": [

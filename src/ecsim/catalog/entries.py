@@ -282,6 +282,12 @@ twins(NOVA, "nova.force_delete_server", "nova", "POST", ACTION, "ecs:servers:del
 twins(NOVA, "nova.restore_server", "nova", "POST", ACTION, "ecs:servers:restore", selector="restore",
       title="Restoring a soft-deleted ECS (native OpenStack API)", source="table:ecs",
       handler=f"{SERVERS}:restore_server", **ACTION_KW)
+for _key, _verb in (("addSecurityGroup", "Adding"), ("removeSecurityGroup", "Removing")):
+    # Huawei's table names no action of its own for these; ecs:securityGroups:use is the ECS action about a
+    # server's security groups in its system policies (unverified for these two calls).
+    twins(NOVA, f"nova.{_key[:-len('SecurityGroup')]}_security_group", "nova", "POST", ACTION,
+          "ecs:securityGroups:use", selector=_key, title=f"{_verb} a security group (native OpenStack API)",
+          source="table:ecs", handler=f"{SERVERS}:{_key[:-len('SecurityGroup')]}_security_group", **ACTION_KW)
 # Unprefixed, /v2/{project_id}/os-quota-sets is Cinder's (EVS serves Cinder there): Nova's only under /compute.
 twins(NOVA, "nova.show_quota_set", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}",
       "ecs:quotas:get", title="Querying tenant quotas (native OpenStack API)", source="table:ecs",

@@ -366,3 +366,20 @@ def lock(doc: dict, now: float, *, by: str, reason: str | None) -> None:
 
 def unlock(doc: dict, now: float) -> None:
     doc.update(locked=False, locked_by=None, locked_reason=None, updated=now)
+
+
+def add_security_group(doc: dict, group: dict, now: float) -> None:
+    """Nova addSecurityGroup (`group` = {"id", "name"}): a group already on the server is a 400."""
+    groups = doc.get("security_groups", [])
+    if any(g["id"] == group["id"] for g in groups):
+        raise InvalidInput(f"Security group {group['name']} is already associated with the instance {doc['id']}")
+    doc.update(security_groups=[*groups, group], updated=now)
+
+
+def remove_security_group(doc: dict, group: dict, now: float) -> None:
+    """Nova removeSecurityGroup: a group not on the server is a 400; the last one may go too."""
+    groups = doc.get("security_groups", [])
+    kept = [g for g in groups if g["id"] != group["id"]]
+    if len(kept) == len(groups):
+        raise InvalidInput(f"Security group {group['name']} is not associated with the instance {doc['id']}")
+    doc.update(security_groups=kept, updated=now)
