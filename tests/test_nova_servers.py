@@ -354,6 +354,15 @@ def test_boot_from_an_existing_volume(ecsim_server, unique):
     assert conn.block_storage.get_volume(root).status == "available"  # kept: delete_on_termination false
     assert conn.block_storage.find_volume(data) is None  # gone with the server
 
+    # novaclient sends block device mappings to /os-volumes_boot
+    nova = ecsim_server.nova()
+    again = nova.servers.create(f"bfv2-{unique}", None, info["flavor_id"], nics="auto", block_device_mapping_v2=[
+        {"boot_index": 0, "uuid": root, "source_type": "volume", "destination_type": "volume",
+         "delete_on_termination": True}])
+    assert nova.servers.get(again.id).status == "ACTIVE"
+    nova.servers.delete(again.id)
+    assert conn.block_storage.find_volume(root) is None
+
 
 @pytest.mark.parametrize(("bdm", "extra", "fragment"), [
     ({"boot_index": 0, "uuid": "0b7c3f0e-0000-4000-8000-0000000000aa", "source_type": "volume",

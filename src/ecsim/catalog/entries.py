@@ -187,9 +187,10 @@ op("nova.version_v21_project", "nova", "GET", "/v2.1/{project_id}", (), title="C
    source="ecsim", scope="public", handler=f"{NOVA_API}:version_v21")
 op("nova.version_v2", "nova", "GET", "/v2", (), title="Compute API v2 (legacy) version", source="ecsim",
    scope="public", handler=f"{NOVA_API}:version_v2", mounts=("/compute",))
-twins(NOVA, "nova.create_server", "nova", "POST", "/{project_id}/servers", "ecs:servers:create",
-      title="Creating an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:create_server",
-      access_level="write", enterprise_project=False)
+for _name, _path in (("nova.create_server", "/{project_id}/servers"),
+                     ("nova.create_server_volumes_boot", "/{project_id}/os-volumes_boot")):  # novaclient with BDMs
+    twins(NOVA, _name, "nova", "POST", _path, "ecs:servers:create", title="Creating an ECS (native OpenStack API)",
+          source="table:ecs", handler=f"{SERVERS}:create_server", access_level="write", enterprise_project=False)
 twins(NOVA, "nova.list_servers", "nova", "GET", "/{project_id}/servers", "ecs:servers:list",
       title="Querying ECSs (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:list_servers",
       access_level="list", enterprise_project=False)
