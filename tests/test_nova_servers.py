@@ -354,7 +354,7 @@ def test_boot_from_an_existing_volume(ecsim_server, unique):
     assert conn.block_storage.get_volume(root).status == "available"  # kept: delete_on_termination false
     assert conn.block_storage.find_volume(data) is None  # gone with the server
 
-    # novaclient sends block device mappings to /os-volumes_boot
+    # the same through novaclient, then Nova's older create path /os-volumes_boot
     nova = ecsim_server.nova()
     again = nova.servers.create(f"bfv2-{unique}", None, info["flavor_id"], nics="auto", block_device_mapping_v2=[
         {"boot_index": 0, "uuid": root, "source_type": "volume", "destination_type": "volume",
@@ -362,6 +362,11 @@ def test_boot_from_an_existing_volume(ecsim_server, unique):
     assert nova.servers.get(again.id).status == "ACTIVE"
     nova.servers.delete(again.id)
     assert conn.block_storage.find_volume(root) is None
+    root = bootable_volume(conn, info, f"bfv3-{unique}")
+    status, _, body = raw(ecsim_server, "POST", "/os-volumes_boot", {"server": {
+        "name": f"bfv3-{unique}", "flavorRef": info["flavor_id"], "networks": "auto", "block_device_mapping_v2": [
+            {"boot_index": 0, "uuid": root, "source_type": "volume", "destination_type": "volume"}]}})
+    assert status == 202 and conn.block_storage.get_volume(root).attachments[0]["server_id"] == body["server"]["id"]
 
 
 @pytest.mark.parametrize(("bdm", "extra", "fragment"), [

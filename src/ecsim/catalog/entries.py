@@ -188,7 +188,7 @@ op("nova.version_v21_project", "nova", "GET", "/v2.1/{project_id}", (), title="C
 op("nova.version_v2", "nova", "GET", "/v2", (), title="Compute API v2 (legacy) version", source="ecsim",
    scope="public", handler=f"{NOVA_API}:version_v2", mounts=("/compute",))
 for _name, _path in (("nova.create_server", "/{project_id}/servers"),
-                     ("nova.create_server_volumes_boot", "/{project_id}/os-volumes_boot")):  # novaclient with BDMs
+                     ("nova.create_server_volumes_boot", "/{project_id}/os-volumes_boot")):  # Nova's older path
     twins(NOVA, _name, "nova", "POST", _path, "ecs:servers:create", title="Creating an ECS (native OpenStack API)",
           source="table:ecs", handler=f"{SERVERS}:create_server", access_level="write", enterprise_project=False)
 twins(NOVA, "nova.list_servers", "nova", "GET", "/{project_id}/servers", "ecs:servers:list",
