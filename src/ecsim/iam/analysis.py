@@ -17,6 +17,7 @@ from ecsim.iam import system
 from ecsim.iam.evaluate import ALIASES, Decision, PolicySet, allow_all, authorization_message, decide
 from ecsim.iam.policy import Policy, PolicyError, action_regex, parse_policy
 from ecsim.iam.resources import urn
+from ecsim.iam.schema import guess_level
 
 SIMULATED = "simulated"
 
@@ -36,25 +37,16 @@ def _action_facts() -> tuple[dict[str, str], dict[str, list[Operation]]]:
             if op.access_level:
                 levels.setdefault(a, op.access_level)
         for a in (*op.actions, *op.dependencies):
-            levels.setdefault(a, _guess_level(a))
+            levels.setdefault(a, guess_level(a))
     for role in system.SYSTEM_ROLES:
         for s in role.policy["Statement"]:
             for a in s["Action"]:
                 if "*" not in a and a.count(":") == 2:
-                    levels.setdefault(a, _guess_level(a))
+                    levels.setdefault(a, guess_level(a))
     for group in ALIASES.values():
         for a in group:
-            levels.setdefault(a, _guess_level(a))
+            levels.setdefault(a, guess_level(a))
     return levels, owners
-
-
-def _guess_level(action: str) -> str:
-    verb = action.rsplit(":", 1)[-1].lower()
-    if verb.startswith("list"):
-        return "list"
-    if verb.startswith(("get", "show", "check")):
-        return "read"
-    return "write"
 
 
 LEVELS, OWNERS = _action_facts()

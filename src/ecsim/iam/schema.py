@@ -26,7 +26,8 @@ def urn_template(service: str, resource_type: str) -> str:
     return f"{service}:{region}:<account-id>:{resource_type}:<{ident}>"
 
 
-def _guess_level(action: str) -> str:
+def guess_level(action: str) -> str:
+    """An action's access level from its verb (for actions no operation of ecsim names as its own)."""
     verb = action.rsplit(":", 1)[-1].lower()
     if verb.startswith("list"):
         return "list"
@@ -53,7 +54,7 @@ def _schemas() -> dict[str, dict]:
         for name in op.actions:
             service = _service(name)
             entry = actions.setdefault(name.lower(), {
-                "name": name, "access_level": op.access_level or _guess_level(name), "permission_only": False,
+                "name": name, "access_level": op.access_level or guess_level(name), "permission_only": False,
                 "description": {"en_us": op.title, "zh_cn": op.title},
                 "aliases": [a for a in action_names(name) if a.lower() != name.lower()],
                 "resources": [], "condition_keys": []})
@@ -70,7 +71,7 @@ def _schemas() -> dict[str, dict]:
     for op in all_operations():  # after every operation's own actions: a dependency may be one of them
         for dep in op.dependencies if op.handler else ():
             actions.setdefault(dep.lower(), {
-                "name": dep, "access_level": _guess_level(dep), "permission_only": True,
+                "name": dep, "access_level": guess_level(dep), "permission_only": True,
                 "description": {"en_us": "A permission other operations depend on.",
                                 "zh_cn": "A permission other operations depend on."},
                 "aliases": [a for a in action_names(dep) if a.lower() != dep.lower()],
