@@ -80,9 +80,10 @@ def job(ecs: Any, job_id: str) -> Any:
 def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: list[str] | None = None,
               system: list[str] | None = None, scope: str = "project", password: str = "Passw0rd!x",
               condition: dict | None = None, resource: list[str] | None = None,
+              deny_condition: dict | None = None, deny_resource: list[str] | None = None,
               project_id: str | None = None) -> dict:
     """Through huaweicloudsdkiam as the admin: a user in a new group, the group granted a custom policy (allow /
-    deny actions; the Allow statement may carry a Condition and a Resource) and/or system policies by display name
+    deny actions; each statement may carry a Condition and a Resource) and/or system policies by display name
     (on `project_id`, by default the region project), and an access key for the user."""
     from huaweicloudsdkiam.v3 import (
         CreateCloudServiceCustomPolicyRequest,
@@ -118,7 +119,8 @@ def make_user(server: Any, name: str, *, allow: list[str] | None = None, deny: l
     if allow:
         statements.append(ServiceStatement(action=allow, effect="Allow", condition=condition, resource=resource))
     if deny:
-        statements.append(ServiceStatement(action=deny, effect="Deny"))
+        statements.append(ServiceStatement(action=deny, effect="Deny", condition=deny_condition,
+                                           resource=deny_resource))
     if statements:
         policy_type = "AX" if scope == "domain" else "XA"
         role = iam.create_cloud_service_custom_policy(CreateCloudServiceCustomPolicyRequest(

@@ -74,6 +74,8 @@ def test_simulate_documents_resources_and_context(ecsim_server, target):
       "operations": ["ecs.no_such_thing"]}, 400, "neither a catalog operation"),
     ({"user": "no-such-user-at-all", "operations": ["ecs.list_servers_details"]}, 404, "does not exist"),
     ({"user": "x", "operations": ["ecs.list_servers_details"], "bogus": 1}, 400, "bogus"),
+    ({"policies": [{"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["ecs:*:*"]}]}],
+      "operations": ["PATCH /v1/abc/cloudservers/xyz"]}, 400, "takes only"),
 ])
 def test_simulate_bad_input(ecsim_server, body, status, fragment):
     got, out = simulate(ecsim_server, **body)
@@ -121,6 +123,7 @@ def test_suggested_policy_allows_exactly_the_recorded_calls(ecsim_server, unique
 def test_suggest_needs_recorded_calls(ecsim_server, unique):
     status, _, out = ecsim_server.http("GET", "/_ecsim/iam/suggest")
     assert status == 400 and "user" in out["error"]["message"]
+    assert ecsim_server.http("GET", "/_ecsim/iam/suggest?until=2000-01-01T00:00:00Z")[0] == 404  # a window: none
     status, _, out = ecsim_server.http("GET", f"/_ecsim/iam/suggest?user=nobody-{unique}")
     assert status == 404
 

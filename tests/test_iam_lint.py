@@ -79,3 +79,11 @@ def test_cli_lint_exit_codes(tmp_path):
     assert runner.invoke(main, ["iam", "lint", str(good)]).exit_code == 0
     r = runner.invoke(main, ["iam", "lint", str(bad), "--json"])
     assert r.exit_code == 1 and json.loads(r.output)[0]["where"] == "Statement[0].Action[0]"
+
+
+def test_case_not_action_and_not_resource():
+    assert lint(p11(allow("ecs:cloudservers:LIST"))) == []  # resource type and action are case-insensitive
+    found = messages({"Version": "5.0", "Statement": [{"Effect": "Allow", "NotAction": ["iam:*:*"]}]})
+    assert [(level, where) for level, where, _ in found] == [("warning", "Statement[0].NotAction")]
+    assert lint({"Version": "5.0", "Statement": [allow("ecs:cloudServers:list",
+                                                       NotResource=["ecs:*:*:instance:a"])]}) == []

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 from huaweicloudsdkecs.v2 import (
+    AttachServerVolumeOption,
+    AttachServerVolumeRequest,
+    AttachServerVolumeRequestBody,
     BatchAttachSharableVolumesOption,
     BatchAttachSharableVolumesRequest,
     BatchAttachSharableVolumesRequestBody,
@@ -140,3 +143,45 @@ def test_denial_carries_an_encoded_authorization_message(ecsim_server, pair, uni
     assert msg["operation"] == "ecs.batch_stop_servers" and msg["denied_action"] == "ecs:cloudServers:stop"
     assert msg["allowed"] is False and "implicit deny" in msg["explanation"]
     assert msg["request_id"] == e.request_id
+
+
+def test_a_deny_on_one_server_refuses_any_batch_naming_it(ecsim_server, pair, unique):
+    """Per-resource decisions: a Deny scoped to one server cannot be slipped past inside a batch, an empty or
+    malformed batch does not leave a cached decision behind, and a tag-based Deny holds for body-named servers."""
+    a, b = pair
+    u = make_user(ecsim_server, f"dny-{unique}", allow=["ecs:cloudServers:stop", "ecs:cloudServers:start"],
+                  deny=["ecs:cloudServers:stop"], deny_resource=[instance(a)])
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    pid = ecsim_server.info["project_id"]
+    for bad in ({"os-stop": {"servers": []}}, {"os-stop": {"servers": [{"id": 5}]}}):
+        status, _, _ = ecsim_server.http("POST", f"/v1/{pid}/cloudservers/action", bad,
+                                         token=ecsim_server.token(u["name"], u["password"]))
+        assert status == 400
+    e = err(lambda: stop(ecs, [a, b]))
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001")
+    assert "explicitly denied" in decode_authorization_message(e.encoded_auth_msg)["explanation"]
+    assert job(ecsim_server.ecs(), stop(ecs, [b])).status == "SUCCESS"
+    assert job(ecsim_server.ecs(), start(ecs, [b])).status == "SUCCESS"
+
+    tagged = make_user(ecsim_server, f"tagd-{unique}", allow=["ecs:cloudServers:stop"],
+                       deny=["ecs:cloudServers:stop"], deny_condition={"StringEquals": {"g:ResourceTag/team": ["a"]}})
+    e = err(lambda: stop(ecsim_server.ecs(tagged["ak"], tagged["sk"]), [b, a]))  # a is tagged team=a
+    assert e.status_code == 403
+
+
+def test_dependency_in_another_service_with_a_wildcard_resource(ecsim_server, pair, unique):
+    """A 5.0 statement on every volume grants attach's EVS dependency (the request names no volume URN)."""
+    from test_iam_v5 import attach_user, document, new_policy
+
+    a, _ = pair
+    u = make_user(ecsim_server, f"dep-{unique}")
+    iam5 = ecsim_server.iam5()
+    p = new_policy(iam5, f"dep-{unique}", document("Allow", "ecs:cloudServers:attach", "evs:volumes:use",
+                                                  Resource=["ecs:*:*:instance:*", "evs:*:*:volume:*"]))
+    attach_user(iam5, p.policy_id, u["user_id"])
+    option = CreateVolumeOption(availability_zone=ecsim_server.info["region"] + "a", volume_type="SSD", size=10)
+    vid = ecsim_server.evs().create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=option))
+                                           ).volume_ids[0]
+    body = AttachServerVolumeRequestBody(volume_attachment=AttachServerVolumeOption(volume_id=vid))
+    r = ecsim_server.ecs(u["ak"], u["sk"]).attach_server_volume(AttachServerVolumeRequest(server_id=a, body=body))
+    assert job(ecsim_server.ecs(), r.job_id).status == "SUCCESS"

@@ -259,6 +259,8 @@ BIG_POLICY = {"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": [f"e
     ({"methods": ["token"], "token": {"duration_seconds": "soon"}}, 400, "duration_seconds"),
     ({"methods": ["token"], "token": {"duration_seconds": True}}, 400, "duration_seconds"),
     ({"methods": ["token"], "token": {"duration_seconds": 1.5}}, 400, "duration_seconds"),
+    ({"methods": ["token"], "token": {"duration_seconds": "\u00b2"}}, 400, "duration_seconds"),
+    ({"methods": ["token"], "token": {"duration_seconds": "9" * 5000}}, 400, "duration_seconds"),
     ({"methods": ["token"], "policy": []}, 400, "policy"),
     ({"methods": ["token"], "policy": {"Version": "1.1"}}, 400, "Statement"),
     ({"methods": ["token"], "policy": {"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]}},

@@ -22,7 +22,7 @@ def deny(*actions: str, **extra: object) -> dict:
 
 
 def ctx(values: dict | None = None):
-    return lambda action: dict(values or {})
+    return lambda action, urn: dict(values or {})
 
 
 def effect(ps: PolicySet, action: str, context: dict | None = None) -> str:
@@ -102,6 +102,12 @@ def test_system_policies_hold_their_contents():
      "not an IP address"),
     ({"Version": "1.1", "Statement": [allow("ecs:*:*", Resource=["instance-1"])]}, "not a resource URN"),
     ({"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["a:b:c"], "Extra": 1}]}, "unknown element"),
+    ({"Version": "1.1", "Statement": [allow("evs:volumes:get", Resource=["evs:*:*:volume:v1"])]},
+     r"Statement\[0\].Resource\[0\] .* EVS does not support resource-level"),
+    ({"Version": "5.0", "Statement": [allow("ecs:*:*", Resource=["*"], NotResource=["ecs:*:*:instance:a"])]},
+     "Resource or NotResource, not both"),
+    ({"Version": "5.0", "Statement": [allow("ecs:*:*", Resource={"uri": ["/iam/agencies/x"]})]},
+     "must be a list of resource URNs"),
 ])
 def test_malformed_policies_name_the_faulty_element(doc, message):
     with pytest.raises(PolicyError, match=message):
@@ -141,3 +147,45 @@ def test_resource_scoped_statement_matches_only_listed_instances():
     urn_other = ("ecs:cn-north-4:acct:instance:abcd",)
     assert ps.evaluate("ecs:cloudServers:stop", ctx(), urn_ok)[0] == "allow"
     assert ps.evaluate("ecs:cloudServers:stop", ctx(), urn_other)[0] == "implicit_deny"
+    # a batch: each resource is decided on its own
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), urn_ok + urn_other)[0] == "implicit_deny"
+    # names and ids keep their case; the service segment does not
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), ("ecs:cn-north-4:acct:instance:9E0263EE",))[0] == \
+        "implicit_deny"
+
+
+A, B = "ecs:r:acct:instance:aaaa", "ecs:r:acct:instance:bbbb"
+
+
+def test_batches_are_decided_per_resource():
+    deny_a = pset(allow("ecs:cloudServers:stop"), deny("ecs:cloudServers:stop", Resource=["ECS:*:*:instance:aaaa"]))
+    assert deny_a.evaluate("ecs:cloudServers:stop", ctx(), (B,))[0] == "allow"
+    assert deny_a.evaluate("ecs:cloudServers:stop", ctx(), (B, A))[0] == "explicit_deny"  # A in the batch
+    both = pset(allow("ecs:cloudServers:start", Resource=["ecs:*:*:instance:aaaa"]),
+                allow("ecs:cloudServers:start", Resource=["ecs:*:*:instance:bbbb"]))
+    assert both.evaluate("ecs:cloudServers:start", ctx(), (A, B))[0] == "allow"  # each has its Allow
+    not_a = parse_policy({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["ecs:cloudServers:stop"], "NotResource": ["ecs:*:*:instance:aaaa"]}]})
+    ps = PolicySet([not_a])
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), (B,))[0] == "allow"
+    assert ps.evaluate("ecs:cloudServers:stop", ctx(), (B, A))[0] == "implicit_deny"
+
+
+def test_actions_naming_no_resource_need_a_wildcard_resource():
+    """An action the request names no resource of (a list, a dependency in another service): only a statement
+    covering every resource of its service applies."""
+    def p50(*statements: dict) -> PolicySet:  # EVS has resource-level statements only in identity policies
+        return PolicySet([parse_policy({"Version": "5.0", "Statement": list(statements)})])
+
+    scoped = p50(allow("evs:volumes:use", Resource=["evs:*:*:volume:v1"]))
+    assert scoped.evaluate("evs:volumes:use", ctx())[0] == "implicit_deny"
+    every = p50(allow("evs:volumes:use", Resource=["evs:*:*:volume:*"]))
+    assert every.evaluate("evs:volumes:use", ctx())[0] == "allow"
+    d = decide(every, ("ecs:cloudServers:attach",), ("evs:volumes:use",), ctx(), urns=(A,))
+    assert [r.effect for r in d.results] == ["implicit_deny", "allow"]
+
+
+def test_decisions_with_resources_are_not_cached():
+    ps = pset(allow("ecs:cloudServers:stop"), deny("ecs:cloudServers:stop", Resource=["ecs:*:*:instance:aaaa"]))
+    assert decide(ps, ("ecs:cloudServers:stop",), (), ctx(), urns=(), cache_key="op").allowed  # an empty batch
+    assert not decide(ps, ("ecs:cloudServers:stop",), (), ctx(), urns=(A,), cache_key="op").allowed

@@ -14,7 +14,7 @@ from msgspec import Struct, field
 from ecsim.catalog import all_operations
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
-from ecsim.http.router import Router
+from ecsim.http.router import MethodNotAllowed, Router
 from ecsim.iam.analysis import compile_documents, resolve_operation, simulate_one, suggest, urns_for
 from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import PolicySet
@@ -25,11 +25,14 @@ MAX_OPERATIONS = 500
 _ROUTER: list[Router] = []
 
 
-def _router() -> Router:
+def _match(method: str, path: str) -> Any:
     """Concrete paths (`POST /v1/<project>/cloudservers/action`) resolve as the server routes them."""
     if not _ROUTER:
         _ROUTER.append(Router(all_operations()))
-    return _ROUTER[0]
+    try:
+        return _ROUTER[0].match(method, path)
+    except MethodNotAllowed as exc:
+        raise PolicyError(f"{method} {path}: the path takes only {', '.join(exc.allowed)}") from None
 
 
 class SimulateBody(Struct, forbid_unknown_fields=True):
@@ -61,7 +64,7 @@ def simulate(ctx: Ctx) -> Response:
         if user is None:
             raise NotFound("user", body.user, f"user {body.user!r} does not exist")
     try:
-        ops = [resolve_operation(spec, _router().match) for spec in body.operations]
+        ops = [resolve_operation(spec, _match) for spec in body.operations]
         documents = compile_documents(body.policies) if body.policies is not None else None
     except PolicyError as exc:
         raise InvalidInput(str(exc)) from None
@@ -102,7 +105,7 @@ def suggest_policy(ctx: Ctx) -> Response:
     """GET /_ecsim/iam/suggest?user=&since=&until=: the least policy allowing every call recorded for them."""
     user = ctx.q("user")
     since, until = _time(ctx, "since"), _time(ctx, "until")
-    if not user and since is None:
+    if not user and since is None and until is None:
         raise InvalidInput("name a user, a time window (since / until), or both")
     records = ctx.rt.decisions.query(user=user, since=since, until=until, limit=100_000)
     if not records:

@@ -32,7 +32,7 @@ def check_duration(value: Any) -> int:
     if value is None:
         return DEFAULT_DURATION
     # The documented example sends "900" as a string; the SDK sends an integer. Both are accepted; bools are not.
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"duration_seconds must be an integer number of seconds, got {value!r}.")

@@ -627,6 +627,8 @@ for _name, _method, _path, _action, _level, _rtype, _title in (
     _from = {"policy": "path:policy_id", "user": "body:user_id", "group": "body:group_id"}.get(_rtype or "")
     if _name.startswith("list_attached"):
         _from = f"path:{_rtype}_id"
+    elif _name == "create_policy":  # no id yet: the URN names the new policy
+        _from = "body:policy_name"
     op(f"iam5.{_name}", "iam5", _method, _path, _action, title=_title, source="table:iam", handler=f"{P5}:{_name}",
        scope="domain", access_level=_level, resource_type=_rtype, resource_from=_from, sdk=f"{_name}_v5")
 op("iam5.get_authorization_schema", "iam5", "GET", "/v5/authorization-schemas/services/{service_code}", (),

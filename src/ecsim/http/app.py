@@ -25,8 +25,8 @@ from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
 from ecsim.iam.conditions import global_condition_keys
-from ecsim.iam.evaluate import Decision, allow_all, decide, encode_authorization_message, within_session
-from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys, resource_ids, urn
+from ecsim.iam.evaluate import Context, Decision, allow_all, decide, encode_authorization_message, within_session
+from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, RequestResources, resource_condition_keys
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -190,6 +190,7 @@ class App:
         principal = ctx.principal
         assert principal is not None
         rt = self.rt
+        resources: RequestResources | None = None
         urns: tuple[str, ...] | None = None
         if principal.is_admin:
             decision: Decision = allow_all(op.actions, op.dependencies)
@@ -203,18 +204,24 @@ class App:
             if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user):
                 ep = _enterprise_project(ctx, op)
             policyset = rt.directory.policyset(user, project, ep)
-            urns = _resource_urns(ctx, op) if policyset.resource_scoped and op.resource_type else None
-            context = _condition_context(ctx, op if policyset.resource_keys else None)
+            if op.resource_type and (policyset.resource_scoped or policyset.resource_keys):
+                resources = _resources(ctx, op)
+                urns = resources.urns
+            context = _condition_context(ctx, resources if policyset.resource_keys else None)
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
         if principal.session:  # a temporary key's session policies narrow whatever the user may do
-            if urns is None and op.resource_type and any(s.resource_scoped for s in principal.session):
-                urns = _resource_urns(ctx, op)
+            if resources is None and op.resource_type:
+                resources = _resources(ctx, op)
             decision = within_session(decision, principal.session, op.actions, op.dependencies,
-                                      _condition_context(ctx, op), urns, cache_key=op.name)
-        if urns is None and op.resource_type is not None:  # for the log
-            urns = _resource_urns(ctx, op)
+                                      _condition_context(ctx, resources), resources.urns if resources else None,
+                                      cache_key=op.name)
+        logged: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
+        if resources is not None:
+            logged = resources.urns
+        elif op.resource_type is not None:  # named in the log: computed when the log is flushed, off this request
+            logged = lambda: _resources(ctx, op).urns  # noqa: E731
         rt.decisions.record(now=ctx.now, request_id=ctx.request_id, principal=principal, op=op, method=ctx.method,
-                            path=ctx.path, decision=decision, project_id=ctx.project_id, resources=urns or ())
+                            path=ctx.path, decision=decision, project_id=ctx.project_id, resources=logged)
         if not decision.allowed:
             assert decision.denied is not None
             err = faults_for(op.family).denied(decision.denied.action, decision.explain())
@@ -247,53 +254,44 @@ def _acting_on_self(ctx: Ctx, how: str) -> bool:
     return cred is not None and cred["user_id"] == p.user_id
 
 
-def _single_resource(ctx: Ctx, op: Operation) -> dict | None:
-    """The one resource of this project an operation names in its path, or None."""
-    kinds = RESOURCE_TYPES.get(op.resource_type or "")
-    source, _, param = (op.resource_from or "").partition(":")
-    if kinds is None or source != "path" or param not in ctx.params:
-        return None
-    row = ctx.rt.store.get(kinds[1], ctx.params[param])
-    return row.doc if row is not None and row.scope == ctx.project_id else None
+def _resources(ctx: Ctx, op: Operation) -> RequestResources:
+    """The resources the request names (every server of a batch), as IAM sees them."""
+    p = ctx.principal
+    assert op.resource_type is not None and p is not None
+    body = ctx.json if op.resource_from and op.resource_from.startswith("body:") else None
+    scope = p.domain_id if op.resource_type in NAMED_TYPES else ctx.project_id
+    return RequestResources(ctx.rt.store, op.resource_type, op.resource_from, ctx.params, body,
+                            region=ctx.rt.config.region, account_id=p.domain_id, scope=scope)
 
 
 def _enterprise_project(ctx: Ctx, op: Operation) -> str | None:
     """The enterprise project of the resource an operation acts on (named in its path), for grants on enterprise
     projects; None when the operation names no single resource of this project."""
-    doc = _single_resource(ctx, op)
+    source, _, param = (op.resource_from or "").partition(":")
+    if op.resource_type not in RESOURCE_TYPES or source != "path" or param not in ctx.params:
+        return None
+    resources = _resources(ctx, op)
+    doc = resources.doc(resources.urns[0]) if resources.urns else None
     return None if doc is None else doc.get("enterprise_project_id") or "0"
 
 
-def _resource_urns(ctx: Ctx, op: Operation) -> tuple[str, ...]:
-    """URNs of every resource the request names (every server of a batch), for statements with a Resource."""
-    rtype, p = op.resource_type, ctx.principal
-    assert rtype is not None and p is not None
-    body = ctx.json if op.resource_from and op.resource_from.startswith("body:") else None
-    ids = resource_ids(op.resource_from, ctx.params, body)
-    if rtype in NAMED_TYPES:  # IAM URNs name users, groups and policies by name
-        rows = (ctx.rt.store.get(RESOURCE_TYPES[rtype][1], rid) for rid in ids)
-        ids = tuple(row.doc.get("name", row.id) if row is not None and row.scope == p.domain_id else rid
-                    for row, rid in zip(rows, ids, strict=True))
-    return tuple(urn(rtype, ctx.rt.config.region, p.domain_id, rid) for rid in ids)
-
-
-def _condition_context(ctx: Ctx, op: Operation | None) -> Callable[[str], dict[str, Any]]:
-    """Condition keys, built only when a candidate statement has a Condition; with `op`, also the keys of the
-    resource it names (a store read, so only when some Condition asks for them)."""
+def _condition_context(ctx: Ctx, resources: RequestResources | None) -> Context:
+    """Condition keys, built only when a candidate statement has a Condition; with `resources`, also the keys of
+    the resource being decided (its tags, its enterprise project)."""
     cache: dict[str, Any] = {}
 
-    def build(action: str) -> dict[str, Any]:
+    def build(action: str, urn: str | None) -> dict[str, Any]:
         if not cache:
             p = ctx.principal
             assert p is not None
             cache.update(global_condition_keys(p, now=ctx.now, source_ip=ctx.client_ip,
                                                region=ctx.rt.config.region,
                                                user_agent=ctx.headers.get("user-agent")))
-            doc = _single_resource(ctx, op) if op is not None else None
-            if doc is not None:
-                cache.update(resource_condition_keys(doc))
         out = dict(cache)
         out["g:servicename"] = action.split(":", 1)[0]
+        doc = resources.doc(urn) if resources is not None and urn is not None else None
+        if doc is not None:
+            out.update(resource_condition_keys(doc))
         return out
 
     return build

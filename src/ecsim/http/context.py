@@ -103,7 +103,10 @@ class Ctx:
 
     @property
     def is_admin(self) -> bool:
-        return self.principal is not None and self.principal.is_admin
+        """An administrator's rights in handlers (lock overrides, all_tenants) — not through a temporary key a
+        session policy narrows."""
+        p = self.principal
+        return p is not None and p.is_admin and not p.session
 
     def q(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

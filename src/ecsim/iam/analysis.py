@@ -50,8 +50,8 @@ def _action_facts() -> tuple[dict[str, str], dict[str, list[Operation]]]:
 
 
 LEVELS, OWNERS = _action_facts()
+KNOWN_LOWER = frozenset(a.lower() for a in LEVELS) | frozenset(ALIASES)
 KNOWN_SERVICES = frozenset(a.split(":", 1)[0] for a in LEVELS)
-EMULATED_SERVICES = frozenset(op.actions[0].split(":", 1)[0] for op in _operations() if op.actions)
 
 
 # -- operations by name or by request line ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def simulate_one(policyset: PolicySet | None, op: Operation, context: dict[str, 
         decision: Decision = allow_all(op.actions, op.dependencies)
     else:
         decision = decide(policyset, op.actions, op.dependencies,
-                          lambda action: {**context, "g:servicename": action.split(":", 1)[0]}, urns)
+                          lambda action, _urn: {**context, "g:servicename": action.split(":", 1)[0]}, urns)
     doc = authorization_message(decision, op.name, SIMULATED)
     del doc["request_id"]
     result = "allowed" if decision.allowed else decision.denied.effect  # type: ignore[union-attr]
@@ -192,10 +192,14 @@ def lint(document: Any) -> list[Finding]:
     findings: list[Finding] = []
     for s in policy.statements:
         key = "NotAction" if s.negated else "Action"
+        if s.negated and s.effect == "Allow":
+            findings.append(Finding("warning", f"Statement[{s.index}].NotAction", "an Allow with NotAction grants "
+                                    "every action of every service except those listed, IAM included"))
         for j, pattern in enumerate(s.actions):
             where = f"Statement[{s.index}].{key}[{j}]"
-            findings.extend(_lint_action(pattern, where, s.effect, policy.version))
-            if s.resources is not None and s.resource_matcher is not None and not s.negated:
+            # a NotAction pattern grants nothing itself: only whether it names real actions matters
+            findings.extend(_lint_action(pattern, where, "Deny" if s.negated else s.effect, policy.version))
+            if s.resource_matcher is not None and not s.negated and not s.resource_negated:
                 findings.extend(_lint_resource(pattern, f"Statement[{s.index}].Resource", where))
     findings.extend(_lint_dependencies(policy))
     return findings
@@ -214,7 +218,7 @@ def _lint_action(pattern: str, where: str, effect: str, version: str) -> list[Fi
     service = pattern.split(":", 1)[0]
     wild = "*" in pattern or "?" in pattern
     if not wild:
-        if pattern in LEVELS or pattern.lower() in ALIASES:
+        if pattern.lower() in KNOWN_LOWER:  # resource type and action are case-insensitive
             return []
         if service not in KNOWN_SERVICES:
             return [Finding("info", where, f"{pattern!r}: service {service!r} is not emulated; ecsim cannot check it")]

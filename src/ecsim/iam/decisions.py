@@ -8,11 +8,13 @@ from the event loop, when 64 are pending, before every read and at shutdown) is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
 
 from ecsim.catalog import Operation
+from ecsim.domain.errors import DomainError
 from ecsim.iam.directory import Principal
 from ecsim.iam.evaluate import Decision
 from ecsim.store import SqlStore
@@ -32,7 +34,7 @@ class Pending(NamedTuple):
     path: str
     decision: Decision
     project_id: str | None
-    resources: tuple[str, ...]
+    resources: tuple[str, ...] | Callable[[], tuple[str, ...]]  # computed at flush when a callable
 
 
 def principal_json(p: Principal) -> str:
@@ -52,13 +54,23 @@ def decision_json(d: Decision) -> str:
     return d.encoded.decode()
 
 
+def _resources_json(resources: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> str | None:
+    if callable(resources):
+        try:
+            resources = resources()
+        except DomainError:  # a malformed body: the request was refused before naming anything
+            resources = ()
+    return _encode(resources).decode() if resources else None
+
+
 class DecisionLog:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.pending: list[Pending] = []
 
     def record(self, *, now: float, request_id: str, principal: Principal, op: Operation, method: str, path: str,
-               decision: Decision, project_id: str | None = None, resources: tuple[str, ...] = ()) -> None:
+               decision: Decision, project_id: str | None = None,
+               resources: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()) -> None:
         self.pending.append(Pending(now, request_id, principal, op, method, path, decision, project_id, resources))
         if len(self.pending) >= FLUSH_AT:
             self.flush()
@@ -70,7 +82,7 @@ class DecisionLog:
         self.store.append_decisions([
             (p.now, p.request_id, p.principal.user_id, p.principal.user_name, p.op.name,
              1 if p.decision.allowed else 0, p.method, p.path, p.project_id, principal_json(p.principal),
-             decision_json(p.decision), _encode(p.resources).decode() if p.resources else None)
+             decision_json(p.decision), _resources_json(p.resources))
             for p in batch
         ])
         # Forget as many old decisions as were just written (a primary-key range delete), so the log stays at

@@ -12,6 +12,7 @@ revoked_token (id = audit id); IAM 5.0 identity_policy and policy_attachment (ia
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from ecsim.iam.policy import Policy, PolicyError, parse_policy
 from ecsim.store import Cond, Put, SqlStore
 
 ADMIN_GROUP = "admin"
+log = logging.getLogger("ecsim.iam")
 TEMPORARY_CREDENTIAL = "temporary_credential"
 
 
@@ -65,6 +67,14 @@ def target_key(target: str, target_id: str) -> str:
 def user_subject(user_id: str) -> str:
     """The grant subject of a user granted directly (enterprise projects allow that; other scopes grant groups)."""
     return f"user:{user_id}"
+
+
+def deny_all(policy_id: str, name: str) -> Policy:
+    """A stored policy that no longer parses (written by another ecsim version) fails closed: were it a Deny,
+    dropping it would widen access."""
+    log.warning("policy %s (%s) no longer parses; it denies everything until it is fixed", name, policy_id)
+    return parse_policy({"Version": "1.1", "Statement": [{"Effect": "Deny", "Action": ["*"]}]},
+                        policy_id=policy_id, name=name, kind="unparsable")
 
 
 class Directory:
@@ -177,7 +187,7 @@ class Directory:
             try:
                 return parse_policy(role["policy"], policy_id=role_id, name=role["display_name"], kind=kind)
             except PolicyError:
-                return None
+                return deny_all(role_id, role["display_name"])
 
         return self._cached(("compiled_role", role_id), load)
 
@@ -198,7 +208,7 @@ class Directory:
             try:
                 return ip5.parse_document(ip5.default_document(doc), policy_id=policy_id, name=doc["name"])
             except InvalidInput:
-                return None
+                return deny_all(policy_id, doc["name"])
 
         return self._cached(("compiled_identity_policy", policy_id), load)
 

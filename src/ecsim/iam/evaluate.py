@@ -126,26 +126,36 @@ class PolicySet:
             self._candidates[action] = hit
         return hit
 
-    def evaluate(
-        self, action: str, context: Callable[[str], dict[str, Any]], urns: tuple[str, ...] | None = None
-    ) -> tuple[str, Match | None]:
+    def evaluate(self, action: str, context: Context, urns: tuple[str, ...] | None = None) -> tuple[str, Match | None]:
+        """Each resource the request names is decided on its own: a Deny that covers any of them denies; every one
+        needs an Allow (a batch is allowed only as a whole). `urns` are the request's resources when they are of
+        this action's service."""
         deny, allow = self.candidates(action)
-        if urns and urns[0].split(":", 1)[0].lower() != action.split(":", 1)[0].lower():
-            urns = None  # a dependency in another service: the request names none of its resources
-        for p, s in deny:
-            if _applies(s, action, context, urns):
-                return "explicit_deny", _match(p, s)
-        for p, s in allow:
-            if _applies(s, action, context, urns):
-                return "allow", _match(p, s)
-        return "implicit_deny", None
+        service = action.split(":", 1)[0].lower()
+        targets: tuple[str | None, ...] = urns or (None,)
+        for urn in targets:
+            for p, s in deny:
+                if _applies(s, action, service, context, urn):
+                    return "explicit_deny", _match(p, s)
+        first: _Candidate | None = None
+        for urn in targets:
+            hit = next(((p, s) for p, s in allow if _applies(s, action, service, context, urn)), None)
+            if hit is None:
+                return "implicit_deny", None
+            first = first or hit
+        assert first is not None
+        return "allow", _match(*first)
 
 
-def _applies(s: Statement, action: str, context: Callable[[str], dict[str, Any]], urns: tuple[str, ...] | None) -> bool:
-    if s.resource_matcher is not None and not s.matches_resource(urns):
+# The request context of one action on one resource (None: no resource of the action's service).
+Context = Callable[[str, str | None], dict[str, Any]]
+
+
+def _applies(s: Statement, action: str, service: str, context: Context, urn: str | None) -> bool:
+    if not s.matches_urn(urn, service):
         return False
     if s.conditions:
-        ctx = context(action)
+        ctx = context(action, urn)
         return all(c.evaluate(ctx) for c in s.conditions)
     return True
 
@@ -158,29 +168,33 @@ def decide(
     policyset: PolicySet,
     actions: tuple[str, ...],
     dependencies: tuple[str, ...],
-    context: Callable[[str], dict[str, Any]],
+    context: Context,
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
 ) -> Decision:
-    """Evaluate every action and dependency. With a cache_key, a decision that needed no request context (no
-    Condition, no resource) is remembered on the policy set, which lives until the identity data changes."""
-    if cache_key is not None:
+    """Evaluate every action and dependency; `urns` are the resources the request names (None when the policy set
+    has no resource-scoped statement or the operation no resource type), applied to the actions of their service.
+    With a cache_key, a decision that needed no request context (no Condition) and no resources is remembered on
+    the policy set, which lives until the identity data changes."""
+    if cache_key is not None and urns is None:
         hit = policyset.decisions.get(cache_key)
         if hit is not None:
             return hit
     used_context = False
+    urn_service = urns[0].split(":", 1)[0].lower() if urns else None
 
-    def tracked(action: str) -> dict[str, Any]:
+    def tracked(action: str, urn: str | None) -> dict[str, Any]:
         nonlocal used_context
         used_context = True
-        return context(action)
+        return context(action, urn)
 
     results: list[ActionResult] = []
     first_explicit: ActionResult | None = None
     first_implicit: ActionResult | None = None
     for role, names in (("action", actions), ("dependency", dependencies)):
         for action in names:
-            effect, match = policyset.evaluate(action, tracked, urns)
+            mine = urns if urn_service == action.split(":", 1)[0].lower() else None
+            effect, match = policyset.evaluate(action, tracked, mine)
             r = ActionResult(action, role, effect, match)
             results.append(r)
             if effect == "explicit_deny" and first_explicit is None:
@@ -189,7 +203,7 @@ def decide(
                 first_implicit = r
     denied = first_explicit or first_implicit
     decision = Decision(denied is None, "policy", results, denied)
-    if cache_key is not None and not used_context and not urns:
+    if cache_key is not None and not used_context and urns is None:
         policyset.decisions[cache_key] = decision
     return decision
 
@@ -213,7 +227,7 @@ def within_session(
     sessions: tuple[PolicySet, ...],
     actions: tuple[str, ...],
     dependencies: tuple[str, ...],
-    context: Callable[[str], dict[str, Any]],
+    context: Context,
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
 ) -> Decision:

@@ -31,7 +31,6 @@ MAX_PATH = 512
 NAME_RE = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
 PATH_RE = re.compile(r"^([A-Za-z0-9.,+@=_-]+/)*$")
 VERSION_ID_RE = re.compile(r"^v[1-9][0-9]*$")
-ENTITY_TYPES = ("user", "group")
 _WHITESPACE = re.compile(r"\s+")
 
 

@@ -34,19 +34,23 @@ class Statement:
     resource_matcher: re.Pattern[str] | None
     conditions: tuple[Condition, ...]
     raw: dict
+    # services whose every resource a Resource pattern names (`evs:*:*:volume:*`; "*" for any service)
+    wildcard_services: frozenset[str] = frozenset()
 
     def matches_action(self, names: tuple[str, ...]) -> bool:
         hit = any(self.matcher.match(n) for n in names)
         return hit != self.negated
 
-    def matches_resource(self, urns: tuple[str, ...] | None) -> bool:
-        """No Resource element, or `*`, applies to everything; otherwise every requested URN must match."""
+    def matches_urn(self, urn: str | None, service: str) -> bool:
+        """Does the statement's Resource / NotResource cover this resource? No Resource element (or `*`) covers
+        everything. `urn` None: the request names no resource of the action's service (an action without
+        resource-level support, or a dependency in another service) — then only a statement naming every
+        resource of that service (or a NotResource) applies, as Huawei requires `*` for such actions."""
         if self.resource_matcher is None:
             return True
-        if not urns:
-            return self.resource_negated
-        hit = all(self.resource_matcher.match(u) for u in urns)
-        return hit != self.resource_negated
+        if urn is None:
+            return self.resource_negated or "*" in self.wildcard_services or service in self.wildcard_services
+        return bool(self.resource_matcher.match(urn)) != self.resource_negated
 
 
 @dataclass(slots=True)
@@ -92,19 +96,16 @@ def compile_actions(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def resource_regex(pattern: str) -> str:
-    """URN globs: `*` may span anything within the URN (region, account or id positions)."""
+    """URN globs: `*` may span anything within the URN (region, account or id positions). Only the service segment
+    is case-insensitive (`ECS:...` in Huawei's 1.1 docs); names and ids keep their case."""
     if pattern == "*":
         return ".*"
-    out = []
-    for ch in pattern:
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    # The service segment is case-insensitive in 1.1 (`ECS:...` in Huawei's docs).
-    return "(?i:" + "".join(out) + ")"
+    service, sep, rest = pattern.partition(":")
+
+    def glob(text: str) -> str:
+        return "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in text)
+
+    return f"(?i:{glob(service)}){re.escape(sep)}{glob(rest)}"
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:
@@ -185,11 +186,15 @@ def _parse_statement(i: int, s: Any, version: str) -> Statement:
         if a != "*" and version in ("1.1", "5.0") and a.split(":")[0] != a.split(":")[0].lower():
             raise PolicyError(f"{where}.{key}[{j}] {a!r}: the service name must be lower-case")
     resources: tuple[str, ...] | None = None
+    if "Resource" in s and "NotResource" in s:
+        raise PolicyError(f"{where} may have Resource or NotResource, not both")
     resource_negated = "NotResource" in s
     rkey = "NotResource" if resource_negated else "Resource"
     if rkey in s:
         raw = s[rkey]
-        if isinstance(raw, dict):  # agency policies: {"uri": [...]}
+        if isinstance(raw, dict):  # 1.1 agency policies: {"uri": [...]}
+            if version == "5.0":
+                raise PolicyError(f"{where}.{rkey} must be a list of resource URNs")
             resources = _string_list(raw.get("uri"), f"{where}.{rkey}.uri")
         else:
             resources = _string_list(raw, f"{where}.{rkey}")
@@ -199,10 +204,15 @@ def _parse_statement(i: int, s: Any, version: str) -> Statement:
                         f"{where}.{rkey}[{j}] {r!r} is not a resource URN of the form "
                         "service:region:account-id:type:id"
                     )
+                if version == "1.1" and r.split(":", 1)[0].lower() == "evs":  # Huawei: no resource level in 1.1
+                    raise PolicyError(f"{where}.{rkey}[{j}] {r!r}: EVS does not support resource-level "
+                                      "authorization in policy 1.1; omit Resource or use an identity policy (5.0)")
     conditions = parse_conditions(s.get("Condition"), f"{where}.Condition") if "Condition" in s else ()
     resource_matcher = None
+    wildcard_services: frozenset[str] = frozenset()
     if resources is not None and not (not resource_negated and "*" in resources):
         resource_matcher = re.compile("^(?:" + "|".join(resource_regex(r) for r in resources) + ")$")
+        wildcard_services = frozenset(r.split(":", 1)[0].lower() for r in resources if r.endswith(":*"))
     return Statement(
         index=i,
         effect=effect,
@@ -214,4 +224,5 @@ def _parse_statement(i: int, s: Any, version: str) -> Statement:
         resource_matcher=resource_matcher,
         conditions=conditions,
         raw=s,
+        wildcard_services=wildcard_services,
     )

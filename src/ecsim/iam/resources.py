@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecsim.store import SqlStore
 
 # IAM resource type -> (the service its URN names, the store kind holding it)
 RESOURCE_TYPES: dict[str, tuple[str, str]] = {
@@ -51,10 +54,6 @@ def urn(resource_type: str, region: str, account_id: str, resource_id: str) -> s
     return f"{service}:{'' if service in GLOBAL_SERVICES else region}:{account_id}:{resource_type}:{resource_id}"
 
 
-def service_of(urn_or_action: str) -> str:
-    return urn_or_action.split(":", 1)[0].lower()
-
-
 def tag_pairs(tags: Any) -> dict[str, str]:
     """Tags as stored on servers (["k=v"] or [{"key", "value"}]) and volumes ({"k": "v"})."""
     if isinstance(tags, dict):
@@ -75,3 +74,31 @@ def resource_condition_keys(doc: dict) -> dict[str, Any]:
     keys: dict[str, Any] = {f"g:resourcetag/{k.lower()}": v for k, v in tags.items()}
     keys["g:enterpriseprojectid"] = doc.get("enterprise_project_id") or "0"
     return keys
+
+
+class RequestResources:
+    """The resources one request names (per its catalog entry), as URNs, with their documents read on demand (for
+    IAM names and for condition keys). `scope` is the project (or, for IAM resources, the account) they must be in:
+    another scope's resource counts as unknown, as the handler will answer."""
+
+    def __init__(self, store: SqlStore, resource_type: str, resource_from: str | None, params: dict[str, str],
+                 body: Any, *, region: str, account_id: str, scope: str | None) -> None:
+        self._store, self._kind, self._scope = store, RESOURCE_TYPES[resource_type][1], scope
+        self._docs: dict[str, dict | None] = {}
+        ids = resource_ids(resource_from, params, body)
+        if resource_type in NAMED_TYPES:  # IAM URNs name users, groups and policies by name
+            names = [(self.doc_of(i) or {}).get("name", i) for i in ids]
+        else:
+            names = list(ids)
+        self.urns = tuple(urn(resource_type, region, account_id, n) for n in names)
+        self._ids = dict(zip(self.urns, ids, strict=True))
+
+    def doc_of(self, resource_id: str) -> dict | None:
+        if resource_id not in self._docs:
+            row = self._store.get(self._kind, resource_id)
+            self._docs[resource_id] = row.doc if row is not None and row.scope == self._scope else None
+        return self._docs[resource_id]
+
+    def doc(self, resource_urn: str) -> dict | None:
+        rid = self._ids.get(resource_urn)
+        return None if rid is None else self.doc_of(rid)
