@@ -166,6 +166,34 @@ def test_group_hint_members_hosts_and_the_ecs_view(ecsim_server, unique):
     conn.compute.delete_server(ids[1])
 
 
+def test_no_valid_host_is_an_error_server_and_max_server_per_host(ecsim_launcher):
+    """With 2 hosts per zone: anti-affinity places 2 servers, a third is kept in ERROR with Nova's fault; the 2.64
+    rule max_server_per_host 2 lets the same hosts take 4."""
+    server = ecsim_launcher(["--memory", "--hosts-per-az", "2"])
+    conn, info = server.openstack(), server.info
+
+    def boot(group_id: str, i: int):
+        s = conn.compute.create_server(name=f"p{i}", flavor_id=info["flavor_id"], image_id=info["image_id"],
+                                       networks="auto", scheduler_hints={"group": group_id})
+        return conn.compute.get_server(s.id)
+
+    strict = conn.compute.create_server_group(name="strict", policy="anti-affinity")
+    placed = [boot(strict.id, i) for i in range(3)]
+    assert [s.status for s in placed] == ["ACTIVE", "ACTIVE", "ERROR"]
+    assert placed[2].fault["message"] == "No valid host was found. There are not enough hosts available."
+    assert placed[2].fault["code"] == 500 and not placed[2].host_id and placed[2].attached_volumes == []
+    assert len(conn.compute.get_server_group(strict.id).member_ids) == 3  # Nova's members include it
+    conn.compute.delete_server(placed[2])  # an ERROR server deletes like any other
+    conn.compute.wait_for_delete(placed[2], wait=30)
+
+    status, _, body = raw(server, "POST", "/os-server-groups", {"server_group": {
+        "name": "two-per-host", "policy": "anti-affinity", "rules": {"max_server_per_host": 2}}}, version="2.64")
+    assert status == 200
+    loose = [boot(body["server_group"]["id"], i) for i in range(5)]
+    assert [s.status for s in loose] == ["ACTIVE"] * 4 + ["ERROR"]
+    assert len({s.host_id for s in loose[:4]}) == 2  # two on each host
+
+
 def test_unknown_group_hint_is_400(ecsim_server, unique):
     info, missing = ecsim_server.info, "4b8a1d2c-0000-4000-8000-000000000000"
     body = {"server": {"name": f"nohint-{unique}", "flavorRef": info["flavor_id"], "imageRef": info["image_id"],

@@ -21,20 +21,31 @@ def new_group(*, project_id: str, user_id: str, name: str, policy: str, now: flo
             "rules": dict(rules or {}), "metadata": {}, "created": now}
 
 
-def place(policy: str | None, hosts: list[str], taken: list[str], count: int) -> list[str | None]:
+def place(policy: str | None, hosts: list[str], taken: list[str], count: int,
+          max_per_host: int = 1) -> list[str | None]:
     """Hosts for `count` new servers of a group whose members already run on `taken` (same zone), in the order the
-    scheduler would fill them; None where the policy leaves no host (anti-affinity beyond the zone's hosts)."""
+    scheduler would fill them; None where the policy leaves no host (anti-affinity beyond the zone's hosts, or
+    beyond `max_per_host` members per host — the 2.64 rule)."""
     if policy == "anti-affinity":
-        free = [h for h in hosts if h not in taken]
-        random.shuffle(free)
-        return [free[i] if i < len(free) else None for i in range(count)]
+        room = {h: max_per_host - taken.count(h) for h in hosts}
+        order = list(hosts)
+        random.shuffle(order)
+        out: list[str | None] = []
+        for _ in range(count):
+            host = max(order, key=lambda h: room[h])  # the emptiest host first, as Nova's weighers spread
+            if room[host] <= 0:
+                out.append(None)
+                continue
+            room[host] -= 1
+            out.append(host)
+        return out
     if policy in ("affinity", "soft-affinity") and taken:
         return [taken[0]] * count
     if policy == "affinity":
         return [random.choice(hosts)] * count
     if policy == "soft-anti-affinity":
         load = {h: taken.count(h) for h in hosts}
-        out: list[str | None] = []
+        out = []
         for _ in range(count):
             host = min(hosts, key=lambda h: (load[h], random.random()))
             load[host] += 1

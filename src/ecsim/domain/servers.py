@@ -15,7 +15,8 @@ import hashlib
 import re
 
 from ecsim.domain.errors import DomainError, InvalidInput, StateConflict
-from ecsim.domain.timeline import AT, Timing, busy, schedule
+from ecsim.domain.timeline import AT, STEPS, Timing, busy, schedule
+from ecsim.timefmt import iso_seconds_z
 
 # (vm_state) -> default status, and task_state overrides (nova.api.openstack.common._STATE_MAP).
 _STATE_MAP: dict[str, tuple[str, dict[str, str]]] = {
@@ -383,3 +384,12 @@ def remove_security_group(doc: dict, group: dict, now: float) -> None:
     if len(kept) == len(groups):
         raise InvalidInput(f"Security group {group['name']} is not associated with the instance {doc['id']}")
     doc.update(security_groups=kept, updated=now)
+
+
+def unplaced(doc: dict, now: float, message: str) -> None:
+    """Nova's server the scheduler found no host for: ERROR with its fault, on no host, with no ports and no disks
+    (Nova allocates those only on a host)."""
+    doc.pop(STEPS, None)
+    doc.update(host=None, hypervisor_hostname=None, vm_state="error", task_state=None, power_state=POWER_NOSTATE,
+               nics=[], ips=[], volumes=[], updated=now,
+               fault={"code": 500, "created": iso_seconds_z(now), "message": message})

@@ -8,7 +8,7 @@ import os
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ecsim.config import quota_limit
 from ecsim.domain import jobs, network, provision, servers, volumes
@@ -270,7 +270,18 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         for i, host in enumerate(hosts):
             name = spec.name if count == 1 or not auto_rename else \
                 f"{spec.name}-{i + 1:04d}" if face == "ecs" else f"{spec.name}-{i + 1}"
-            if host is None:  # the group's policy leaves no host: this server's creation fails and rolls back
+            if host is None and face == "nova":  # Nova keeps the server, in ERROR with "No valid host"
+                doc, _ = provision.build_server(
+                    replace(spec, nics=[]), project_id=project_id, user_id=user_id, name=name, index=i, az=az,
+                    host=f"pod01.{az}", subnets={}, security_groups=sgs, reservation=reservation, image=image,
+                    flavor=flavor, root_size=root_size, now=now, timing=timing)
+                servers.unplaced(doc, now, NO_VALID_HOST)
+                server_docs.append(doc)
+                ids.append(doc["id"])
+                subs.append(jobs.sub_job("createSingleServer", now, now, {"server_id": doc["id"]},
+                                         error_code=NO_HOST_CODE, fail_reason=NO_VALID_HOST))
+                continue
+            if host is None:  # ECS: the group's policy leaves no host: this server's creation fails and rolls back
                 ids.append(new_uuid())
                 sched = now + timing("create.scheduling")
                 subs.append(jobs.sub_job("createSingleServer", now, sched, {"server_id": ids[-1]},

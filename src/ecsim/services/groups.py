@@ -80,6 +80,11 @@ def _policy(doc: dict) -> str:
     return doc["policies"][0]
 
 
+def _per_host(doc: dict) -> int:
+    """Anti-affinity members one host may run (Nova 2.64's rule max_server_per_host; 1 without it)."""
+    return int((doc.get("rules") or {}).get("max_server_per_host") or 1)
+
+
 def hosts_for(tx: SqlStore, rt: Runtime, project_id: str, group_id: str | None, az: str, count: int, *,
               exclude: tuple[str, ...] = (), new_members: bool = True) -> list[str | None]:
     """Hosts in `az` for `count` servers (of the group, if any), None where its policy leaves no room; for
@@ -94,7 +99,7 @@ def hosts_for(tx: SqlStore, rt: Runtime, project_id: str, group_id: str | None, 
         raise DomainError(f"Quota exceeded for server_group_members: the group {group_id} has {len(rows)} of "
                           f"{limit} members.", reason="group_member_quota")
     taken = [r.doc["host"] for r in rows if r.doc.get("availability_zone") == az and r.doc.get("host")]
-    return groups.place(_policy(doc), hosts, taken, count)
+    return groups.place(_policy(doc), hosts, taken, count, _per_host(doc))
 
 
 def add_member(rt: Runtime, project_id: str, group_id: str, server_id: str, *, now: float) -> None:
@@ -112,8 +117,8 @@ def add_member(rt: Runtime, project_id: str, group_id: str, server_id: str, *, n
         az = doc["availability_zone"]
         host = hosts_for(tx, rt, project_id, group_id, az, 1)[0]  # also the member quota
         if _policy(group) == "anti-affinity":
-            taken = {r.doc.get("host") for r in member_rows(tx, project_id, group_id)}
-            if doc.get("host") in taken:
+            taken = [r.doc.get("host") for r in member_rows(tx, project_id, group_id)]
+            if taken.count(doc.get("host")) >= _per_host(group):
                 if host is None:
                     raise DomainError(groups.NO_VALID_HOST, reason="no_valid_host")
                 doc["host"], doc["hypervisor_hostname"] = host, hypervisor_of(host, az)
