@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,25 +27,15 @@ def resource_ids(resource_from: str | None, params: dict[str, str], body: Any) -
     if source == "path":
         value = params.get(where)
         return (value,) if value else ()
-    if source == "body":
-        return tuple(dict.fromkeys(_walk(body, where.split("."))))
-    return ()
-
-
-def _walk(value: Any, parts: list[str]) -> Iterator[str]:
-    if not parts:
-        if isinstance(value, str) and value:
-            yield value
-        return
-    head, rest = parts[0], parts[1:]
-    many = head.endswith("[]")
-    key = head[:-2] if many else head
-    value = value.get(key) if isinstance(value, dict) else None
-    if not many:
-        yield from _walk(value, rest)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item, rest)
+    if source != "body":
+        return ()
+    values = [body]
+    for part in where.split("."):
+        many = part.endswith("[]")
+        key = part[:-2] if many else part
+        found = [v.get(key) if isinstance(v, dict) else None for v in values]
+        values = [item for v in found if isinstance(v, list) for item in v] if many else found
+    return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 def urn(resource_type: str, region: str, account_id: str, resource_id: str) -> str:
