@@ -239,6 +239,9 @@ def _attach(ctx: Ctx, entity_type: str) -> Response:
     domain_id = who["domain_id"]
     entity = ip5.entity(entity_type, who["id"])
     with ctx.rt.store.write() as tx:
+        # a custom policy is locked and read again here: a concurrent delete must not leave an orphan attachment
+        if p["id"] not in ip5.SYSTEM_BY_ID and tx.get("identity_policy", p["id"], for_update=True) is None:
+            raise NotFound("policy", p["id"], f"The identity policy {p['id']} does not exist.")
         if tx.get("policy_attachment", ip5.attachment_id(p["id"], entity_type, who["id"])) is not None:
             return empty(200)  # attaching twice changes nothing
         attached = tx.count("policy_attachment", domain_id, [Cond("eq", "ref", entity)])
