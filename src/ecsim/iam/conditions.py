@@ -71,6 +71,8 @@ _TESTS: dict[str, tuple[Callable[[Any, Any], bool], bool, Callable[[str], Any]]]
     "IpAddress": (lambda r, c: _ip(r) in c, False, lambda v: ipaddress.ip_network(v, strict=False)),
     "NotIpAddress": (lambda r, c: _ip(r) in c, True, lambda v: ipaddress.ip_network(v, strict=False)),
 }
+_VALUE_KINDS = (("IpAddress", "an IP address or CIDR"), ("NotIpAddress", "an IP address or CIDR"),
+                ("Date", "an ISO 8601 time"), ("Number", "a number"))
 # Operators whose meaning is about presence.
 _PRESENCE = {"Null", "IsNullOrEmpty"}
 KNOWN_GLOBAL_KEYS = {
@@ -90,7 +92,7 @@ class Condition:
     quantifier: str | None  # ForAnyValue | ForAllValues | AnyOf
     key: str  # lower-cased
     values: tuple[str, ...]
-    compiled: tuple[Any, ...] = ()  # the values as the operator's test takes them
+    compiled: tuple[Any, ...]  # the values as the operator's test takes them
 
     def evaluate(self, context: dict[str, Any]) -> bool:
         present = self.key in context and context[self.key] is not None
@@ -155,26 +157,14 @@ def parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
             if not vals or not all(isinstance(v, str | bool | int | float) for v in vals):
                 raise PolicyError(f"{where}.{operator}.{k} must be a value or a non-empty list of values")
             svals = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in vals)
-            if op in ("IpAddress", "NotIpAddress"):
-                for v in svals:
-                    try:
-                        ipaddress.ip_network(v, strict=False)
-                    except ValueError as exc:
-                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not an IP address or CIDR") from exc
-            if op.startswith("Date"):
-                for v in svals:
-                    try:
-                        parse_iso(v)
-                    except ValueError as exc:
-                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not an ISO 8601 time") from exc
-            if op.startswith("Number"):
-                for v in svals:
-                    try:
-                        float(v)
-                    except ValueError as exc:
-                        raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not a number") from exc
-            compiled = tuple(_TESTS[op][2](v) for v in svals) if op in _TESTS else ()
-            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals, compiled))
+            compiled = []
+            for v in svals if op in _TESTS else ():  # compiled once here: networks, dates, numbers, patterns
+                try:
+                    compiled.append(_TESTS[op][2](v))
+                except ValueError as exc:
+                    what = next((w for prefix, w in _VALUE_KINDS if op.startswith(prefix)), "a valid value")
+                    raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not {what}") from exc
+            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals, tuple(compiled)))
     return tuple(out)
 
 
