@@ -210,7 +210,8 @@ class App:
             context = _condition_context(ctx, resources if policyset.resource_keys else None)
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
         if principal.session:  # a temporary key's session policies narrow whatever the user may do
-            if resources is None and op.resource_type:
+            if resources is None and op.resource_type and any(s.resource_scoped or s.resource_keys
+                                                                for s in principal.session):
                 resources = _resources(ctx, op)
             decision = within_session(decision, principal.session, op.actions, op.dependencies,
                                       _condition_context(ctx, resources), resources.urns if resources else None,
