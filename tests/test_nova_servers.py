@@ -233,6 +233,10 @@ def test_openstack_cli_server_commands(ecsim_server, unique):
     subprocess.run([cli, "server", "stop", created["id"]], env=env, check=True, timeout=120)
     shown = run("server", "show", created["id"])
     assert shown["status"] == "SHUTOFF" and shown["image"].startswith("Ubuntu 20.04")
+    # security groups by name: the CLI looks them up through Nova's os-security-groups (no network service)
+    subprocess.run([cli, "server", "remove", "security", "group", created["id"], "default"], env=env, check=True,
+                   timeout=120)
+    assert "security_groups" not in run("server", "show", created["id"])
 
 
 def test_metadata_ips_filters_and_request_ids(ecsim_server, unique):
@@ -439,3 +443,14 @@ def test_add_and_remove_security_groups(ecsim_server, unique):
     assert status == 400 and "is not associated" in body["badRequest"]["message"]
     nova.servers.add_security_group(s.id, "default")
     assert [g["name"] for g in nova.servers.get(s.id).security_groups] == ["default"]
+
+    # the groups themselves, read through Nova (its proxy API ends at 2.35)
+    status, _, body = raw(ecsim_server, "GET", "/os-security-groups", version="2.35")
+    default = next(g for g in body["security_groups"] if g["name"] == "default")
+    assert status == 200 and default["tenant_id"] == ecsim_server.info["project_id"] and default["rules"] == []
+    assert raw(ecsim_server, "GET", f"/os-security-groups/{default['id']}", version="2.1")[2]["security_group"] == \
+        default
+    assert raw(ecsim_server, "GET", "/os-security-groups/nope", version="2.1")[0] == 404
+    assert raw(ecsim_server, "GET", "/os-security-groups", version="2.36")[0] == 404
+    status, _, body = raw(ecsim_server, "GET", f"/servers/{s.id}/os-security-groups")
+    assert status == 200 and body["security_groups"] == [default]
