@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--store", default="file", help="memory, file, or a postgresql:// URL")
     ap.add_argument("--no-profile", action="store_true", help="only time the requests")
     ap.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    ap.add_argument("--callees", default=None, help="also print what functions matching this call")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ecsim-prof-")
     pg = args.store if args.store.startswith("postgres") else None
@@ -101,7 +102,10 @@ def main() -> None:
     label = "timed" if args.no_profile else "profiled"
     print(f"{args.scenario}: {dt / args.n * 1e6:.1f} us per request ({label}), {args.n / dt:,.0f} req/s in-process")
     if not args.no_profile:
-        pstats.Stats(prof).sort_stats(args.sort).print_stats(25)
+        stats = pstats.Stats(prof).sort_stats(args.sort)
+        stats.print_stats(25)
+        if args.callees:
+            stats.print_callees(args.callees)
 
 
 if __name__ == "__main__":
