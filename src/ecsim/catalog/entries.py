@@ -290,16 +290,15 @@ for _key, _verb in (("addSecurityGroup", "Adding"), ("removeSecurityGroup", "Rem
           "ecs:securityGroups:use", selector=_key, title=f"{_verb} a security group (native OpenStack API)",
           source="table:ecs", handler=f"{SERVERS}:{_key[:-len('SecurityGroup')]}_security_group", **ACTION_KW)
 NOVA_SG = "ecsim.api.nova_security_groups"
-# Nova's security-group reads: the data is VPC's, so are the actions (unverified for these calls: Huawei's table
-# lists vpc:securityGroups:get among the dependencies of every native server read).
+# Nova's security-group reads: the groups are VPC's, so are the actions of the proxy (unverified for these calls);
+# a server's groups are part of reading the server.
 twins(NOVA, "nova.list_security_groups", "nova", "GET", "/{project_id}/os-security-groups",
       "vpc:securityGroups:list", title="Querying security groups (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:list_security_groups", access_level="list", enterprise_project=False)
 twins(NOVA, "nova.show_security_group", "nova", "GET", "/{project_id}/os-security-groups/{security_group_id}",
       "vpc:securityGroups:get", title="Querying a security group (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:show_security_group", access_level="read", enterprise_project=False)
-twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-security-groups",
-      "ecs:servers:get", dependencies="vpc:securityGroups:get",
+twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-security-groups", "ecs:servers:get",
       title="Querying the security groups of an ECS (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:list_server_security_groups", resource_type="instance", resource_from="path:server_id",
       access_level="read", enterprise_project=False)
