@@ -25,8 +25,16 @@ from ecsim.http.errors import ApiError, family_for_path, not_found_for, render
 from ecsim.http.faults import faults_for
 from ecsim.http.router import MethodNotAllowed, Router
 from ecsim.iam.conditions import global_condition_keys
-from ecsim.iam.evaluate import Context, Decision, allow_all, decide, encode_authorization_message, within_session
-from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, RequestResources, resource_condition_keys
+from ecsim.iam.evaluate import (
+    Context,
+    Decision,
+    PolicySet,
+    allow_all,
+    decide,
+    encode_authorization_message,
+    within_session,
+)
+from ecsim.iam.resources import NAMED_TYPES, RequestResources, resource_condition_keys
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -191,7 +199,7 @@ class App:
         assert principal is not None
         rt = self.rt
         resources: RequestResources | None = None
-        urns: tuple[str, ...] | None = None
+        policyset: PolicySet | None = None  # None: allowed without policies (admin, self-service)
         if principal.is_admin:
             decision: Decision = allow_all(op.actions, op.dependencies)
         elif op.self_service and _acting_on_self(ctx, op.self_service):
@@ -201,20 +209,22 @@ class App:
             assert user is not None
             project = ctx.project_id if op.scope == "project" else None
             ep = None
-            if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user):
-                ep = _enterprise_project(ctx, op)
+            if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user) \
+                    and (op.resource_from or "").startswith("path:"):
+                resources = _resources(ctx, op)
+                ep = _enterprise_project(resources)
             policyset = rt.directory.policyset(user, project, ep)
-            if op.resource_type and (policyset.resource_scoped or policyset.resource_keys):
-                resources = _resources(ctx, op)
-                urns = resources.urns
-            context = _condition_context(ctx, resources if policyset.resource_keys else None)
+        # Every policy set that decides: the user's, then a temporary key's session policies, which narrow it.
+        sets = (*((policyset,) if policyset is not None else ()), *principal.session)
+        by_resource = op.resource_type is not None and any(ps.resource_scoped or ps.resource_keys for ps in sets)
+        if by_resource and resources is None:
+            resources = _resources(ctx, op)
+        urns = resources.urns if by_resource and resources is not None else None
+        context = _condition_context(ctx, resources if any(ps.resource_keys for ps in sets) else None)
+        if policyset is not None:
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
-        if principal.session:  # a temporary key's session policies narrow whatever the user may do
-            if resources is None and op.resource_type and any(s.resource_scoped or s.resource_keys
-                                                                for s in principal.session):
-                resources = _resources(ctx, op)
-            decision = within_session(decision, principal.session, op.actions, op.dependencies,
-                                      _condition_context(ctx, resources), resources.urns if resources else None,
+        if principal.session:
+            decision = within_session(decision, principal.session, op.actions, op.dependencies, context, urns,
                                       cache_key=op.name)
         logged: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
         if resources is not None:
@@ -265,13 +275,9 @@ def _resources(ctx: Ctx, op: Operation) -> RequestResources:
                             region=ctx.rt.config.region, account_id=p.domain_id, scope=scope)
 
 
-def _enterprise_project(ctx: Ctx, op: Operation) -> str | None:
-    """The enterprise project of the resource an operation acts on (named in its path), for grants on enterprise
-    projects; None when the operation names no single resource of this project."""
-    source, _, param = (op.resource_from or "").partition(":")
-    if op.resource_type not in RESOURCE_TYPES or source != "path" or param not in ctx.params:
-        return None
-    resources = _resources(ctx, op)
+def _enterprise_project(resources: RequestResources) -> str | None:
+    """The enterprise project of the resource an operation names in its path, for grants on enterprise projects;
+    None when it is no resource of this project."""
     doc = resources.doc(resources.urns[0]) if resources.urns else None
     return None if doc is None else doc.get("enterprise_project_id") or "0"
 
