@@ -115,6 +115,17 @@ def _custom_for_update(ctx: Ctx, tx: SqlStore) -> tuple[dict, int]:
     return row.doc, row.version
 
 
+def _rewrite(ctx: Ctx, change: Callable[[dict], dict]) -> dict:
+    """Replace the path's custom policy by `change(policy)` in one transaction (optimistic on its row version);
+    returns the new document."""
+    with ctx.rt.store.write() as tx:
+        p, version = _custom_for_update(ctx, tx)
+        updated = change(p)
+        Directory.put_identity_policy(tx, updated, new=False, expect_version=version)
+        acct.changed(ctx, tx)
+    return updated
+
+
 # -- policies -------------------------------------------------------------------------------------------------------
 def create_policy(ctx: Ctx) -> Response:
     body = ctx.body_as(CreatePolicyBody)
@@ -165,11 +176,7 @@ def get_policy(ctx: Ctx) -> Response:
 def update_policy(ctx: Ctx) -> Response:
     body = ctx.body_as(UpdatePolicyBody)
     ip5.check_description(body.description)
-    with ctx.rt.store.write() as tx:
-        p, version = _custom_for_update(ctx, tx)
-        Directory.put_identity_policy(tx, {**p, "description": body.description}, new=False,
-                                      expect_version=version)
-        acct.changed(ctx, tx)
+    _rewrite(ctx, lambda p: {**p, "description": body.description})
     return empty(200)
 
 
@@ -188,12 +195,8 @@ def delete_policy(ctx: Ctx) -> Response:
 # -- versions -------------------------------------------------------------------------------------------------------
 def create_policy_version(ctx: Ctx) -> Response:
     body = ctx.body_as(CreateVersionBody)
-    with ctx.rt.store.write() as tx:
-        p, version = _custom_for_update(ctx, tx)
-        updated, v = ip5.add_version(p, body.policy_document, body.set_as_default, ctx.now)
-        Directory.put_identity_policy(tx, updated, new=False, expect_version=version)
-        acct.changed(ctx, tx)
-    return json_response(200, {"policy_version": version_view(updated, v)})
+    updated = _rewrite(ctx, lambda p: ip5.add_version(p, body.policy_document, body.set_as_default, ctx.now)[0])
+    return json_response(200, {"policy_version": version_view(updated, updated["versions"][-1])})  # the new one
 
 
 def list_policy_versions(ctx: Ctx) -> Response:
@@ -209,20 +212,12 @@ def get_policy_version(ctx: Ctx) -> Response:
 
 
 def delete_policy_version(ctx: Ctx) -> Response:
-    with ctx.rt.store.write() as tx:
-        p, version = _custom_for_update(ctx, tx)
-        Directory.put_identity_policy(tx, ip5.delete_version(p, ctx.params["version_id"]), new=False,
-                                      expect_version=version)
-        acct.changed(ctx, tx)
+    _rewrite(ctx, lambda p: ip5.delete_version(p, ctx.params["version_id"]))
     return empty(204)
 
 
 def set_default_policy_version(ctx: Ctx) -> Response:
-    with ctx.rt.store.write() as tx:
-        p, version = _custom_for_update(ctx, tx)
-        Directory.put_identity_policy(tx, ip5.set_default_version(p, ctx.params["version_id"], ctx.now), new=False,
-                                      expect_version=version)
-        acct.changed(ctx, tx)
+    _rewrite(ctx, lambda p: ip5.set_default_version(p, ctx.params["version_id"], ctx.now))
     return empty(200)
 
 

@@ -312,12 +312,17 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
     return job, ids
 
 
-def _boot_volume(rt: Runtime, project_id: str, volume_id: str, now: float) -> dict:
-    """The existing volume a server boots from (Nova's messages): bootable, and made from an image ecsim knows."""
+def _existing_volume(rt: Runtime, project_id: str, volume_id: str, now: float, tx: SqlStore | None = None) -> dict:
+    """A volume a block device mapping names (locked inside `tx`); an unknown one is a bad mapping (Nova's 400)."""
     try:
-        vol = block.load_volume(rt, project_id, volume_id, now).doc
+        return block.load_volume(rt, project_id, volume_id, now, tx).doc
     except NotFound as exc:
         raise InvalidInput(f"Block Device Mapping is Invalid: failed to get volume {volume_id}.") from exc
+
+
+def _boot_volume(rt: Runtime, project_id: str, volume_id: str, now: float) -> dict:
+    """The existing volume a server boots from (Nova's messages): bootable, and made from an image ecsim knows."""
+    vol = _existing_volume(rt, project_id, volume_id, now)
     if not vol.get("bootable"):
         raise InvalidInput(f"Block Device {volume_id} is not bootable.")
     if not vol.get("image_id"):
@@ -328,10 +333,7 @@ def _boot_volume(rt: Runtime, project_id: str, volume_id: str, now: float) -> di
 
 def _attachable(tx: SqlStore, rt: Runtime, project_id: str, volume_id: str, az: str, now: float) -> dict:
     """An existing volume the new server will take, locked: in this project and zone, available."""
-    try:
-        vol = block.load_volume(rt, project_id, volume_id, now, tx).doc
-    except NotFound as exc:
-        raise InvalidInput(f"Block Device Mapping is Invalid: failed to get volume {volume_id}.") from exc
+    vol = _existing_volume(rt, project_id, volume_id, now, tx)
     if vol["availability_zone"] != az:
         raise InvalidInput(f"Server and volumes are not in the same availability zone: volume {volume_id} is in "
                            f"{vol['availability_zone']}, the server in {az}.")
