@@ -3,6 +3,8 @@ that were running when the server died finish correctly afterwards (they are com
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkecs.v2 import ListServersDetailsRequest, ShowServerRequest
 
@@ -55,6 +57,34 @@ def test_acknowledged_writes_survive_kill_9(ecsim_launcher, tmp_path):
     assert (got.size, got.status, got.metadata) == (5, "attaching", {"k": "v"})
     usage = second.cinder("3.0").quotas.get(second.info["project_id"], usage=True)
     assert usage.gigabytes["in_use"] == 5 + 3 * 40  # the volume and the servers' system disks
+
+
+def test_concurrent_writes_each_stand_or_fall_alone_and_survive_kill_9(ecsim_launcher, tmp_path):
+    """Requests handled together share one commit (group commit), each in a savepoint: two clients racing to stop
+    the same server get one success and one conflict, a refused request undoes nothing of the others, and every
+    acknowledged change is on disk before its response (kill -9 right after)."""
+    data = str(tmp_path / "data")
+    first = ecsim_launcher(["--data-dir", data])
+    _, ids = create(first.ecs(), first.info, "race", count=6)
+    clients = [first.ecs() for _ in range(12)]
+
+    def stop_one(n: int) -> int:
+        try:
+            stop(clients[n], [ids[n % 6]])
+            return 200
+        except ClientRequestException as exc:
+            assert exc.error_code == "Ecs.0100", exc.error_msg  # the status does not meet requirements
+            return exc.status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(stop_one, range(12)))
+    assert sorted(outcomes) == [200] * 6 + [400] * 6
+    for n in range(6):  # each server: exactly one of its two stops won
+        assert sorted((outcomes[n], outcomes[n + 6])) == [200, 400]
+    first.stop(kill=True)
+    second = ecsim_launcher(["--data-dir", data])
+    servers = second.ecs().list_servers_details(ListServersDetailsRequest()).servers
+    assert {s.id: s.status for s in servers} == dict.fromkeys(ids, "SHUTOFF")
 
 
 def test_running_jobs_finish_after_a_crash(ecsim_launcher, tmp_path):

@@ -63,6 +63,71 @@ def test_failed_transaction_changes_nothing(store):
     assert store.get("server", "s2") is None
 
 
+def _committed_server_ids(store) -> set[str]:
+    """What another connection sees (committed rows only); for the in-memory store, the store itself."""
+    sql = "SELECT id FROM resources WHERE kind = 'server'"
+    if getattr(store, "path", None) == ":memory:":
+        return {r[0] for r in store._execute(sql).fetchall()}
+    if hasattr(store, "path"):
+        import sqlite3
+
+        with sqlite3.connect(store.path) as conn:
+            return {r[0] for r in conn.execute(sql)}
+    import psycopg
+
+    with psycopg.connect(store.conninfo, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {store.schema}")
+        return {r[0] for r in conn.execute(sql)}
+
+
+def test_grouped_writes_commit_together_and_a_failure_undoes_only_its_own(store):
+    """The server's group commit: each request's write is a savepoint of one transaction; a failing one leaves the
+    others in place, and none is visible to another connection until commit_group()."""
+    store.grouping = True
+    with store.write() as tx:
+        tx.insert(put(1))
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.insert(put(2))
+        raise RuntimeError("boom")
+    with pytest.raises(VersionConflict), store.write() as tx:
+        tx.insert(put(3))
+        tx.insert(put(1))  # duplicate key
+    with store.write() as tx:
+        tx.insert(put(4))
+    assert store.group_pending()
+    assert store.get("server", "s4") is not None and store.get("server", "s3") is None
+    if getattr(store, "path", None) != ":memory:":
+        assert _committed_server_ids(store) == set()
+    store.commit_group()
+    assert not store.group_pending()
+    assert _committed_server_ids(store) == {"s1", "s4"}
+    assert store.count("server", "p1") == 2
+
+
+def test_a_group_the_database_rolled_back_fails_whole(store):
+    """If the database drops the group's transaction under it (SQLite does on some I/O errors, PostgreSQL when the
+    connection dies), commit_group() raises and nothing of that group is left, not even later requests' writes."""
+    from ecsim.store import StoreUnavailable
+
+    store.grouping = True
+    with store.write() as tx:
+        tx.insert(put(1))
+    if hasattr(store, "path"):
+        store._conn.execute("ROLLBACK")
+    else:
+        store._drop_connection()
+    with store.write() as tx:
+        tx.insert(put(2))
+    with pytest.raises(StoreUnavailable):
+        store.commit_group()
+    assert not store.group_pending()
+    assert store.get("server", "s1") is None and store.get("server", "s2") is None
+    with store.write() as tx:  # the next group works
+        tx.insert(put(3))
+    store.commit_group()
+    assert _committed_server_ids(store) == {"s3"}
+
+
 def test_filters_and_paging(store):
     with store.write() as tx:
         tx.insert_many([put(i) for i in range(10)] + [put(99, scope="p2")])

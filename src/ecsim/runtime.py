@@ -75,6 +75,7 @@ class Runtime:
     token_secret: bytes
     token_cache: dict[str, TokenClaims] = field(default_factory=dict)
     view_cache: dict[tuple, bytes] = field(default_factory=dict)
+    stale: bool = False  # reload what refresh() reloads on the next request (after a failed commit)
 
     def image(self, project_id: str, image_id: str) -> Image | None:
         """A public image, or a private one of this project (made by exporting a volume), settled now."""
@@ -128,9 +129,17 @@ class Runtime:
 
     def refresh(self) -> None:
         """Pick up what other processes changed: identity data, the control-plane clock."""
-        if self.store.changed_elsewhere():
+        if self.store.changed_elsewhere() or self.stale:
+            self.stale = False
             self.directory.sync()
             self.clock.load(self.store.meta_get("clock"))
+
+    def forget_caches(self) -> None:
+        """After a failed commit: cached identities and views may hold what was rolled back."""
+        self.view_cache.clear()
+        self.token_cache.clear()
+        self.directory.forget()
+        self.stale = True
 
     def save_clock(self) -> None:
         with self.store.write() as tx:

@@ -10,6 +10,7 @@ fastest path; nothing awaits inside a request once the body is read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -54,6 +55,7 @@ class App:
         self.handlers: dict[str, Handler] = {op.name: resolve_handler(op.handler) for op in ops}  # type: ignore[arg-type]
         self.router = Router(ops)
         self._flusher: asyncio.Task | None = None
+        self._committing: asyncio.Future | None = None
 
     # -- ASGI -------------------------------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -67,11 +69,15 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.rt.store.grouping = True
                 self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._flusher:
                     self._flusher.cancel()
+                with contextlib.suppress(StoreUnavailable):
+                    self.rt.store.commit_group()
+                self.rt.store.grouping = False
                 self.rt.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -86,8 +92,31 @@ class App:
                 self.rt.decisions.flush()
                 if ticks % 600 == 0:
                     self.rt.purge_expired_jobs()
+                if self.rt.store.group_pending():
+                    await self._group_committed()
             except StoreUnavailable as exc:
                 log.warning("housekeeping skipped: %s", exc)
+
+    def _group_committed(self) -> asyncio.Future:
+        """The commit of the open group, run once the requests already scheduled in this turn have been handled
+        (they join the group), before any of their responses is sent."""
+        if self._committing is None:
+            loop = asyncio.get_running_loop()
+            self._committing = loop.create_future()
+            loop.call_soon(self._commit_group)
+        return self._committing
+
+    def _commit_group(self) -> None:
+        done, self._committing = self._committing, None
+        assert done is not None
+        try:
+            self.rt.store.commit_group()
+        except StoreUnavailable as exc:
+            self.rt.forget_caches()  # they may hold what was rolled back
+            done.set_exception(exc)
+            done.exception()  # retrieved here: a group of housekeeping alone has no other reader
+        else:
+            done.set_result(None)
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         limit = self.rt.config.max_body_bytes
@@ -108,6 +137,12 @@ class App:
         client = scope.get("client")
         resp = self.handle(scope["method"], scope["path"], scope.get("query_string", b""), headers,
                            b"".join(chunks), client[0] if client else None, too_large)
+        if self.rt.store.group_pending():  # this response may show writes not yet committed
+            try:
+                await self._group_committed()
+            except StoreUnavailable as exc:
+                family = family_for_path(scope["path"])
+                resp = self._error(faults_for(family).unavailable(str(exc)), family, os.urandom(16).hex())
         await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
         await send({"type": "http.response.body", "body": resp.body})
 

@@ -92,6 +92,11 @@ class Directory:
             self.version = v
             self._cache.clear()
 
+    def forget(self) -> None:
+        """Drop every cache; the next sync() reloads."""
+        self.version = -1
+        self._cache.clear()
+
     def changed(self, tx: SqlStore) -> None:
         """Call inside the transaction of every identity write."""
         self.version = tx.bump("iam_version")

@@ -109,6 +109,7 @@ class PostgresStore(SqlStore):
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         self._depth = 0
+        self._lose_group()
         if conn is not None:
             with contextlib.suppress(Exception):
                 self._pool.putconn(conn)  # the pool notices a broken connection and replaces it
@@ -175,6 +176,9 @@ class PostgresStore(SqlStore):
 
     def _begin(self) -> None:
         self._execute("BEGIN")
+
+    def _in_transaction(self) -> bool:
+        return self._conn is not None and self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def _rollback(self) -> None:
         conn = self._conn

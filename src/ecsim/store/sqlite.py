@@ -11,8 +11,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -109,31 +108,32 @@ class SqliteStore(SqlStore):
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def changed_elsewhere(self) -> bool:
+        if self.path == ":memory:":  # no other process can see it
+            return False
         v = self._read_data_version()
         if v != self._data_version:
             self._data_version = v
             return True
         return False
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.IntegrityError as exc:
-            raise VersionConflict(str(exc)) from exc
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(_explain(exc)) from exc
-
+    # Statements translate the driver's errors inline (not through a context manager: this is the hot path).
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self._errors():
+        try:
             return self._conn.execute(sql, params)
+        except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+            raise _translate(exc) from exc
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._errors():
+        try:
             self._conn.executemany(sql, rows)
+        except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+            raise _translate(exc) from exc
 
     def _begin(self) -> None:
         self._execute("BEGIN IMMEDIATE")
+
+    def _in_transaction(self) -> bool:
+        return self._conn.in_transaction
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
@@ -147,17 +147,21 @@ class SqliteStore(SqlStore):
             raise StoreUnavailable(_explain(exc)) from exc
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self._errors():
+        try:
             return self._log.execute(sql, params)
+        except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+            raise _translate(exc) from exc
 
     def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._errors():
+        try:
             self._log.execute("BEGIN")
             try:
                 self._log.executemany(sql, rows)
             except sqlite3.Error:
                 self._log.execute("ROLLBACK")
                 raise
+        except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+            raise _translate(exc) from exc
 
     def _log_commit(self) -> None:
         if self._log.in_transaction:
@@ -169,6 +173,12 @@ class SqliteStore(SqlStore):
             self._checkpointer.join(timeout=5)
         self._log.close()
         self._conn.close()
+
+
+def _translate(exc: sqlite3.Error) -> Exception:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return VersionConflict(str(exc))
+    return StoreUnavailable(_explain(exc))
 
 
 def _explain(exc: sqlite3.Error) -> str:
