@@ -3,7 +3,7 @@ action, the result and the statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once; a flush (every 100 ms
-from the event loop, when 64 are pending, before every read and at shutdown) is one multi-row insert.
+from the event loop, when 16 are pending, before every read and at shutdown) is one multi-row insert.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ecsim.iam.evaluate import Decision
 from ecsim.store import SqlStore
 from ecsim.timefmt import iso_millis_z
 
-FLUSH_AT = 64  # small batches: no single flush is long enough to stall the requests queued behind it
+FLUSH_AT = 16  # small batches: no single flush is long enough to stall the requests queued behind it
 KEEP = 200_000
 _encode = msgspec.json.encode
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,27 +21,39 @@ GLOBAL_SERVICES = frozenset({"iam"})
 NAMED_TYPES = frozenset({"user", "group", "policy"})
 
 
+@functools.cache
+def _source(resource_from: str | None) -> tuple[str, tuple[tuple[str, bool], ...]]:
+    """`body:a.b[].id` -> ("body", (("a", False), ("b", True), ("id", False))), parsed once per catalog entry."""
+    source, _, where = (resource_from or "").partition(":")
+    if source == "path":
+        return source, ((where, False),)
+    return source, tuple((p[:-2], True) if p.endswith("[]") else (p, False) for p in where.split("."))
+
+
 def resource_ids(resource_from: str | None, params: dict[str, str], body: Any) -> tuple[str, ...]:
     """`path:server_id` reads a path parameter; `body:os-stop.servers[].id` walks the JSON body (`[]` = each item;
     a trailing `[]` means the items are the ids themselves)."""
-    source, _, where = (resource_from or "").partition(":")
+    source, parts = _source(resource_from)
     if source == "path":
-        value = params.get(where)
+        value = params.get(parts[0][0])
         return (value,) if value else ()
     if source != "body":
         return ()
     values = [body]
-    for part in where.split("."):
-        many = part.endswith("[]")
-        key = part[:-2] if many else part
+    for key, many in parts:
         found = [v.get(key) if isinstance(v, dict) else None for v in values]
         values = [item for v in found if isinstance(v, list) for item in v] if many else found
     return tuple(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
-def urn(resource_type: str, region: str, account_id: str, resource_id: str) -> str:
+@functools.cache
+def urn_prefix(resource_type: str, region: str, account_id: str) -> str:
     service = RESOURCE_TYPES[resource_type][0]
-    return f"{service}:{'' if service in GLOBAL_SERVICES else region}:{account_id}:{resource_type}:{resource_id}"
+    return f"{service}:{'' if service in GLOBAL_SERVICES else region}:{account_id}:{resource_type}:"
+
+
+def urn(resource_type: str, region: str, account_id: str, resource_id: str) -> str:
+    return urn_prefix(resource_type, region, account_id) + resource_id
 
 
 def tag_pairs(tags: Any) -> dict[str, str]:
@@ -79,7 +92,8 @@ class RequestResources:
             names = [(self.doc_of(i) or {}).get("name", i) for i in ids]
         else:
             names = list(ids)
-        self.urns = tuple(urn(resource_type, region, account_id, n) for n in names)
+        prefix = urn_prefix(resource_type, region, account_id)
+        self.urns = tuple(prefix + n for n in names)
         self._ids = dict(zip(self.urns, ids, strict=True))
 
     def doc_of(self, resource_id: str) -> dict | None:
