@@ -187,6 +187,8 @@ def test_meta_and_decisions(store):
     assert [r["request_id"] for r in store.query_decisions(user="alice")] == ["r1"]
     assert rows[0]["principal"] == {"user_name": "bob"} and rows[0]["basis"] == "policy"
     assert rows[0]["resources"] == ["ecs:r:a:instance:1"] and rows[1]["resources"] == []
+    store.append_decisions([(3.0, "r3", "u1", "alice", "op.a", 1, "GET", "/x", "p", "{}", "{}", None)], keep=2)
+    assert [r["request_id"] for r in store.query_decisions()] == ["r3", "r2"]  # pruned to the newest two
 
 
 def test_sqlite_full_disk_is_a_clear_error(tmp_path):

@@ -2,8 +2,9 @@
 action, the result and the statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
-(both are cached until the identity data changes), so their log documents are encoded once; a flush (every 100 ms
-from the event loop, when 16 are pending, before every read and at shutdown) is one multi-row insert.
+(both are cached until the identity data changes), so their log documents are encoded once. A flush (every 100 ms
+from the event loop, when the store's `log_batch` are pending, before every read and at shutdown) is one bulk
+insert.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from ecsim.iam.evaluate import Decision
 from ecsim.store import SqlStore
 from ecsim.timefmt import iso_millis_z
 
-FLUSH_AT = 16  # small batches: no single flush is long enough to stall the requests queued behind it
 KEEP = 200_000
 _encode = msgspec.json.encode
 
@@ -72,7 +72,7 @@ class DecisionLog:
                decision: Decision, project_id: str | None = None,
                resources: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()) -> None:
         self.pending.append(Pending(now, request_id, principal, op, method, path, decision, project_id, resources))
-        if len(self.pending) >= FLUSH_AT:
+        if len(self.pending) >= self.store.log_batch:
             self.flush()
 
     def flush(self) -> None:
@@ -84,10 +84,7 @@ class DecisionLog:
              1 if p.decision.allowed else 0, p.method, p.path, p.project_id, principal_json(p.principal),
              decision_json(p.decision), _resources_json(p.resources))
             for p in batch
-        ])
-        # Forget as many old decisions as were just written (a primary-key range delete), so the log stays at
-        # KEEP rows without ever deleting a large chunk at once.
-        self.store.prune_decisions(KEEP)
+        ], keep=KEEP)  # the log stays at KEEP rows
 
     def query(self, **filters: object) -> list[dict]:
         self.flush()

@@ -70,6 +70,8 @@ class Put:
 
 
 _COLS = "kind, id, scope, version, created, settle_at, doc"
+DECISION_COLUMNS = ("ts", "request_id", "user_id", "user_name", "operation", "allowed", "method", "path",
+                    "project_id", "principal", "decision", "resources")
 
 
 class Dialect:
@@ -499,27 +501,21 @@ class SqlStore:
         self.notify_change()
         return value
 
-    # -- decision log (a backend may keep it apart from the state: see SqliteStore) ------------------------------
+    # -- decision log (each backend keeps it apart from the state, on a connection of its own) ----------------------
+    log_batch = 64  # decisions written per flush: a flush is a few round trips to a server, whatever its size
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._execute(sql, params)
+        raise NotImplementedError
 
-    def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._executemany(sql, rows)
+    def _log_write(self, rows: Sequence[Sequence[Any]], prune: tuple[str, tuple] | None) -> None:
+        """Insert rows (DECISION_COLUMNS) into the log and prune it, in one transaction of the log."""
+        raise NotImplementedError
 
-    def _log_commit(self) -> None:
-        """Make appended decisions durable (the main store commits in write())."""
-
-    def append_decisions(self, rows: Sequence[tuple]) -> None:
+    def append_decisions(self, rows: Sequence[tuple], *, keep: int | None = None) -> None:
         """rows: (ts, request_id, user_id, user_name, operation, allowed, method, path, project_id, principal
-        JSON, decision JSON, resources JSON or None)."""
-        self._log_executemany(
-            self._q(
-                "INSERT INTO decisions (ts, request_id, user_id, user_name, operation, allowed, method, path, "
-                "project_id, principal, decision, resources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ),
-            rows,
-        )
-        self._log_commit()
+        JSON, decision JSON, resources JSON or None). With `keep`, as many old decisions as exceed it are forgotten
+        in the same transaction (a primary-key range delete, so never a large chunk at once)."""
+        prune = (self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,))
+        self._log_write(rows, prune if keep is not None else None)
 
     def query_decisions(
         self,
@@ -564,10 +560,6 @@ class SqlStore:
             out.append(doc)
         return out
 
-    def prune_decisions(self, keep: int) -> None:
-        self._log_execute(self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,))
-        self._log_commit()
-
     def reset(self) -> None:
         """Drop every resource, meta value and decision (the control plane's reset)."""
         self._execute("DELETE FROM resources")
@@ -576,7 +568,6 @@ class SqlStore:
         self._execute("DELETE FROM jobs")
         self._execute("DELETE FROM meta")
         self._log_execute("DELETE FROM decisions")
-        self._log_commit()
 
 
 def _row(r: Sequence[Any]) -> Row:

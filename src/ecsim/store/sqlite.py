@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from ecsim.store.base import Dialect, SqlStore, StoreUnavailable, VersionConflict
+from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict
 
 DECISIONS_DDL = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -29,6 +29,7 @@ CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions (ts);
 """
 CHECKPOINT_SECONDS = 1.0
+_INSERT_DECISION = f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
 
 
 class SqliteDialect(Dialect):
@@ -46,6 +47,7 @@ def _path(path: str) -> str:
 
 class SqliteStore(SqlStore):
     dialect = SqliteDialect()
+    log_batch = 16  # local inserts: small flushes, so that none stalls the requests queued behind it
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
@@ -152,20 +154,19 @@ class SqliteStore(SqlStore):
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
             raise _translate(exc) from exc
 
-    def _log_executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _log_write(self, rows: Sequence[Sequence[Any]], prune: tuple[str, tuple] | None) -> None:
         try:
             self._log.execute("BEGIN")
             try:
-                self._log.executemany(sql, rows)
+                self._log.executemany(_INSERT_DECISION, rows)
+                if prune is not None:
+                    self._log.execute(*prune)
+                self._log.execute("COMMIT")
             except sqlite3.Error:
                 self._log.execute("ROLLBACK")
                 raise
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
             raise _translate(exc) from exc
-
-    def _log_commit(self) -> None:
-        if self._log.in_transaction:
-            self._log.execute("COMMIT")
 
     def close(self) -> None:
         self._stop.set()
