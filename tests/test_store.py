@@ -84,6 +84,10 @@ def test_grouped_writes_commit_together_and_a_failure_undoes_only_its_own(store)
     """The server's group commit: each request's write is a savepoint of one transaction; a failing one leaves the
     others in place, and none is visible to another connection until commit_group()."""
     store.grouping = True
+    with pytest.raises(RuntimeError), store.write() as tx:  # a failing first member leaves no group behind
+        tx.insert(put(0))
+        raise RuntimeError("boom")
+    assert not store.group_pending()
     with store.write() as tx:
         tx.insert(put(1))
     with pytest.raises(RuntimeError), store.write() as tx:

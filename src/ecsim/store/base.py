@@ -160,19 +160,25 @@ class SqlStore:
         self._commit()
 
     def _grouped(self) -> Iterator[SqlStore]:
-        """One request's write inside the open group: a savepoint, so that its failure undoes only its own changes."""
+        """One request's write inside the open group. The first opens the transaction (its failure rolls back all
+        there is); each later one is a savepoint, so that its failure undoes only its own changes."""
         if self._group_open and not self._in_transaction():  # the database rolled the group back by itself
             self._lose_group()
-        if not self._group_open:
+        first = not self._group_open
+        if first:
             self._begin()
             self._group_open = True
-        self._execute("SAVEPOINT w")
+        else:
+            self._execute("SAVEPOINT w")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            if self._group_open:  # else the connection went with it, and commit_group() reports that
+            if first:
+                self._group_open = False
+                self._rollback()
+            elif self._group_open:  # else the connection went with it, and commit_group() reports that
                 try:
                     self._execute("ROLLBACK TO SAVEPOINT w")
                     self._execute("RELEASE SAVEPOINT w")
@@ -180,7 +186,8 @@ class SqlStore:
                     self._lose_group()
             raise
         self._depth = 0
-        self._execute("RELEASE SAVEPOINT w")
+        if not first:
+            self._execute("RELEASE SAVEPOINT w")
 
     def group_pending(self) -> bool:
         """True while a group holds writes not yet committed (responses that may show them must wait)."""
