@@ -111,9 +111,10 @@ class App:
         assert done is not None
         try:
             self.rt.store.commit_group()
-        except StoreUnavailable as exc:
+        except Exception as exc:  # every waiter must get an answer, whatever went wrong
+            log.warning("group commit failed: %s", exc)
             self.rt.forget_caches()  # they may hold what was rolled back
-            done.set_exception(exc)
+            done.set_exception(exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"commit failed: {exc}"))
             done.exception()  # retrieved here: a group of housekeeping alone has no other reader
         else:
             done.set_result(None)

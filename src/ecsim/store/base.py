@@ -510,6 +510,7 @@ class SqlStore:
 
     # -- decision log (each backend keeps it apart from the state, on a connection of its own) ----------------------
     log_batch = 64  # decisions written per flush: a flush is a few round trips to a server, whatever its size
+
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 

@@ -228,6 +228,10 @@ class PostgresStore(SqlStore):
         # VACUUM as well: otherwise autovacuum starts on the fresh rows right away and competes with the requests.
         for table in ("resources", "facets", "counts"):
             self._execute(f"VACUUM ANALYZE {table}")
+        # And write the bulk load's dirty buffers now, not during the first minutes of serving (needs a superuser
+        # or pg_checkpoint; without, the server's own checkpoints do it later).
+        with contextlib.suppress(StoreUnavailable, psycopg.Error):
+            self._execute("CHECKPOINT")
 
     def close(self) -> None:
         self._drop_connection()
