@@ -100,21 +100,27 @@ class PostgresStore(SqlStore):
         conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
         conn.execute("SET lock_timeout = 5000")
 
+    def _checkout(self) -> psycopg.Connection:
+        try:
+            return self._pool.getconn()
+        except PoolTimeout as exc:
+            raise StoreUnavailable(f"PostgreSQL at {_safe(self.conninfo)} is unreachable: {exc}") from exc
+
+    def _give_back(self, conn: psycopg.Connection | None) -> None:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                self._pool.putconn(conn)  # the pool notices a broken connection and replaces it
+
     def _connection(self) -> psycopg.Connection:
         if self._conn is None:
-            try:
-                self._conn = self._pool.getconn()
-            except PoolTimeout as exc:
-                raise StoreUnavailable(f"PostgreSQL at {_safe(self.conninfo)} is unreachable: {exc}") from exc
+            self._conn = self._checkout()
         return self._conn
 
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         self._depth = 0
         self._lose_group()
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                self._pool.putconn(conn)  # the pool notices a broken connection and replaces it
+        self._give_back(conn)
 
     def _create_schema(self) -> None:
         ddl = resources.files("ecsim.store").joinpath("schema_postgres.sql").read_text()
@@ -174,23 +180,15 @@ class PostgresStore(SqlStore):
 
     # The decision log has a connection of its own: its writes never join (or open) a group of state writes, and
     # they commit without waiting for the WAL flush (a log, not state: SQLite keeps it unsynced too).
-    def _log_connection(self) -> psycopg.Connection:
-        if self._log_conn is None:
-            try:
-                self._log_conn = self._pool.getconn()
-            except PoolTimeout as exc:
-                raise StoreUnavailable(f"PostgreSQL at {_safe(self.conninfo)} is unreachable: {exc}") from exc
-        return self._log_conn
-
     @contextmanager
     def _log_errors(self) -> Iterator[psycopg.Connection]:
+        if self._log_conn is None:
+            self._log_conn = self._checkout()
         try:
-            yield self._log_connection()
+            yield self._log_conn
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             conn, self._log_conn = self._log_conn, None
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    self._pool.putconn(conn)
+            self._give_back(conn)
             raise StoreUnavailable(f"PostgreSQL is unavailable: {str(exc).strip()}") from exc
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -235,10 +233,8 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self._drop_connection()
-        if self._log_conn is not None:
-            with contextlib.suppress(Exception):
-                self._pool.putconn(self._log_conn)
-            self._log_conn = None
+        self._give_back(self._log_conn)
+        self._log_conn = None
         if self._listener is not None:
             with contextlib.suppress(psycopg.Error):
                 self._listener.close()
