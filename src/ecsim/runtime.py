@@ -153,5 +153,5 @@ class Runtime:
             tx.purge_jobs(self.clock.now() - JOB_RETENTION_SECONDS)
 
     def close(self) -> None:
-        self.decisions.flush()
+        self.decisions.close()
         self.store.close()

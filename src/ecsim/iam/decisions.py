@@ -3,12 +3,16 @@ action, the result and the statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once. A flush (every 100 ms
-from the event loop, when the store's `log_batch` are pending, before every read and at shutdown) is one bulk
-insert.
+from the event loop, when the store's `log_batch` are pending, before every read and at shutdown) builds the rows
+and writes them in one bulk insert; when serving, a writer thread does the insert, so the event loop never waits
+for the log's database. A read of the log first waits until everything recorded before it is written.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -22,6 +26,7 @@ from ecsim.store import SqlStore
 from ecsim.timefmt import iso_millis_z
 
 KEEP = 200_000
+log = logging.getLogger("ecsim")
 _encode = msgspec.json.encode
 
 
@@ -67,6 +72,27 @@ class DecisionLog:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.pending: list[Pending] = []
+        self._queue: queue.Queue[list[tuple] | None] | None = None
+        self._writer: threading.Thread | None = None
+
+    def start_writer(self) -> None:
+        """Write flushed batches on a thread of their own: the server's event loop then only builds the rows, and
+        never waits for the log's database (its own connection in both backends)."""
+        if self._writer is None:
+            self._queue = queue.Queue()
+            self._writer = threading.Thread(target=self._write_loop, args=(self._queue,), name="ecsim-decisions",
+                                            daemon=True)
+            self._writer.start()
+
+    def _write_loop(self, q: queue.Queue[list[tuple] | None]) -> None:
+        while (rows := q.get()) is not None:
+            try:
+                self.store.append_decisions(rows, keep=KEEP)
+            except Exception as exc:  # a log: losing a batch must not stop the writer (drain() waits on it)
+                log.warning("decision log: %d decisions not written: %s", len(rows), exc)
+            finally:
+                q.task_done()
+        q.task_done()
 
     def record(self, *, now: float, request_id: str, principal: Principal, op: Operation, method: str, path: str,
                decision: Decision, project_id: str | None = None,
@@ -79,15 +105,33 @@ class DecisionLog:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        self.store.append_decisions([
+        # The rows are built here, on the caller's thread: resolving URNs may read the state store.
+        rows = [
             (p.now, p.request_id, p.principal.user_id, p.principal.user_name, p.op.name,
              1 if p.decision.allowed else 0, p.method, p.path, p.project_id, principal_json(p.principal),
              decision_json(p.decision), _resources_json(p.resources))
             for p in batch
-        ], keep=KEEP)  # the log stays at KEEP rows
+        ]
+        if self._queue is not None:
+            self._queue.put(rows)
+        else:
+            self.store.append_decisions(rows, keep=KEEP)  # the log stays at KEEP rows
+
+    def drain(self) -> None:
+        """Return once every decision recorded so far is written."""
+        self.flush()
+        if self._queue is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        self.drain()
+        if self._queue is not None and self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=5)
+        self._queue = self._writer = None
 
     def query(self, **filters: object) -> list[dict]:
-        self.flush()
+        self.drain()
         out = self.store.query_decisions(**filters)  # type: ignore[arg-type]
         for doc in out:
             doc["time"] = iso_millis_z(doc["ts"])
