@@ -226,3 +226,40 @@ def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
     assert [(r["request_id"], r["resources"]) for r in s.query_decisions()] == [("r1", ["evs:r:a:volume:v"]),
                                                                                  ("r0", [])]
     s.close()
+
+
+def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
+    """When serving, the decision log is written by a thread: a read waits for everything recorded before it, and a
+    batch the database refuses is dropped without stopping the writer (a read after it must not hang)."""
+    from types import SimpleNamespace
+
+    from ecsim.iam.decisions import DecisionLog
+
+    s = open_store(f"sqlite:///{tmp_path}/log.db")
+    log = DecisionLog(s)
+    log.start_writer()
+    principal = SimpleNamespace(user_id="u1", user_name="alice", encoded=[b'{"user_name":"alice"}'])
+
+    def record(n: int) -> None:
+        log.record(now=float(n), request_id=f"r{n}", principal=principal, op=SimpleNamespace(name="op.a"),
+                   method="GET", path="/x", decision=SimpleNamespace(allowed=True, encoded=b"{}"), project_id="p")
+
+    for n in range(40):  # more than one flush (16 on SQLite) plus a remainder
+        record(n)
+    assert len(log.query(limit=100)) == 40
+    real, calls = s.append_decisions, []
+
+    def refuse(rows: list, keep: int | None = None) -> None:
+        calls.append(len(rows))
+        raise OSError("refused")
+
+    s.append_decisions = refuse
+    record(40)
+    log.flush()
+    log.drain()
+    s.append_decisions = real
+    record(41)
+    got = [r["request_id"] for r in log.query(limit=100)]
+    assert calls == [1] and got[0] == "r41" and "r40" not in got and len(got) == 41
+    log.close()
+    s.close()
