@@ -196,15 +196,13 @@ class SqlStore:
     def commit_group(self) -> None:
         """Commit the open group; StoreUnavailable when it cannot be (then none of its writes happened)."""
         lost, self._group_lost = self._group_lost, False
-        if not self._group_open:
-            if lost:
-                raise StoreUnavailable("the database connection was lost before the changes were committed")
-            return
-        self._group_open = False
+        was_open, self._group_open = self._group_open, False
         if lost:
-            self._rollback()
+            if was_open:  # a group begun after the loss: it fails with the lost one
+                self._rollback()
             raise StoreUnavailable("the database connection was lost before the changes were committed")
-        self._commit()
+        if was_open:
+            self._commit()
 
     def _lose_group(self) -> None:
         """The connection broke: an open group's writes are gone."""
