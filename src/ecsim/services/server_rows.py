@@ -83,10 +83,12 @@ def lock_servers(tx: SqlStore, project_id: str, ids: list[str], now: float) -> l
         row = rows.get(sid)
         if row is None or row.scope != project_id:
             raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
-        settle(row.doc, now)
-        if servers.is_deleted(row.doc):
-            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
-        docs.append(row.doc)
+        doc = row.doc
+        if row.settle_at is not None:  # settled rows are never deleted ones (those are removed)
+            settle(doc, now)
+            if servers.is_deleted(doc):
+                raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
+        docs.append(doc)
     return docs
 
 

@@ -109,6 +109,7 @@ class SqlStore:
                 tx.meta_set("schema_version", SCHEMA_VERSION)
 
     _depth = 0
+    _statements: dict[tuple, str]  # hot-path statement texts, see _statement(); set by each store
     # Group commit (the server turns it on): the writes of the requests handled in one event-loop turn share one
     # transaction, each in a savepoint of its own, and commit_group() commits them together before any of their
     # responses is sent. One commit (for PostgreSQL, one WAL flush) then serves many requests.
@@ -223,6 +224,9 @@ class SqlStore:
         """True when another process may have changed identity data or the clock (caches must be re-validated)."""
         return False
 
+    def housekeeping(self) -> None:
+        """Between requests, on the serving thread: upkeep that must run on the connection that writes."""
+
     def notify_change(self) -> None:
         """Inside a write: tell the other processes, on commit, to re-validate their caches."""
 
@@ -235,23 +239,38 @@ class SqlStore:
     def _q(self, sql: str) -> str:
         return sql if self.dialect.param == "?" else sql.replace("?", self.dialect.param)
 
+    def _statement(self, key: tuple) -> str:
+        """The text of a hot-path statement, built once per store (reads and writes of rows by id)."""
+        sql = self._statements.get(key)
+        if sql is None:
+            what = key[0]
+            locking = self.dialect.param != "?"
+            if what == "get":
+                sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
+                sql += " FOR UPDATE" if key[1] and locking else ""
+            elif what == "get_many":
+                sql = f"{self._row_select()} FROM resources WHERE kind = ? AND id IN ({','.join('?' * key[1])})"
+                if key[2] and locking:
+                    sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
+            else:  # "update", rename, versioned
+                sql = "UPDATE resources SET " + ("name = ?, " if key[1] else "") + \
+                      "status = ?, settle_at = ?, version = version + 1, doc = ? WHERE kind = ? AND id = ?" + \
+                      (" AND version = ?" if key[2] else "")
+            if len(self._statements) < 512:  # id lists of every length up to a batch's maximum, and a few more
+                self._statements[key] = sql = self._q(sql)
+            else:
+                sql = self._q(sql)
+        return sql
+
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
-        sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
-        if for_update and self.dialect.param != "?":
-            sql += " FOR UPDATE"
-        cur = self._execute(self._q(sql), (kind, ident))
-        r = cur.fetchone()
-        return None if r is None else _row(r)
+        r = self._execute(self._statement(("get", for_update)), (kind, ident)).fetchone()
+        return None if r is None else Row(*r)
 
     def get_many(self, kind: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, Row]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        sql = f"{self._row_select()} FROM resources WHERE kind = ? AND id IN ({marks})"
-        if for_update and self.dialect.param != "?":
-            sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
-        cur = self._execute(self._q(sql), (kind, *ids))
-        return {r[1]: _row(r) for r in cur.fetchall()}
+        cur = self._execute(self._statement(("get_many", len(ids), for_update)), (kind, *ids))
+        return {r[1]: Row(*r) for r in cur.fetchall()}
 
     def _where(self, kind: str, scope: str | None, conds: Sequence[Cond], alias: str = "",
                keyset_alias: str | None = None) -> tuple[str, list[Any]]:
@@ -311,7 +330,7 @@ class SqlStore:
             sql += " LIMIT ? OFFSET ?"
             params.extend((limit, offset))
         cur = self._execute(self._q(sql), params)
-        return [_row(r) for r in cur.fetchall()]
+        return [Row(*r) for r in cur.fetchall()]
 
     def count(self, kind: str, scope: str | None = None, conds: Sequence[Cond] = ()) -> int:
         if scope is not None and not conds:
@@ -356,7 +375,7 @@ class SqlStore:
         sql = f"{self._row_select()} FROM resources WHERE settle_at IS NOT NULL AND settle_at <= ? " \
               "ORDER BY settle_at LIMIT ?"
         cur = self._execute(self._q(sql), (now, limit))
-        rows = [_row(r) for r in cur.fetchall()]
+        rows = [Row(*r) for r in cur.fetchall()]
         return [r for r in rows if r.kind in kinds and (scope is None or r.scope == scope)]
 
     # -- writes (call inside write()) ---------------------------------------------------------------------------
@@ -403,15 +422,11 @@ class SqlStore:
     # columns appear in SET, so naming unchanged indexed columns would double the cost. scope, ref and created
     # are fixed at insert.
     def update(self, p: Put, expect_version: int | None = None, *, rename: bool = False) -> None:
-        name_set = "name = ?, " if rename else ""
-        sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
-              "WHERE kind = ? AND id = ?"
         params: list[Any] = [p.name] if rename else []
         params += [p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id]
         if expect_version is not None:
-            sql += " AND version = ?"
             params.append(expect_version)
-        cur = self._execute(self._q(sql), params)
+        cur = self._execute(self._statement(("update", rename, expect_version is not None)), params)
         if cur.rowcount != 1:
             raise VersionConflict(f"{p.kind} {p.id} changed concurrently")
         if p.facets is not None:
@@ -421,12 +436,12 @@ class SqlStore:
         """Update several rows in one statement call (rows read, for update, in this transaction)."""
         if not puts:
             return
-        name_set = "name = ?, " if rename else ""
-        sql = f"UPDATE resources SET {name_set}status = ?, settle_at = ?, version = version + 1, doc = ? " \
-              "WHERE kind = ? AND id = ?"
-        rows = [((p.name,) if rename else ()) + (p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id)
-                for p in puts]
-        self._executemany(self._q(sql), rows)
+        doc_param = self.dialect.doc_param
+        if rename:
+            rows = [(p.name, p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
+        else:
+            rows = [(p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
+        self._executemany(self._statement(("update", rename, False)), rows)
         self._write_facets([p for p in puts if p.facets is not None], replace=True)
 
     def upsert(self, p: Put) -> None:
@@ -574,7 +589,3 @@ class SqlStore:
         self._execute("DELETE FROM jobs")
         self._execute("DELETE FROM meta")
         self._log_execute("DELETE FROM decisions")
-
-
-def _row(r: Sequence[Any]) -> Row:
-    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6])

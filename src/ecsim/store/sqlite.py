@@ -50,6 +50,7 @@ class SqliteStore(SqlStore):
     log_batch = 16  # local inserts: small flushes, so that none stalls the requests queued behind it
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
+        self._statements = {}
         self.path = path
         memory = path == ":memory:"
         if not memory:
