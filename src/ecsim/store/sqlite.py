@@ -62,11 +62,15 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
         c = self._conn
-        if not memory:
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
-            self._log.execute("PRAGMA journal_mode=WAL")
-            self._log.execute("PRAGMA wal_autocheckpoint=0")  # for the log too
+        if memory:
+            # An in-memory database's commit costs grow with its number of pages (3 us empty, 50 us at 230 MB
+            # of 4 KiB pages); 16 KiB pages keep it near 10 us, and cost the writes nothing measurable.
+            c.execute("PRAGMA page_size=16384")
+            self._log.execute("PRAGMA page_size=16384")
+        else:
+            for conn in (c, self._log):
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
         c.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         c.execute("PRAGMA busy_timeout=10000")
         c.execute("PRAGMA cache_size=-65536")
