@@ -263,3 +263,29 @@ def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
     assert calls == [1] and got[0] == "r41" and "r40" not in got and len(got) == 41
     log.close()
     s.close()
+
+
+def test_sqlite_wal_starts_over_under_steady_writes(tmp_path, monkeypatch):
+    """Background checkpoints alone never let a WAL start over while writes keep coming, so it would grow until the
+    server stops. Past RESTART_FRAMES the writing connection finishes the copy between requests (housekeeping) and
+    its next write starts the WAL over, reusing the file; the decision log's writer does the same."""
+    from ecsim.store import sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_SECONDS", 0.005)
+    monkeypatch.setattr(sqlite_store, "RESTART_FRAMES", 64)
+    s = open_store(f"sqlite:///{tmp_path}/s.db")
+    sizes, log_sizes = [], []
+    pad = f'{{"pad": "{"x" * 3000}"}}'
+    try:
+        for i in range(3000):
+            with s.write() as tx:
+                tx.insert(Put("server", f"s{i}", "p", {"pad": "x" * 3000}, created=float(i)))
+            s.append_decisions([(float(i), f"r{i}", "u", "n", "op", 1, "GET", "/", "p", "{}", pad, None)])
+            s.housekeeping()
+            sizes.append((tmp_path / "s.db-wal").stat().st_size)
+            log_sizes.append((tmp_path / "decisions.db-wal").stat().st_size)
+        assert s.count("server", "p") == 3000 and len(s.query_decisions(limit=5000)) == 3000
+    finally:
+        s.close()
+    # Never started over, each WAL would reach about 100 MB; starting over, they stay near a few.
+    assert max(sizes) < 16 * 2**20 and max(log_sizes) < 16 * 2**20

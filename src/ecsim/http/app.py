@@ -95,6 +95,7 @@ class App:
                     self.rt.purge_expired_jobs()
                 if self.rt.store.group_pending():
                     await self._group_committed()
+                self.rt.store.housekeeping()
             except StoreUnavailable as exc:
                 log.warning("housekeeping skipped: %s", exc)
 
@@ -119,6 +120,7 @@ class App:
             done.exception()  # retrieved here: a group of housekeeping alone has no other reader
         else:
             done.set_result(None)
+            self.rt.store.housekeeping()  # right after a commit: no transaction is open, and little is pending
 
     async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
         limit = self.rt.config.max_body_bytes

@@ -29,6 +29,13 @@ CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions (ts);
 """
 CHECKPOINT_SECONDS = 1.0
+# A WAL starts over only when a write begins after every frame was copied back. Under steady writes the background
+# checkpoints never quite catch up, so it would grow by every write until the server stops. Past RESTART_FRAMES,
+# the checkpoint thread copies until little is left and asks the writing connection to copy the rest when it is
+# idle (housekeeping); its next write starts the WAL over. That costs the writer one small copy and an fsync
+# (5-20 ms under load on a slow disk), hence the large threshold: at most once every few seconds at full load.
+RESTART_FRAMES = 65536  # 256 MiB of 4 KiB pages
+CATCH_UP_FRAMES = 64  # what the thread may leave: each round copies what was written during the one before
 _INSERT_DECISION = f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
 
 
@@ -85,6 +92,7 @@ class SqliteStore(SqlStore):
         self.migrate()
         self._data_version = self._read_data_version()
         self._stop = threading.Event()
+        self._restart_due = [False, False]  # data, log: set by the checkpoint thread (see RESTART_FRAMES)
         self._checkpointer: threading.Thread | None = None
         if not memory:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="ecsim-checkpoint", daemon=True)
@@ -97,12 +105,25 @@ class SqliteStore(SqlStore):
         conns = [sqlite3.connect(p, isolation_level=None, timeout=10.0) for p in (self.path, log_path)]
         try:
             while not self._stop.wait(CHECKPOINT_SECONDS):
-                for conn in conns:
+                for i, conn in enumerate(conns):
                     with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        before = -1
+                        for _ in range(16):  # each round copies what was written during the one before: fewer
+                            busy, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                            if busy or 0 <= frames - before <= CATCH_UP_FRAMES or frames < before:
+                                break
+                            before = frames
+                        if frames >= RESTART_FRAMES and not busy:
+                            self._restart_due[i] = True
         finally:
             for conn in conns:
                 conn.close()
+
+    def housekeeping(self) -> None:
+        if self._restart_due[0] and not self._conn.in_transaction:
+            self._restart_due[0] = False
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def analyze(self) -> None:
         """After a bulk load: statistics, then the whole WAL written back and truncated now (left to the
@@ -170,6 +191,9 @@ class SqliteStore(SqlStore):
             except sqlite3.Error:
                 self._log.execute("ROLLBACK")
                 raise
+            if self._restart_due[1]:  # see RESTART_FRAMES
+                self._restart_due[1] = False
+                self._log.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
             raise _translate(exc) from exc
 
