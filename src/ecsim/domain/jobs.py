@@ -14,8 +14,10 @@ from ecsim.timefmt import iso_millis_z
 JOB_RETENTION_SECONDS = 24 * 3600  # finished jobs disappear after a day, as on the real service
 
 
-def new_job_id() -> str:
-    return os.urandom(14).hex() + "0000"
+def new_job_id(begin: float) -> str:
+    """Creation time in milliseconds, then 64 random bits (ids in creation order keep the job index's inserts on
+    its last page), then the sub-job index."""
+    return f"{int(begin * 1000) % 16**12:012x}{os.urandom(8).hex()}0000"
 
 
 def sub_job_id(parent_id: str, index: int) -> str:
@@ -44,7 +46,7 @@ def sub_job(job_type: str, begin: float, end: float, entities: dict, *, error_co
 def new_job(project_id: str, job_type: str, begin: float, *, subs: list[dict] | None = None,
             entities: dict | None = None, end: float | None = None, error_code: str | None = None,
             fail_reason: str | None = None, init_window: float = 0.0) -> dict:
-    job_id = new_job_id()
+    job_id = new_job_id(begin)
     subs = subs or []
     if subs:
         end = max([end or begin] + [s["end"] for s in subs])
@@ -57,6 +59,30 @@ def new_job(project_id: str, job_type: str, begin: float, *, subs: list[dict] | 
         "result": "FAIL" if error_code else "SUCCESS", "error_code": error_code, "fail_reason": fail_reason,
         "init_window": init_window,
     }
+
+
+_SHARED = ("type", "begin", "end", "result", "error_code", "fail_reason")
+
+
+def pack(job: dict) -> dict:
+    """The job as stored: when every sub-job shares all but its entities (a batch), those are stored once (a job of
+    10 servers takes 900 bytes instead of 2,300)."""
+    subs = job["subs"]
+    if len(subs) < 2:
+        return job
+    first = subs[0]
+    shared = {k: first[k] for k in _SHARED}
+    for s in subs:
+        if len(s) != len(_SHARED) + 1 or any(s[k] != v for k, v in shared.items()):
+            return job
+    return {**job, "subs": [s["entities"] for s in subs], "sub": shared}
+
+
+def unpack(doc: dict) -> dict:
+    shared = doc.pop("sub", None)
+    if shared is not None:
+        doc["subs"] = [{**shared, "entities": e} for e in doc["subs"]]
+    return doc
 
 
 def _status(begin: float, end: float, result: str, init_window: float, now: float) -> str:

@@ -236,7 +236,7 @@ def create_volumes(rt: Runtime, project_id: str, user_id: str, spec: VolumeSpec,
                                end=subs[0]["end"], init_window=rt.timing("job.init"))
         else:
             job = jobs.new_job(project_id, "batchCreateVolume", now, subs=subs, init_window=rt.timing("job.init"))
-        tx.insert_job(job["id"], project_id, job["end"], job)
+        tx.insert_job(job["id"], project_id, job["end"], jobs.pack(job))
     return made, job
 
 
@@ -260,7 +260,7 @@ def _record_job(tx: SqlStore, rt: Runtime, vol: dict, now: float, job_type: str 
         return None
     job = jobs.new_job(vol["project_id"], job_type, now, entities={"volume_id": vol["id"], **(entities or {})},
                        end=final_at(vol, now), init_window=rt.timing("job.init"))
-    tx.insert_job(job["id"], vol["project_id"], job["end"], job)
+    tx.insert_job(job["id"], vol["project_id"], job["end"], jobs.pack(job))
     return job
 
 

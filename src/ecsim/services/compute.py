@@ -465,7 +465,7 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
 def show_job(rt: Runtime, project_id: str, job_id: str, now: float) -> dict:
     parent_id, index = jobs.parent_of(job_id)
     found = rt.store.get_job(parent_id)
-    if found is None or found[0] != project_id or jobs.expired(found[1], now) or index > len(found[1]["subs"]):
+    job = jobs.unpack(found[1]) if found is not None and found[0] == project_id else None
+    if job is None or jobs.expired(job, now) or index > len(job["subs"]):
         raise DomainError(f"Failed to query system tasks: job {job_id} does not exist.", reason="job_not_found")
-    job = found[1]
     return jobs.render_sub(job, index, now) if index else jobs.render(job, now)

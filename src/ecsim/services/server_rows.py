@@ -3,7 +3,7 @@ jobs. Every server use case (compute, attachments, groups, lifecycle) shares the
 
 from __future__ import annotations
 
-from ecsim.domain import servers
+from ecsim.domain import jobs, servers
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.timeline import next_at, settle
 from ecsim.runtime import Runtime
@@ -37,7 +37,7 @@ def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, facet
 
 
 def save_job(tx: SqlStore, job: dict) -> None:
-    tx.insert_job(job["id"], job["project_id"], job["end"], job)
+    tx.insert_job(job["id"], job["project_id"], job["end"], jobs.pack(job))
 
 
 def settle_due(rt: Runtime, project_id: str | None, now: float) -> None:
