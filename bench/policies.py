@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -28,14 +29,15 @@ def fifty_statement_user(http: Callable[..., Any], info: dict, other_server: str
                        "Condition": {"IpAddress": {"g:SourceIp": ["127.0.0.0/8"]}}})
     statements.append({"Effect": "Deny", "Action": ["ecs:cloudServers:get"],
                        "Resource": [f"ECS:*:*:instance:{other_server}"]})
-    user = http("POST", "/v3/users", {"user": {"name": "bench-policy", "password": "Bench-passw0rd!",
+    name = f"bench-policy-{os.urandom(4).hex()}"  # unique: two targets may share one store
+    user = http("POST", "/v3/users", {"user": {"name": name, "password": "Bench-passw0rd!",
                                                "domain_id": info["domain_id"]}})
-    group = http("POST", "/v3/groups", {"group": {"name": "bench-policy"}})
+    group = http("POST", "/v3/groups", {"group": {"name": name}})
     gid, uid = group["group"]["id"], user["user"]["id"]
     http("PUT", f"/v3/groups/{gid}/users/{uid}")
     for n in range(0, len(statements), 8):
         role = http("POST", "/v3.0/OS-ROLE/roles", {"role": {
-            "display_name": f"bench-{n}", "type": "XA", "description": "bench",
+            "display_name": f"{name}-{n}", "type": "XA", "description": "bench",
             "policy": {"Version": "1.1", "Statement": statements[n:n + 8]}}})
         http("PUT", f"/v3/projects/{pid}/groups/{gid}/roles/{role['role']['id']}")
     cred = http("POST", "/v3.0/OS-CREDENTIAL/credentials", {"credential": {"user_id": uid}})

@@ -381,30 +381,31 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="ecsim-bench-"))
     targets: list[Target] = []
-    if "ceiling" in wanted:
-        targets.append(run_ceiling(args, work))
-    if "sqlite" in wanted:
-        targets.append(run_ecsim("sqlite file, 1 worker", ["--data-dir", str(work / "data")], args, work))
-    if "memory" in wanted:
-        targets.append(run_ecsim("memory, 1 worker", ["--memory"], args, work))
-    if "postgres" in wanted or "postgres-2w" in wanted:
-        with postgres_schema(os.environ.get("ECSIM_TEST_POSTGRES", POSTGRES_URL)) as url:
-            seeded = False
-            if "postgres" in wanted:
-                targets.append(run_ecsim("postgres, 1 worker", ["--store", url], args, work))
-                seeded = True
-            if "postgres-2w" in wanted:
-                targets.append(run_ecsim("postgres, 2 workers", ["--store", url, "--workers", "2"], args, work,
-                                         seed=not seeded))
-    if "moto" in wanted:
-        moto = run_moto(args, work)
-        if moto is not None:
-            targets.append(moto)
-    table = render(targets, args)
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
-
+    try:
+        if "ceiling" in wanted:
+            targets.append(run_ceiling(args, work))
+        if "sqlite" in wanted:
+            targets.append(run_ecsim("sqlite file, 1 worker", ["--data-dir", str(work / "data")], args, work))
+        if "memory" in wanted:
+            targets.append(run_ecsim("memory, 1 worker", ["--memory"], args, work))
+        if "postgres" in wanted or "postgres-2w" in wanted:
+            with postgres_schema(os.environ.get("ECSIM_TEST_POSTGRES", POSTGRES_URL)) as url:
+                seeded = False
+                if "postgres" in wanted:
+                    targets.append(run_ecsim("postgres, 1 worker", ["--store", url], args, work))
+                    seeded = True
+                if "postgres-2w" in wanted:
+                    targets.append(run_ecsim("postgres, 2 workers", ["--store", url, "--workers", "2"], args,
+                                             work, seed=not seeded))
+        if "moto" in wanted:
+            moto = run_moto(args, work)
+            if moto is not None:
+                targets.append(moto)
+    finally:  # a target that fails must not lose the rows measured before it
+        table = render(targets, args)
+        print(table)
+        if args.out:
+            Path(args.out).write_text(table + "\n")
 
 if __name__ == "__main__":
     main()

@@ -256,10 +256,9 @@ class SqlStore:
                 sql = "UPDATE resources SET " + ("name = ?, " if key[1] else "") + \
                       "status = ?, settle_at = ?, version = version + 1, doc = ? WHERE kind = ? AND id = ?" + \
                       (" AND version = ?" if key[2] else "")
-            if len(self._statements) < 512:  # id lists of every length up to a batch's maximum, and a few more
-                self._statements[key] = sql = self._q(sql)
-            else:
-                sql = self._q(sql)
+            sql = self._q(sql)
+            if len(self._statements) < 512:  # id lists of most lengths up to a batch's maximum
+                self._statements[key] = sql
         return sql
 
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:

@@ -108,9 +108,9 @@ class SqliteStore(SqlStore):
                 for i, conn in enumerate(conns):
                     with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
                         before = -1
-                        for _ in range(16):  # each round copies what was written during the one before: fewer
+                        for _ in range(16):  # each round copies what was written during the one before
                             busy, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                            if busy or 0 <= frames - before <= CATCH_UP_FRAMES or frames < before:
+                            if busy or frames - before <= CATCH_UP_FRAMES:  # few new frames (or it started over)
                                 break
                             before = frames
                         if frames >= RESTART_FRAMES and not busy:
