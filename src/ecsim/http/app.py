@@ -70,7 +70,8 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.rt.store.grouping = True
-                self.rt.decisions.start_writer()
+                if self.rt.store.log_in_thread:
+                    self.rt.decisions.start_writer()
                 self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -4,8 +4,9 @@ action, the result and the statement that decided.
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once. A flush (every 100 ms
 from the event loop, when the store's `log_batch` are pending, before every read and at shutdown) builds the rows
-and writes them in one bulk insert; when serving, a writer thread does the insert, so the event loop never waits
-for the log's database. A read of the log first waits until everything recorded before it is written.
+and writes them in one bulk insert; when serving on PostgreSQL, a writer thread does the insert, so the event loop
+never waits for the log's database (on SQLite the insert is cheaper than handing it to a thread). A read of the log
+first waits until everything recorded before it is written.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ def _path(path: str) -> str:
 class SqliteStore(SqlStore):
     dialect = SqliteDialect()
     log_batch = 16  # local inserts: small flushes, so that none stalls the requests queued behind it
+    log_in_thread = False
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self._statements = {}
