@@ -407,5 +407,6 @@ def main() -> None:
         if args.out:
             Path(args.out).write_text(table + "\n")
 
+
 if __name__ == "__main__":
     main()

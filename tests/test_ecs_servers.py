@@ -165,9 +165,9 @@ def test_batch_stop_start_reboot_and_state_rules(ecs, info, unique):
     j = job(ecs, stop(ecs, ids, "HARD"))
     assert j.status == "SUCCESS" and j.entities.sub_jobs_total == 2
     assert {s.entities.server_id for s in j.entities.sub_jobs} == set(ids)
-    sub = j.entities.sub_jobs[1]  # a sub-job can be shown by its own id
-    assert (job(ecs, sub.job_id).job_type, job(ecs, sub.job_id).entities.server_id) == ("stopSingleServer",
-                                                                                        sub.entities.server_id)
+    sub = j.entities.sub_jobs[1]
+    shown = job(ecs, sub.job_id)  # a sub-job can be shown by its own id
+    assert (shown.job_type, shown.entities.server_id) == ("stopSingleServer", sub.entities.server_id)
     assert {show(ecs, i).status for i in ids} == {"SHUTOFF"}
     assert show(ecs, ids[0]).os_ext_st_spower_state == 4
     # stopping a stopped server is refused up front, and nothing changes
