@@ -96,7 +96,6 @@ class App:
                     self.rt.purge_expired_jobs()
                 if self.rt.store.group_pending():
                     await self._group_committed()
-                self.rt.store.housekeeping()
             except StoreUnavailable as exc:
                 log.warning("housekeeping skipped: %s", exc)
 

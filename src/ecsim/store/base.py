@@ -9,7 +9,7 @@ SQL is shared between SQLite and PostgreSQL; a dialect supplies placeholders and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +78,9 @@ class Dialect:
     param = "?"
     doc_column = "doc"  # how to select the doc so that it arrives as JSON text (decoded lazily by Row)
 
+    def __init__(self) -> None:
+        self.statements: dict[tuple, str] = {}  # hot-path statement texts in this dialect (SqlStore._cached)
+
     def json_text(self, path: str, doc: str = "doc") -> str:
         """SQL for the text of a scalar JSON field of the doc column `doc`."""
         raise NotImplementedError
@@ -109,7 +112,6 @@ class SqlStore:
                 tx.meta_set("schema_version", SCHEMA_VERSION)
 
     _depth = 0
-    _statements: dict[tuple, str]  # hot-path statement texts, see _statement(); set by each store
     # Group commit (the server turns it on): the writes of the requests handled in one event-loop turn share one
     # transaction, each in a savepoint of its own, and commit_group() commits them together before any of their
     # responses is sent. One commit (for PostgreSQL, one WAL flush) then serves many requests.
@@ -239,36 +241,34 @@ class SqlStore:
     def _q(self, sql: str) -> str:
         return sql if self.dialect.param == "?" else sql.replace("?", self.dialect.param)
 
-    def _statement(self, key: tuple) -> str:
-        """The text of a hot-path statement, built once per store (reads and writes of rows by id)."""
-        sql = self._statements.get(key)
+    def _cached(self, key: tuple, build: Callable[[], str]) -> str:
+        """A hot-path statement's text, built once per dialect."""
+        sql = self.dialect.statements.get(key)
         if sql is None:
-            what = key[0]
-            locking = self.dialect.param != "?"
-            if what == "get":
-                sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
-                sql += " FOR UPDATE" if key[1] and locking else ""
-            elif what == "get_many":
-                sql = f"{self._row_select()} FROM resources WHERE kind = ? AND id IN ({','.join('?' * key[1])})"
-                if key[2] and locking:
-                    sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
-            else:  # "update", rename, versioned
-                sql = "UPDATE resources SET " + ("name = ?, " if key[1] else "") + \
-                      "status = ?, settle_at = ?, version = version + 1, doc = ? WHERE kind = ? AND id = ?" + \
-                      (" AND version = ?" if key[2] else "")
-            sql = self._q(sql)
-            if len(self._statements) < 512:  # id lists of most lengths up to a batch's maximum
-                self._statements[key] = sql
+            sql = self._q(build())
+            if len(self.dialect.statements) < 512:  # id lists of most lengths up to a batch's maximum
+                self.dialect.statements[key] = sql
         return sql
 
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
-        r = self._execute(self._statement(("get", for_update)), (kind, ident)).fetchone()
+        def build() -> str:
+            sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
+            return sql + " FOR UPDATE" if for_update and self.dialect.param != "?" else sql
+
+        r = self._execute(self._cached(("get", for_update), build), (kind, ident)).fetchone()
         return None if r is None else Row(*r)
 
     def get_many(self, kind: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, Row]:
         if not ids:
             return {}
-        cur = self._execute(self._statement(("get_many", len(ids), for_update)), (kind, *ids))
+
+        def build() -> str:
+            sql = f"{self._row_select()} FROM resources WHERE kind = ? AND id IN ({','.join('?' * len(ids))})"
+            if for_update and self.dialect.param != "?":
+                sql += " ORDER BY id FOR UPDATE"  # one lock order for every writer: no deadlocks
+            return sql
+
+        cur = self._execute(self._cached(("get_many", len(ids), for_update), build), (kind, *ids))
         return {r[1]: Row(*r) for r in cur.fetchall()}
 
     def _where(self, kind: str, scope: str | None, conds: Sequence[Cond], alias: str = "",
@@ -420,12 +420,17 @@ class SqlStore:
     # Updates set only status, settle_at and the doc (and the name when asked): SQLite maintains every index whose
     # columns appear in SET, so naming unchanged indexed columns would double the cost. scope, ref and created
     # are fixed at insert.
+    def _update_sql(self, rename: bool, versioned: bool) -> str:
+        return self._cached(("update", rename, versioned), lambda: (
+            "UPDATE resources SET " + ("name = ?, " if rename else "") + "status = ?, settle_at = ?, "
+            "version = version + 1, doc = ? WHERE kind = ? AND id = ?" + (" AND version = ?" if versioned else "")))
+
     def update(self, p: Put, expect_version: int | None = None, *, rename: bool = False) -> None:
         params: list[Any] = [p.name] if rename else []
         params += [p.status, p.settle_at, self.dialect.doc_param(p.doc), p.kind, p.id]
         if expect_version is not None:
             params.append(expect_version)
-        cur = self._execute(self._statement(("update", rename, expect_version is not None)), params)
+        cur = self._execute(self._update_sql(rename, expect_version is not None), params)
         if cur.rowcount != 1:
             raise VersionConflict(f"{p.kind} {p.id} changed concurrently")
         if p.facets is not None:
@@ -440,7 +445,7 @@ class SqlStore:
             rows = [(p.name, p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
         else:
             rows = [(p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
-        self._executemany(self._statement(("update", rename, False)), rows)
+        self._executemany(self._update_sql(rename, False), rows)
         self._write_facets([p for p in puts if p.facets is not None], replace=True)
 
     def upsert(self, p: Put) -> None:

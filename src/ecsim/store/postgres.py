@@ -71,7 +71,6 @@ class PostgresStore(SqlStore):
     dialect = PostgresDialect()
 
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
-        self._statements = {}
         self.url = url
         self.conninfo, self.schema = split_url(url)
         self.application_name = f"ecsim:{self.schema or 'public'}"

@@ -58,7 +58,6 @@ class SqliteStore(SqlStore):
     log_in_thread = False
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
-        self._statements = {}
         self.path = path
         memory = path == ":memory:"
         if not memory:
