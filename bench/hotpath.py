@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--no-profile", action="store_true", help="only time the requests")
     ap.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     ap.add_argument("--callees", default=None, help="also print what functions matching this call")
+    ap.add_argument("--sql", action="store_true", help="time each SQL statement of the state store (SQLite only)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ecsim-prof-")
     pg = args.store if args.store.startswith("postgres") else None
@@ -42,12 +43,18 @@ def main() -> None:
                  quota={"instances": 100000, "cores": 10**7, "ram": 10**9})
     app = App(Runtime.create(cfg))
     info = app.rt.boot
+    store = app.rt.store
+    store.grouping = True
     pid = info.project_id
 
     def call(method: str, path: str, body: object = None, headers: dict | None = None, query: bytes = b""):
         raw = json.dumps(body).encode() if body is not None else b""
         h = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
-        return app.handle(method, path, query, h, raw, "127.0.0.1")
+        resp = app.handle(method, path, query, h, raw, "127.0.0.1")
+        if store.group_pending():  # as when serving: each request's writes commit as a group, then housekeeping
+            store.commit_group()
+            store.housekeeping()
+        return resp
 
     tok = call("POST", "/v3/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": info.admin_user, "password": info.admin_password, "domain": {"name": info.domain_name}}}},
@@ -91,6 +98,9 @@ def main() -> None:
 
     for i in range(200):
         one(i)
+    sql_times: dict[str, list[float]] = {}
+    if args.sql:
+        store._conn = _TimedConnection(store._conn, sql_times)
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     if not args.no_profile:
@@ -106,6 +116,33 @@ def main() -> None:
         stats.print_stats(25)
         if args.callees:
             stats.print_callees(args.callees)
+    for sql, (count, total) in sorted(sql_times.items(), key=lambda kv: -kv[1][1]):
+        print(f"{total / args.n * 1e6:7.1f} us per request  {count / args.n:5.1f} calls  {sql}")
+
+
+class _TimedConnection:
+    """Wraps a sqlite3 connection: time spent per statement (its first 90 characters)."""
+
+    def __init__(self, conn, times: dict[str, list[float]]) -> None:
+        self._conn, self._times = conn, times
+
+    def _timed(self, method: str, sql: str, *args):
+        t0 = time.perf_counter()
+        try:
+            return getattr(self._conn, method)(sql, *args)
+        finally:
+            entry = self._times.setdefault(" ".join(sql.split())[:90], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - t0
+
+    def execute(self, sql, *args):
+        return self._timed("execute", sql, *args)
+
+    def executemany(self, sql, *args):
+        return self._timed("executemany", sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
 
 
 if __name__ == "__main__":

@@ -272,7 +272,7 @@ def test_sqlite_wal_starts_over_under_steady_writes(tmp_path, monkeypatch):
     from ecsim.store import sqlite as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "CHECKPOINT_SECONDS", 0.005)
-    monkeypatch.setattr(sqlite_store, "RESTART_FRAMES", 64)
+    monkeypatch.setattr(sqlite_store, "RESTART_FRAMES", (64, 64))
     s = open_store(f"sqlite:///{tmp_path}/s.db")
     sizes, log_sizes = [], []
     pad = f'{{"pad": "{"x" * 3000}"}}'

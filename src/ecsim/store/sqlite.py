@@ -28,13 +28,15 @@ CREATE INDEX IF NOT EXISTS decisions_user_name ON decisions (user_name, seq);
 CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions (ts);
 """
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_SECONDS = 0.1
 # A WAL starts over only when a write begins after every frame was copied back. Under steady writes the background
 # checkpoints never quite catch up, so it would grow by every write until the server stops. Past RESTART_FRAMES,
 # the checkpoint thread copies until little is left and asks the writing connection to copy the rest when it is
-# idle (housekeeping); its next write starts the WAL over. That costs the writer one small copy and an fsync
-# (5-20 ms under load on a slow disk), hence the large threshold: at most once every few seconds at full load.
-RESTART_FRAMES = 65536  # 256 MiB of 4 KiB pages
+# idle (housekeeping); its next write starts the WAL over, and its frames then overwrite the file's old ones. That
+# matters more than it seems: a frame appended to the file costs ext4 a zeroed block (a quarter of a batch
+# request's time went there). Starting over costs the data's writer one small copy and two fsyncs (2-10 ms here),
+# a few times a second at full load, hence a larger threshold for the data than for the log, which never syncs.
+RESTART_FRAMES = (16384, 4096)  # data, log: 64 MiB and 16 MiB of 4 KiB pages
 CATCH_UP_FRAMES = 64  # what the thread may leave: each round copies what was written during the one before
 _INSERT_DECISION = f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
 
@@ -113,7 +115,7 @@ class SqliteStore(SqlStore):
                             if busy or frames - before <= CATCH_UP_FRAMES:  # few new frames (or it started over)
                                 break
                             before = frames
-                        if frames >= RESTART_FRAMES and not busy:
+                        if frames >= RESTART_FRAMES[i] and not busy:
                             self._restart_due[i] = True
         finally:
             for conn in conns:
