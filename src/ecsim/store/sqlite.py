@@ -23,10 +23,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     ts REAL NOT NULL, request_id TEXT, user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL,
     method TEXT, path TEXT, project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL, resources TEXT
 );
-CREATE INDEX IF NOT EXISTS decisions_user ON decisions (user_id, seq);
-CREATE INDEX IF NOT EXISTS decisions_user_name ON decisions (user_name, seq);
-CREATE INDEX IF NOT EXISTS decisions_op ON decisions (operation, seq);
-CREATE INDEX IF NOT EXISTS decisions_ts ON decisions (ts);
+-- No secondary indexes (see schema_postgres.sql): logs of earlier versions lose theirs.
+DROP INDEX IF EXISTS decisions_user;
+DROP INDEX IF EXISTS decisions_user_name;
+DROP INDEX IF EXISTS decisions_op;
+DROP INDEX IF EXISTS decisions_ts;
 """
 CHECKPOINT_SECONDS = 0.1
 # A WAL starts over only when a write begins after every frame was copied back. Under steady writes the background
