@@ -189,10 +189,16 @@ def test_meta_and_decisions(store):
     assert [r["request_id"] for r in rows] == ["r2", "r1"]
     assert [r["request_id"] for r in store.query_decisions(denied_only=True)] == ["r2"]
     assert [r["request_id"] for r in store.query_decisions(user="alice")] == ["r1"]
+    assert [r["request_id"] for r in store.query_decisions(user="u2")] == ["r2"]
+    assert [r["request_id"] for r in store.query_decisions(operation="op.a")] == ["r1"]
+    assert [r["request_id"] for r in store.query_decisions(since=1.5)] == ["r2"]
+    assert [r["request_id"] for r in store.query_decisions(until=1.5, user="nobody")] == []
     assert rows[0]["principal"] == {"user_name": "bob"} and rows[0]["basis"] == "policy"
     assert rows[0]["resources"] == ["ecs:r:a:instance:1"] and rows[1]["resources"] == []
     store.append_decisions([(3.0, "r3", "u1", "alice", "op.a", 1, "GET", "/x", "p", "{}", "{}", None)], keep=2)
     assert [r["request_id"] for r in store.query_decisions()] == ["r3", "r2"]  # pruned to the newest two
+    store.append_decisions([(4.0, "r4", "u1", "alice", "op.a", 1, "GET", "/x", "p", "{}", "{}", None)], keep=2)
+    assert [r["request_id"] for r in store.query_decisions()] == ["r4", "r3"]  # from where the last prune ended
 
 
 def test_sqlite_full_disk_is_a_clear_error(tmp_path):
@@ -212,12 +218,15 @@ def test_sqlite_full_disk_is_a_clear_error(tmp_path):
 
 
 def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
+    """Logs of 0.1 had no resources column, and secondary indexes that each cost an insert as much as the row."""
     import sqlite3
 
     old = sqlite3.connect(tmp_path / "decisions.db")
     old.execute("CREATE TABLE decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, request_id TEXT, "
                 "user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL, method TEXT, path TEXT, "
                 "project_id TEXT, principal TEXT NOT NULL, decision TEXT NOT NULL)")
+    old.execute("CREATE INDEX decisions_user ON decisions (user_id, seq)")
+    old.execute("CREATE INDEX decisions_ts ON decisions (ts)")
     old.execute("INSERT INTO decisions (ts, request_id, allowed, principal, decision) VALUES (1, 'r0', 1, '{}', '{}')")
     old.commit()
     old.close()
@@ -225,6 +234,8 @@ def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
     s.append_decisions([(2.0, "r1", "u", "n", "op", 0, "GET", "/", "p", "{}", "{}", '["evs:r:a:volume:v"]')])
     assert [(r["request_id"], r["resources"]) for r in s.query_decisions()] == [("r1", ["evs:r:a:volume:v"]),
                                                                                  ("r0", [])]
+    assert s._log.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'decisions%'"
+                          ).fetchall() == []
     s.close()
 
 

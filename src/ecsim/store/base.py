@@ -534,16 +534,29 @@ class SqlStore:
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
-    def _log_write(self, rows: Sequence[Sequence[Any]], prune: tuple[str, tuple] | None) -> None:
-        """Insert rows (DECISION_COLUMNS) into the log and prune it, in one transaction of the log."""
+    def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
+        """Insert rows (DECISION_COLUMNS) into the log and, with `keep`, prune it (`_prune`), in one transaction of
+        the log."""
         raise NotImplementedError
+
+    _pruned_to = 0  # the log's rows up to this seq are gone: this process pruned them
+
+    def _prune(self, execute: Callable[..., Any], keep: int) -> int:
+        """Forget the decisions older than the newest `keep`, inside the log's open transaction; returns the seq
+        pruned to, which the caller keeps once the transaction commits. The range starts where this process's last
+        prune ended: PostgreSQL keeps deleted rows in the primary key's index until a vacuum, and a range from the
+        start walked them all at every flush (two workers gained nothing once the log was full)."""
+        newest = execute(self._q("SELECT MAX(seq) FROM decisions")).fetchone()[0]
+        cutoff = (newest or 0) - keep
+        if cutoff > self._pruned_to:
+            execute(self._q("DELETE FROM decisions WHERE seq > ? AND seq <= ?"), (self._pruned_to, cutoff))
+        return max(cutoff, self._pruned_to)
 
     def append_decisions(self, rows: Sequence[tuple], *, keep: int | None = None) -> None:
         """rows: (ts, request_id, user_id, user_name, operation, allowed, method, path, project_id, principal
         JSON, decision JSON, resources JSON or None). With `keep`, as many old decisions as exceed it are forgotten
         in the same transaction (a primary-key range delete, so never a large chunk at once)."""
-        prune = (self._q("DELETE FROM decisions WHERE seq <= (SELECT MAX(seq) FROM decisions) - ?"), (keep,))
-        self._log_write(rows, prune if keep is not None else None)
+        self._log_write(rows, keep)
 
     def query_decisions(
         self,

@@ -196,14 +196,16 @@ class PostgresStore(SqlStore):
             conn.execute("SET LOCAL synchronous_commit = off")
             return conn.execute(sql, params or None)
 
-    def _log_write(self, rows: Sequence[Sequence[Any]], prune: tuple[str, tuple] | None) -> None:
+    def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
+        pruned_to = self._pruned_to
         with self._log_errors() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SET LOCAL synchronous_commit = off")
             with cur.copy(_COPY_DECISIONS) as copy:  # COPY: a fraction of the cost of row-by-row INSERTs
                 for row in rows:
                     copy.write_row(row)
-            if prune is not None:
-                cur.execute(*prune)
+            if keep is not None:
+                pruned_to = self._prune(cur.execute, keep)
+        self._pruned_to = pruned_to
 
     def _begin(self) -> None:
         self._execute("BEGIN")

@@ -183,14 +183,14 @@ class SqliteStore(SqlStore):
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
             raise _translate(exc) from exc
 
-    def _log_write(self, rows: Sequence[Sequence[Any]], prune: tuple[str, tuple] | None) -> None:
+    def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
         try:
             self._log.execute("BEGIN")
             try:
                 self._log.executemany(_INSERT_DECISION, rows)
-                if prune is not None:
-                    self._log.execute(*prune)
+                pruned_to = self._pruned_to if keep is None else self._prune(self._log.execute, keep)
                 self._log.execute("COMMIT")
+                self._pruned_to = pruned_to
             except sqlite3.Error:
                 self._log.execute("ROLLBACK")
                 raise
