@@ -173,7 +173,7 @@ def store_args(request, tmp_path) -> Iterator[list[str]]:
         yield ["--store", url]
 
 
-def test_temporary_key_survives_restart_and_expires(ecsim_launcher, store_args):
+def test_temporary_key_survives_restart_and_expires(store_args, ecsim_launcher):
     first = ecsim_launcher(store_args)
     key = temporary_key(first.iam(), 1800)
     first.stop()

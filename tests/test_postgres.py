@@ -23,11 +23,13 @@ pytestmark = pytest.mark.skipif(not postgres_available(), reason="PostgreSQL is 
 
 @pytest.fixture
 def pg_url():
+    """A fresh schema. Tests name it before `ecsim_launcher`, so that their servers stop (and let go of the
+    schema's tables) before it is dropped."""
     with postgres_schema() as url:
         yield url
 
 
-def test_state_survives_restarts_and_kill_9(ecsim_launcher, pg_url):
+def test_state_survives_restarts_and_kill_9(pg_url, ecsim_launcher):
     first = ecsim_launcher(["--store", pg_url])
     ecs = first.ecs()
     job_id, ids = create(ecs, first.info, "pg", count=2)
@@ -43,7 +45,7 @@ def test_state_survives_restarts_and_kill_9(ecsim_launcher, pg_url):
     assert second.ecs(user["ak"], user["sk"]).list_servers_details(ListServersDetailsRequest()).count == 2
 
 
-def test_two_processes_share_identity_changes_at_once(ecsim_launcher, pg_url):
+def test_two_processes_share_identity_changes_at_once(pg_url, ecsim_launcher):
     a = ecsim_launcher(["--store", pg_url])
     b = ecsim_launcher(["--store", pg_url])
     assert a.info["project_id"] == b.info["project_id"]
@@ -58,7 +60,7 @@ def test_two_processes_share_identity_changes_at_once(ecsim_launcher, pg_url):
     assert exc.value.status_code == 401
 
 
-def test_shared_clock_and_lazy_jobs_across_processes(ecsim_launcher, pg_url):
+def test_shared_clock_and_lazy_jobs_across_processes(pg_url, ecsim_launcher):
     a = ecsim_launcher(["--store", pg_url, "--profile", "realistic"])
     b = ecsim_launcher(["--store", pg_url, "--profile", "realistic"])
     assert a.http("POST", "/_ecsim/clock", {"freeze": True})[0] == 200
@@ -69,7 +71,7 @@ def test_shared_clock_and_lazy_jobs_across_processes(ecsim_launcher, pg_url):
     assert b.ecs().show_server(ShowServerRequest(server_id=ids[0])).server.status == "ACTIVE"
 
 
-def test_conflicting_concurrent_requests_lose_no_update(ecsim_launcher, pg_url):
+def test_conflicting_concurrent_requests_lose_no_update(pg_url, ecsim_launcher):
     """Stop and delete race on the same servers from two processes: each request either applies fully or is
     refused with the real error, and the final state is one a serial order would give."""
     a = ecsim_launcher(["--store", pg_url])
@@ -113,7 +115,7 @@ def _kill_connections(server) -> int:
     return len(rows)
 
 
-def test_database_dropping_connections_gives_503_then_recovers(ecsim_launcher, pg_url):
+def test_database_dropping_connections_gives_503_then_recovers(pg_url, ecsim_launcher):
     server = ecsim_launcher(["--store", pg_url])
     ecs = server.ecs()
     _, ids = create(ecs, server.info, "before")  # acknowledged before the outage
@@ -137,7 +139,7 @@ def _pg_ctl() -> list[str] | None:
 
 
 @pytest.mark.skipif(_pg_ctl() is None, reason="needs root and pg_ctlcluster to restart the local PostgreSQL")
-def test_postgresql_restart_mid_load(ecsim_launcher, pg_url):
+def test_postgresql_restart_mid_load(pg_url, ecsim_launcher):
     """Requests during the restart get a fast 503 (never a hang), acknowledged writes survive, and service resumes
     by itself."""
     import subprocess
