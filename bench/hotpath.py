@@ -1,6 +1,7 @@
 """Profile ecsim's request path in-process (no sockets): where does the time of one request go?
 
-    python bench/hotpath.py [token-show|signed-show|policy-show|batch-10] [--n 20000] [--store memory|file]
+    python bench/hotpath.py [token-show|signed-show|policy-show|batch-10|list-100] [--n 20000]
+                            [--store memory|file|postgresql://...] [--seed 100000] [--sql]
 
 Prints the per-request cost and the top functions by cumulative time (cProfile).
 """
@@ -29,13 +30,15 @@ from policies import fifty_statement_user  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["token-show", "signed-show", "policy-show", "batch-10"])
+    ap.add_argument("scenario", choices=["token-show", "signed-show", "policy-show", "batch-10", "list-100"])
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--store", default="file", help="memory, file, or a postgresql:// URL")
     ap.add_argument("--no-profile", action="store_true", help="only time the requests")
     ap.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     ap.add_argument("--callees", default=None, help="also print what functions matching this call")
     ap.add_argument("--sql", action="store_true", help="time each SQL statement of the state store (SQLite only)")
+    ap.add_argument("--seed", type=int, default=0, help="bulk-load this many servers (with disks) first, as "
+                    "`ecsim serve --seed-servers` does, and act on them")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ecsim-prof-")
     pg = args.store if args.store.startswith("postgres") else None
@@ -44,6 +47,10 @@ def main() -> None:
     app = App(Runtime.create(cfg))
     info = app.rt.boot
     store = app.rt.store
+    if args.seed:
+        from ecsim.services.seed import seed
+
+        seed(app.rt, servers=args.seed, volumes_count=0)
     store.grouping = True
     pid = info.project_id
 
@@ -62,10 +69,14 @@ def main() -> None:
     token = dict(tok.headers)[b"x-subject-token"].decode()
     server = {"server": {"imageRef": info.image_id, "flavorRef": info.flavor_id, "name": "p", "vpcid": info.vpc_id,
                          "nics": [{"subnet_id": info.subnet_id}], "root_volume": {"volumetype": "SSD"}, "count": 100}}
+    for _ in range(0 if args.seed else 10):
+        call("POST", f"/v1/{pid}/cloudservers", server, {"X-Auth-Token": token})
     ids: list[str] = []
-    for _ in range(10):
-        r = call("POST", f"/v1/{pid}/cloudservers", server, {"X-Auth-Token": token})
-        ids += json.loads(r.body)["serverIds"]
+    while len(ids) < 1000:  # the newest 1,000 servers, in list order, as bench/run.py picks them
+        marker = f"&marker={ids[-1]}" if ids else ""
+        page = call("GET", f"/v1.1/{pid}/cloudservers/detail", headers={"X-Auth-Token": token},
+                    query=f"limit=100{marker}".encode())
+        ids += [s["id"] for s in json.loads(page.body)["servers"]]
     show = f"/v1/{pid}/cloudservers/{ids[0]}"
     if args.scenario in ("signed-show", "policy-show"):
         from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -87,6 +98,10 @@ def main() -> None:
     elif args.scenario == "token-show":
         def one(i: int) -> None:
             assert call("GET", show, headers={"X-Auth-Token": token}).status == 200
+    elif args.scenario == "list-100":
+        def one(i: int) -> None:
+            assert call("GET", f"/v1.1/{pid}/cloudservers/detail", headers={"X-Auth-Token": token},
+                        query=b"limit=100").status == 200
     else:
         groups = [ids[i:i + 10] for i in range(0, 1000, 10)]
 
