@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from ecsim.store import Cond, Put, VersionConflict, open_store
@@ -69,8 +71,6 @@ def _committed_server_ids(store) -> set[str]:
     if getattr(store, "path", None) == ":memory:":
         return {r[0] for r in store._execute(sql).fetchall()}
     if hasattr(store, "path"):
-        import sqlite3
-
         with sqlite3.connect(store.path) as conn:
             return {r[0] for r in conn.execute(sql)}
     import psycopg
@@ -219,8 +219,6 @@ def test_sqlite_full_disk_is_a_clear_error(tmp_path):
 
 def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
     """Logs of 0.1 had no resources column, and secondary indexes that each cost an insert as much as the row."""
-    import sqlite3
-
     old = sqlite3.connect(tmp_path / "decisions.db")
     old.execute("CREATE TABLE decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, request_id TEXT, "
                 "user_id TEXT, user_name TEXT, operation TEXT, allowed INTEGER NOT NULL, method TEXT, path TEXT, "
@@ -239,23 +237,30 @@ def test_a_decision_log_from_before_resources_is_migrated(tmp_path):
     s.close()
 
 
-def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
-    """When serving, the decision log is written by a thread: a read waits for everything recorded before it, and a
-    batch the database refuses is dropped without stopping the writer (a read after it must not hang)."""
+def _log_recorder(log):
     from types import SimpleNamespace
 
-    from ecsim.iam.decisions import DecisionLog
-
-    s = open_store(f"sqlite:///{tmp_path}/log.db")
-    log = DecisionLog(s)
-    log.start_writer()
     principal = SimpleNamespace(user_id="u1", user_name="alice", encoded=[b'{"user_name":"alice"}'])
 
     def record(n: int) -> None:
         log.record(now=float(n), request_id=f"r{n}", principal=principal, op=SimpleNamespace(name="op.a"),
                    method="GET", path="/x", decision=SimpleNamespace(allowed=True, encoded=b"{}"), project_id="p")
 
-    for n in range(40):  # more than one flush (16 on SQLite) plus a remainder
+    return record
+
+
+def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
+    """On PostgreSQL a thread writes the log when serving: a read waits for everything recorded before it, and a
+    batch the database refuses is dropped without stopping the writer (a read after it must not hang)."""
+    from ecsim.iam.decisions import DecisionLog
+
+    s = open_store(f"sqlite:///{tmp_path}/log.db")
+    s.log_in_thread, s.start_log_process = True, lambda keep: None  # the thread, on a store at hand
+    log = DecisionLog(s)
+    log.start_writer()
+    assert log._writer is not None
+    record = _log_recorder(log)
+    for n in range(40):  # more than one flush plus a remainder
         record(n)
     assert len(log.query(limit=100)) == 40
     real, calls = s.append_decisions, []
@@ -272,6 +277,37 @@ def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
     record(41)
     got = [r["request_id"] for r in log.query(limit=100)]
     assert calls == [1] and got[0] == "r41" and "r40" not in got and len(got) == 41
+    log.close()
+    s.close()
+
+
+def test_decision_log_writer_process(tmp_path):
+    """On a SQLite file a process of its own writes the log when serving: a read sees everything recorded before
+    it, the process prunes to KEEP, and when it dies the server writes the log itself, losing nothing it still
+    holds."""
+    from ecsim.iam import decisions
+    from ecsim.iam.decisions import DecisionLog
+
+    s = open_store(f"sqlite:///{tmp_path}/log.db")
+    log = DecisionLog(s)
+    decisions.KEEP, keep = 100, decisions.KEEP
+    try:
+        log.start_writer()
+    finally:
+        decisions.KEEP = keep
+    proc = log._process
+    assert proc is not None and log.batch == 64 and s._log_elsewhere
+    record = _log_recorder(log)
+    for n in range(150):  # two flushes to the process, then a remainder at the read
+        record(n)
+    got = [r["request_id"] for r in log.query(limit=1000)]
+    assert got == [f"r{n}" for n in range(149, 49, -1)]  # the newest 100: pruned after each batch
+    proc.proc.kill()
+    proc.proc.wait()
+    for n in range(150, 160):
+        record(n)
+    got = [r["request_id"] for r in log.query(limit=1000)]
+    assert log._process is None and got[:11] == [f"r{n}" for n in range(159, 148, -1)]
     log.close()
     s.close()
 
@@ -300,3 +336,33 @@ def test_sqlite_wal_starts_over_under_steady_writes(tmp_path, monkeypatch):
         s.close()
     # Never started over, each WAL would reach about 100 MB; starting over, they stay near a few.
     assert max(sizes) < 16 * 2**20 and max(log_sizes) < 16 * 2**20
+
+
+def test_sqlite_sees_commits_of_other_processes_only(tmp_path):
+    """Each request asks whether another process committed (its caches of identities and the clock are then
+    re-validated); the answer comes from the WAL index's commit counter, so this process's own commits, empty
+    ones included, must not count, and a commit of another process just before one of ours must."""
+    path = f"{tmp_path}/s.db"
+    a, b = open_store(f"sqlite:///{path}"), open_store(f"sqlite:///{path}")
+    try:
+        assert not a.changed_elsewhere() and not b.changed_elsewhere()
+        with a.write() as tx:
+            tx.meta_set("k", "1")
+        assert not a.changed_elsewhere()
+        assert b.changed_elsewhere() and not b.changed_elsewhere()  # once
+        with a.write():
+            pass
+        assert not a.changed_elsewhere() and not b.changed_elsewhere()
+        with b.write() as tx:
+            tx.meta_set("k", "2")
+        with a.write() as tx:  # b's commit came first: a must still notice it
+            tx.meta_set("k", "3")
+        assert a.changed_elsewhere() and not a.changed_elsewhere() and b.changed_elsewhere()
+        other = sqlite3.connect(path)  # any writer counts, not only ecsim's
+        other.execute("INSERT INTO meta (key, value) VALUES ('z', '1')")
+        other.commit()
+        other.close()
+        assert a.changed_elsewhere() and b.changed_elsewhere()
+    finally:
+        a.close()
+        b.close()

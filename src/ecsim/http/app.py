@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import os
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +43,11 @@ log = logging.getLogger("ecsim")
 Handler = Callable[[Ctx], Response]
 
 
+def new_request_id() -> str:
+    # Unique, not secret: the interpreter's generator (reseeded in forked children) spares a system call.
+    return f"{random.getrandbits(128):032x}"
+
+
 def resolve_handler(ref: str) -> Handler:
     module, _, func = ref.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -70,8 +75,7 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.rt.store.grouping = True
-                if self.rt.store.log_in_thread:
-                    self.rt.decisions.start_writer()
+                self.rt.decisions.start_writer()
                 self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -146,7 +150,7 @@ class App:
                 await self._group_committed()
             except StoreUnavailable as exc:
                 family = family_for_path(scope["path"])
-                resp = self._error(faults_for(family).unavailable(str(exc)), family, os.urandom(16).hex())
+                resp = self._error(faults_for(family).unavailable(str(exc)), family, new_request_id())
         await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
         await send({"type": "http.response.body", "body": resp.body})
 
@@ -154,7 +158,7 @@ class App:
     def handle(self, method: str, path: str, raw_query: bytes, headers: dict[str, str], body: bytes,
                client_ip: str | None = None, too_large: bool = False) -> Response:
         rt = self.rt
-        request_id = os.urandom(16).hex()
+        request_id = new_request_id()
         family = family_for_path(path)
         ctx: Ctx | None = None
         try:

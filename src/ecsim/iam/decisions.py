@@ -3,9 +3,9 @@ action, the result and the statement that decided.
 
 Recording only keeps references to the request's objects. Principals and decisions are shared between requests
 (both are cached until the identity data changes), so their log documents are encoded once. A flush (every 100 ms
-from the event loop, when the store's `log_batch` are pending, before every read and at shutdown) builds the rows
-and writes them in one bulk insert; when serving on PostgreSQL, a writer thread does the insert, so the event loop
-never waits for the log's database (on SQLite the insert is cheaper than handing it to a thread). A read of the log
+from the event loop, when a batch is pending, before every read and at shutdown) builds the rows and writes them in
+one bulk insert. When serving, the event loop never waits for the log's database: on a SQLite file a process of its
+own writes them (store.log_writer), on PostgreSQL a thread; in memory they are written inline. A read of the log
 first waits until everything recorded before it is written.
 """
 
@@ -24,6 +24,7 @@ from ecsim.domain.errors import DomainError
 from ecsim.iam.directory import Principal
 from ecsim.iam.evaluate import Decision
 from ecsim.store import SqlStore
+from ecsim.store.log_writer import LogProcess
 from ecsim.timefmt import iso_millis_z
 
 KEEP = 200_000
@@ -73,13 +74,24 @@ class DecisionLog:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.pending: list[Pending] = []
+        self.batch = store.log_batch
         self._queue: queue.Queue[list[tuple] | None] | None = None
         self._writer: threading.Thread | None = None
+        self._process: LogProcess | None = None
 
     def start_writer(self) -> None:
-        """Write flushed batches on a thread of their own: the server's event loop then only builds the rows, and
-        never waits for the log's database (its own connection in both backends)."""
-        if self._writer is None:
+        """Write flushed batches off the event loop, which then only builds the rows: a process for a SQLite file,
+        a thread for PostgreSQL (its inserts wait on the network, and give the GIL up while they do); in memory the
+        inserts stay inline, cheaper than any handoff."""
+        if self._writer is not None or self._process is not None:
+            return
+        try:
+            self._process = self.store.start_log_process(KEEP)
+        except OSError as exc:
+            log.warning("decision log: no writer process (%s); writing in the server", exc)
+        if self._process is not None:
+            self.batch = self._process.batch
+        elif self.store.log_in_thread:
             self._queue = queue.Queue()
             self._writer = threading.Thread(target=self._write_loop, args=(self._queue,), name="ecsim-decisions",
                                             daemon=True)
@@ -99,7 +111,7 @@ class DecisionLog:
                decision: Decision, project_id: str | None = None,
                resources: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()) -> None:
         self.pending.append(Pending(now, request_id, principal, op, method, path, decision, project_id, resources))
-        if len(self.pending) >= self.store.log_batch:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def flush(self) -> None:
@@ -113,6 +125,12 @@ class DecisionLog:
              decision_json(p.decision), _resources_json(p.resources))
             for p in batch
         ]
+        if self._process is not None:
+            try:
+                self._process.send(rows)
+                return
+            except OSError as exc:
+                self._lost_process(exc)
         if self._queue is not None:
             self._queue.put(rows)
         else:
@@ -121,11 +139,27 @@ class DecisionLog:
     def drain(self) -> None:
         """Return once every decision recorded so far is written."""
         self.flush()
+        if self._process is not None:
+            try:
+                self._process.sync()
+            except OSError as exc:
+                self._lost_process(exc)
         if self._queue is not None:
             self._queue.join()
 
+    def _lost_process(self, exc: OSError) -> None:
+        """The writer process is gone (killed, crashed): from now on the server writes the log itself."""
+        log.warning("decision log: the writer process failed (%s); writing in the server from now on", exc)
+        proc, self._process = self._process, None
+        self.batch = self.store.log_batch
+        if proc is not None:
+            proc.close()
+
     def close(self) -> None:
         self.drain()
+        if self._process is not None:
+            self._process.close()
+            self._process = None
         if self._queue is not None and self._writer is not None:
             self._queue.put(None)
             self._writer.join(timeout=5)

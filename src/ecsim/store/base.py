@@ -90,6 +90,18 @@ class Dialect:
         return _encode(doc).decode()
 
 
+def prune_decisions(execute: Callable[..., Any], q: Callable[[str], str], keep: int, pruned_to: int) -> int:
+    """Forget the decisions older than the newest `keep`, inside the log's open transaction; returns the seq pruned
+    to, which the caller keeps once the transaction commits. The range starts where this process's last prune
+    ended (`pruned_to`): PostgreSQL keeps deleted rows in the primary key's index until a vacuum, and a range from
+    the start walked them all at every flush (two workers gained nothing once the log was full)."""
+    newest = execute(q("SELECT MAX(seq) FROM decisions")).fetchone()[0]
+    cutoff = (newest or 0) - keep
+    if cutoff > pruned_to:
+        execute(q("DELETE FROM decisions WHERE seq > ? AND seq <= ?"), (pruned_to, cutoff))
+    return max(cutoff, pruned_to)
+
+
 SCHEMA_VERSION = 3  # 1: first release; 2: per-scope counts; 3: facets (filled by the runtime, see Runtime.create)
 
 
@@ -535,22 +547,15 @@ class SqlStore:
         raise NotImplementedError
 
     def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
-        """Insert rows (DECISION_COLUMNS) into the log and, with `keep`, prune it (`_prune`), in one transaction of
-        the log."""
+        """Insert rows (DECISION_COLUMNS) into the log and, with `keep`, prune it (`prune_decisions`), in one
+        transaction of the log."""
         raise NotImplementedError
 
     _pruned_to = 0  # the log's rows up to this seq are gone: this process pruned them
 
-    def _prune(self, execute: Callable[..., Any], keep: int) -> int:
-        """Forget the decisions older than the newest `keep`, inside the log's open transaction; returns the seq
-        pruned to, which the caller keeps once the transaction commits. The range starts where this process's last
-        prune ended: PostgreSQL keeps deleted rows in the primary key's index until a vacuum, and a range from the
-        start walked them all at every flush (two workers gained nothing once the log was full)."""
-        newest = execute(self._q("SELECT MAX(seq) FROM decisions")).fetchone()[0]
-        cutoff = (newest or 0) - keep
-        if cutoff > self._pruned_to:
-            execute(self._q("DELETE FROM decisions WHERE seq > ? AND seq <= ?"), (self._pruned_to, cutoff))
-        return max(cutoff, self._pruned_to)
+    def start_log_process(self, keep: int) -> Any:
+        """A process writing the log for this one (a `log_writer.LogProcess`), where the backend has one."""
+        return None
 
     def append_decisions(self, rows: Sequence[tuple], *, keep: int | None = None) -> None:
         """rows: (ts, request_id, user_id, user_name, operation, allowed, method, path, project_id, principal

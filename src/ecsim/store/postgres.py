@@ -27,7 +27,7 @@ from psycopg import sql as pgsql
 from psycopg.types.json import Jsonb, set_json_dumps
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict
+from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict, prune_decisions
 
 CHANNEL = "ecsim_changes"
 CONNECT_TIMEOUT = 3
@@ -204,7 +204,7 @@ class PostgresStore(SqlStore):
                 for row in rows:
                     copy.write_row(row)
             if keep is not None:
-                pruned_to = self._prune(cur.execute, keep)
+                pruned_to = prune_decisions(cur.execute, self._q, keep, pruned_to)
         self._pruned_to = pruned_to
 
     def _begin(self) -> None:

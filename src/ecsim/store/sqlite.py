@@ -3,19 +3,24 @@ the fastest path for a local file. WAL with synchronous=NORMAL keeps every commi
 the process (kill -9); `durability="full"` also survives power loss.
 
 Two things stay off the request path: WAL checkpoints (and their fsync) run in a background thread on a connection
-of its own, and the decision log lives in its own file (decisions.db), so logging never grows the state's WAL."""
+of its own, and the decision log lives in its own file (decisions.db), so logging never grows the state's WAL; when
+serving, a process of its own writes it (log_writer)."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict
+from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict, prune_decisions
+from ecsim.store.log_writer import LogProcess
 
 DECISIONS_DDL = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -39,6 +44,8 @@ CHECKPOINT_SECONDS = 0.1
 # a few times a second at full load, hence a larger threshold for the data than for the log, which never syncs.
 RESTART_FRAMES = (16384, 4096)  # data, log: 64 MiB and 16 MiB of 4 KiB pages
 CATCH_UP_FRAMES = 64  # what the thread may leave: each round copies what was written during the one before
+_U32 = struct.Struct("=I")
+log = logging.getLogger("ecsim")
 _INSERT_DECISION = f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
 
 
@@ -59,6 +66,10 @@ class SqliteStore(SqlStore):
     dialect = SqliteDialect()
     log_batch = 16  # local inserts: small flushes, so that none stalls the requests queued behind it
     log_in_thread = False
+    _shm: mmap.mmap | None = None  # the WAL index, mapped (see _map_commit_counter)
+    _commits_seen = 0  # its commit counter once this process's view was up to date
+    _missed = False  # a commit of another process came before one of ours (see _commit)
+    _changes = 0  # total_changes at the start of the open write (see _commit)
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
@@ -67,8 +78,9 @@ class SqliteStore(SqlStore):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-            log_path = ":memory:" if memory else os.path.join(os.path.dirname(os.path.abspath(path)), "decisions.db")
-            self._log = sqlite3.connect(log_path, isolation_level=None, check_same_thread=False, timeout=10.0)
+            self._log_path = ":memory:" if memory else os.path.join(os.path.dirname(os.path.abspath(path)),
+                                                                    "decisions.db")
+            self._log = sqlite3.connect(self._log_path, isolation_level=None, check_same_thread=False, timeout=10.0)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
         c = self._conn
@@ -93,9 +105,10 @@ class SqliteStore(SqlStore):
         if "resources" not in {row[1] for row in self._log.execute("PRAGMA table_info(decisions)")}:
             self._log.execute("ALTER TABLE decisions ADD COLUMN resources TEXT")  # logs written before 0.2
         self.migrate()
-        self._data_version = self._read_data_version()
+        self._map_commit_counter()
         self._stop = threading.Event()
         self._restart_due = [False, False]  # data, log: set by the checkpoint thread (see RESTART_FRAMES)
+        self._log_elsewhere = False  # a writer process writes (and checkpoints) the log
         self._checkpointer: threading.Thread | None = None
         if not memory:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="ecsim-checkpoint", daemon=True)
@@ -104,12 +117,11 @@ class SqliteStore(SqlStore):
     def _checkpoint_loop(self) -> None:
         """Checkpoint the data file and the decision log, off the event loop (a checkpoint copies pages and, for
         the data, fsyncs: tens of milliseconds on a slow disk)."""
-        log_path = os.path.join(os.path.dirname(os.path.abspath(self.path)), "decisions.db")
-        conns = [sqlite3.connect(p, isolation_level=None, timeout=10.0) for p in (self.path, log_path)]
+        conns = [sqlite3.connect(p, isolation_level=None, timeout=10.0) for p in (self.path, self._log_path)]
         conns[1].execute("PRAGMA synchronous=OFF")  # the log's checkpoints need no fsync either
         try:
             while not self._stop.wait(CHECKPOINT_SECONDS):
-                for i, conn in enumerate(conns):
+                for i, conn in enumerate(conns[:1] if self._log_elsewhere else conns):
                     with contextlib.suppress(sqlite3.Error):  # busy or gone: the next round retries
                         before = -1
                         for _ in range(16):  # each round copies what was written during the one before
@@ -136,17 +148,34 @@ class SqliteStore(SqlStore):
         if self.path != ":memory:":
             self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def _read_data_version(self) -> int:
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+    def _map_commit_counter(self) -> None:
+        """Every request asks whether another process committed (identity caches, the clock). `PRAGMA
+        data_version` answers with a statement, a twentieth of a show request; the WAL's shared index answers with
+        a memory read. Its header (https://www.sqlite.org/walformat.html) counts commits: iChange, a native u32 at
+        offset 8, incremented by each commit of any connection. This process's own commits are told apart in
+        _commit; the mapping is read-only."""
+        if self.path == ":memory:":  # no other process can see it
+            return
+        try:
+            with open(self.path + "-shm", "rb") as fh:
+                self._shm = mmap.mmap(fh.fileno(), 48, mmap.MAP_SHARED, mmap.PROT_READ)
+        except (OSError, ValueError) as exc:  # no WAL (a file system without shared memory): always re-validate
+            log.warning("SQLite store without a WAL index (%s): caches are re-validated on every request", exc)
+            return
+        self._commits_seen = self._commit_counter()
+
+    def _commit_counter(self) -> int:
+        assert self._shm is not None
+        return _U32.unpack_from(self._shm, 8)[0]
 
     def changed_elsewhere(self) -> bool:
-        if self.path == ":memory:":  # no other process can see it
+        if self._shm is None:
+            return self.path != ":memory:"
+        n = _U32.unpack_from(self._shm, 8)[0]
+        if n == self._commits_seen and not self._missed:
             return False
-        v = self._read_data_version()
-        if v != self._data_version:
-            self._data_version = v
-            return True
-        return False
+        self._commits_seen, self._missed = n, False
+        return True
 
     # Statements translate the driver's errors inline (not through a context manager: this is the hot path).
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -163,6 +192,7 @@ class SqliteStore(SqlStore):
 
     def _begin(self) -> None:
         self._execute("BEGIN IMMEDIATE")
+        self._changes = self._conn.total_changes
 
     def _in_transaction(self) -> bool:
         return self._conn.in_transaction
@@ -172,11 +202,18 @@ class SqliteStore(SqlStore):
             self._conn.execute("ROLLBACK")
 
     def _commit(self) -> None:
+        # Under the write lock no other process commits: the counter is where our commit starts from, and moves
+        # by one if it wrote anything. A change from what we saw last is another process's, noticed on the next
+        # request.
+        before = -1 if self._shm is None else self._commit_counter()
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
             raise StoreUnavailable(_explain(exc)) from exc
+        if before >= 0:
+            self._missed = self._missed or before != self._commits_seen
+            self._commits_seen = (before + (self._conn.total_changes != self._changes)) & 0xFFFFFFFF
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
@@ -186,20 +223,21 @@ class SqliteStore(SqlStore):
 
     def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
         try:
-            self._log.execute("BEGIN")
-            try:
-                self._log.executemany(_INSERT_DECISION, rows)
-                pruned_to = self._pruned_to if keep is None else self._prune(self._log.execute, keep)
-                self._log.execute("COMMIT")
-                self._pruned_to = pruned_to
-            except sqlite3.Error:
-                self._log.execute("ROLLBACK")
-                raise
+            self._pruned_to = write_decisions(self._log, rows, keep, self._pruned_to)
             if self._restart_due[1]:  # see RESTART_FRAMES
                 self._restart_due[1] = False
                 self._log.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
             raise _translate(exc) from exc
+
+    def start_log_process(self, keep: int) -> LogProcess | None:
+        """A process of its own for the decision log's writes (a file store; see log_writer); it checkpoints the
+        log itself, so the checkpoint thread leaves the log alone from now on."""
+        if self.path == ":memory:":
+            return None
+        proc = LogProcess(self._log_path, keep)
+        self._log_elsewhere = True
+        return proc
 
     def close(self) -> None:
         self._stop.set()
@@ -207,6 +245,22 @@ class SqliteStore(SqlStore):
             self._checkpointer.join(timeout=5)
         self._log.close()
         self._conn.close()
+        if self._shm is not None:
+            self._shm.close()
+
+
+def write_decisions(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], keep: int | None, pruned_to: int) -> int:
+    """Insert rows into the log and, with `keep`, prune it, in one transaction; returns the seq pruned to."""
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(_INSERT_DECISION, rows)
+        if keep is not None:
+            pruned_to = prune_decisions(conn.execute, str, keep, pruned_to)
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        conn.execute("ROLLBACK")
+        raise
+    return pruned_to
 
 
 def _translate(exc: sqlite3.Error) -> Exception:
