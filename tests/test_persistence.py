@@ -3,6 +3,7 @@ that were running when the server died finish correctly afterwards (they are com
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -104,3 +105,28 @@ def test_running_jobs_finish_after_a_crash(ecsim_launcher, tmp_path):
     second.http("POST", "/_ecsim/clock", {"advance": 60})
     assert job(ecs, job_id).status == "SUCCESS"
     assert ecs.show_server(ShowServerRequest(server_id=ids[0])).server.status == "ACTIVE"
+
+
+def test_two_processes_on_one_data_dir_share_changes_and_the_log(ecsim_launcher, tmp_path):
+    """Two processes on one SQLite file (workers, or a second `ecsim serve`): an identity change made through one
+    is in force in the other at its next request, and each one's decisions reach the shared log (within its flush
+interval)."""
+    from huaweicloudsdkiam.v3 import DeletePermanentAccessKeyRequest
+
+    data = str(tmp_path / "data")
+    a = ecsim_launcher(["--data-dir", data])
+    b = ecsim_launcher(["--data-dir", data])
+    user = make_user(a, "shared", allow=["ecs:cloudServers:list"])
+    via_b = b.ecs(user["ak"], user["sk"])
+    assert via_b.list_servers_details(ListServersDetailsRequest()).count == 0  # b holds the user in its caches
+    a.iam().delete_permanent_access_key(DeletePermanentAccessKeyRequest(access_key=user["ak"]))
+    try:
+        via_b.list_servers_details(ListServersDetailsRequest())
+        raise AssertionError("a deleted key must be refused at once by the other process")
+    except ClientRequestException as exc:
+        assert exc.status_code == 401
+    deadline, ops = time.monotonic() + 5, []
+    while not ops and time.monotonic() < deadline:  # b writes its log every 100 ms
+        ops = [d["operation"] for d in a.http("GET", "/_ecsim/decisions?user=shared&limit=10")[2]["decisions"]]
+        time.sleep(0.05)
+    assert ops == ["ecs.list_servers_details"]
