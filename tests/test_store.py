@@ -52,6 +52,28 @@ def test_insert_get_update_delete(store):
     assert store.get("server", "s1") is None
 
 
+def test_locked_reads_after_update_many_see_what_is_stored(store):
+    """A locked read after update_many may take the written doc back instead of decoding it (SQLite), but only
+    while the row holds what was written: after a rollback, or a change by another path, it reads the row."""
+    with store.write() as tx:
+        tx.insert(put(1))
+        tx.insert(put(2))
+    with store.write() as tx:
+        rows = tx.get_many("server", ["s1", "s2"], for_update=True)
+        tx.update_many([Put("server", r.id, "p1", dict(r.doc, state=1), status="ACTIVE") for r in rows.values()])
+    with pytest.raises(RuntimeError), store.write() as tx:
+        rows = tx.get_many("server", ["s1", "s2"], for_update=True)
+        assert [r.doc["state"] for r in rows.values()] == [1, 1]
+        tx.update_many([Put("server", r.id, "p1", dict(r.doc, state=2), status="ACTIVE") for r in rows.values()])
+        raise RuntimeError("rolled back")
+    with store.write() as tx:
+        tx.update(Put("server", "s2", "p1", dict(store.get("server", "s2").doc, state=3), status="ACTIVE"))
+    with store.write() as tx:
+        rows = tx.get_many("server", ["s1", "s2"], for_update=True)
+        assert {r.id: r.doc["state"] for r in rows.values()} == {"s1": 1, "s2": 3}
+        assert {r.id: r.version for r in rows.values()} == {"s1": 2, "s2": 3}
+
+
 def test_failed_transaction_changes_nothing(store):
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.insert(put(1))

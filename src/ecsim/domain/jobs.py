@@ -7,7 +7,8 @@ end in their 1-based index (the parent ends in 0000), so a sub-job can be shown 
 
 from __future__ import annotations
 
-import os
+import random
+from operator import itemgetter
 
 from ecsim.timefmt import iso_millis_z
 
@@ -17,7 +18,7 @@ JOB_RETENTION_SECONDS = 24 * 3600  # finished jobs disappear after a day, as on 
 def new_job_id(begin: float) -> str:
     """Creation time in milliseconds, then 64 random bits (ids in creation order keep the job index's inserts on
     its last page), then the sub-job index."""
-    return f"{int(begin * 1000) % 16**12:012x}{os.urandom(8).hex()}0000"
+    return f"{int(begin * 1000) % 16**12:012x}{random.getrandbits(64):016x}0000"
 
 
 def sub_job_id(parent_id: str, index: int) -> str:
@@ -62,6 +63,7 @@ def new_job(project_id: str, job_type: str, begin: float, *, subs: list[dict] | 
 
 
 _SHARED = ("type", "begin", "end", "result", "error_code", "fail_reason")
+_shared = itemgetter(*_SHARED)
 
 
 def pack(job: dict) -> dict:
@@ -70,12 +72,11 @@ def pack(job: dict) -> dict:
     subs = job["subs"]
     if len(subs) < 2:
         return job
-    first = subs[0]
-    shared = {k: first[k] for k in _SHARED}
+    values = _shared(subs[0])
     for s in subs:
-        if len(s) != len(_SHARED) + 1 or any(s[k] != v for k, v in shared.items()):
+        if len(s) != len(_SHARED) + 1 or _shared(s) != values:
             return job
-    return {**job, "subs": [s["entities"] for s in subs], "sub": shared}
+    return {**job, "subs": [s["entities"] for s in subs], "sub": dict(zip(_SHARED, values, strict=True))}
 
 
 def unpack(doc: dict) -> dict:
