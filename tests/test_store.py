@@ -53,8 +53,8 @@ def test_insert_get_update_delete(store):
 
 
 def test_locked_reads_after_update_many_see_what_is_stored(store):
-    """A locked read after update_many may take the written doc back instead of decoding it (SQLite), but only
-    while the row holds what was written: after a rollback, or a change by another path, it reads the row."""
+    """A locked read after update_many sees what is stored: the batch's docs, then nothing of a rolled-back batch,
+    and a change made by another path (a cache of written docs, tried once, must keep this true)."""
     with store.write() as tx:
         tx.insert(put(1))
         tx.insert(put(2))

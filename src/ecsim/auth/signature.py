@@ -61,6 +61,8 @@ def canonical_uri(raw_path: str) -> str:
 
 def canonical_query(pairs: list[tuple[str, str]]) -> str:
     # The SDK sorts (key, value) tuples and re-quotes both with safe="~".
+    if not pairs:
+        return ""
     return "&".join(f"{_q(k)}={_q(v)}" for k, v in sorted(pairs))
 
 

@@ -102,7 +102,6 @@ def prune_decisions(execute: Callable[..., Any], q: Callable[[str], str], keep: 
     return max(cutoff, pruned_to)
 
 
-KEPT_DOCS = 4096  # see SqlStore.update_many
 SCHEMA_VERSION = 3  # 1: first release; 2: per-scope counts; 3: facets (filled by the runtime, see Runtime.create)
 
 
@@ -110,9 +109,6 @@ class SqlStore:
     """Shared SQL for both backends. Subclasses provide the connection handling."""
 
     dialect: Dialect
-    # (kind, id) -> (text, doc) of the docs update_many wrote, oldest first; None where rows do not come back as
-    # the very text written (PostgreSQL's jsonb normalizes it)
-    _kept: dict[tuple[str, str], tuple[str, dict]] | None = None
 
     def migrate(self) -> None:
         """Bring an existing database up to SCHEMA_VERSION (the DDL itself is idempotent)."""
@@ -285,14 +281,7 @@ class SqlStore:
             return sql
 
         cur = self._execute(self._cached(("get_many", len(ids), for_update), build), (kind, *ids))
-        kept = self._kept
-        if not (for_update and kept):
-            return {r[1]: Row(*r) for r in cur.fetchall()}
-        out = {}
-        for r in cur.fetchall():
-            mine = kept.pop((kind, r[1]), None)  # taken: the doc is about to change
-            out[r[1]] = Row(*r[:6], mine[1]) if mine is not None and mine[0] == r[6] else Row(*r)
-        return out
+        return {r[1]: Row(*r) for r in cur.fetchall()}
 
     def _where(self, kind: str, scope: str | None, conds: Sequence[Cond], alias: str = "",
                keyset_alias: str | None = None) -> tuple[str, list[Any]]:
@@ -460,27 +449,16 @@ class SqlStore:
             self._write_facets([p], replace=True)
 
     def update_many(self, puts: Sequence[Put], *, rename: bool = False) -> None:
-        """Update several rows in one statement call (rows read, for update, in this transaction). Where the
-        backend keeps docs (`_kept`), the docs must not change after this call: the next locked read of a row
-        takes its doc back instead of decoding the text again, if the row still holds the text written (whether
-        this transaction committed or not, the text tells), which saves a batch on the same servers a tenth of
-        its time."""
+        """Update several rows in one statement call (rows read, for update, in this transaction)."""
         if not puts:
             return
         doc_param = self.dialect.doc_param
-        texts = [doc_param(p.doc) for p in puts]
         if rename:
-            rows = [(p.name, p.status, p.settle_at, t, p.kind, p.id) for p, t in zip(puts, texts, strict=True)]
+            rows = [(p.name, p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
         else:
-            rows = [(p.status, p.settle_at, t, p.kind, p.id) for p, t in zip(puts, texts, strict=True)]
+            rows = [(p.status, p.settle_at, doc_param(p.doc), p.kind, p.id) for p in puts]
         self._executemany(self._update_sql(rename, False), rows)
         self._write_facets([p for p in puts if p.facets is not None], replace=True)
-        kept = self._kept
-        if kept is not None:
-            for p, t in zip(puts, texts, strict=True):
-                kept[(p.kind, p.id)] = (t, p.doc)
-            while len(kept) > KEPT_DOCS:
-                del kept[next(iter(kept))]
 
     def upsert(self, p: Put) -> None:
         if self.get(p.kind, p.id) is None:

@@ -73,7 +73,6 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
-        self._kept = {}  # rows come back as the very text written: see SqlStore.update_many
         memory = path == ":memory:"
         if not memory:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
