@@ -388,3 +388,33 @@ def test_sqlite_sees_commits_of_other_processes_only(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_sqlite_rows_read_between_commits_stay_current(tmp_path):
+    """Rows read outside a transaction are kept until the next commit of any process; a write of another process,
+    one of this process, a rolled-back one and one in the open transaction must each show in the next read."""
+    path = f"{tmp_path}/s.db"
+    a, b = open_store(f"sqlite:///{path}"), open_store(f"sqlite:///{path}")
+    try:
+        with a.write() as tx:
+            tx.insert(put(1))
+        assert a.get("server", "s1").doc["name"] == "web-1" and a.get("server", "s1").version == 1  # kept
+        with b.write() as tx:
+            tx.update(Put("server", "s1", "p1", {"name": "by-b"}, status="ACTIVE"))
+        assert a.get("server", "s1").doc["name"] == "by-b"
+        with pytest.raises(RuntimeError), a.write() as tx:
+            tx.update(Put("server", "s1", "p1", {"name": "undone"}, status="ACTIVE"))
+            assert tx.get("server", "s1").doc["name"] == "undone"  # its own transaction's write
+            raise RuntimeError("rolled back")
+        row = a.get("server", "s1")
+        assert row.doc["name"] == "by-b" and row.version == 2
+        row.doc["name"] = "changed by a reader"  # each reader decodes a doc of its own
+        assert a.get("server", "s1").doc["name"] == "by-b"
+        other = sqlite3.connect(path)
+        other.execute("DELETE FROM resources WHERE id = 's1'")
+        other.commit()
+        other.close()
+        assert a.get("server", "s1") is None
+    finally:
+        a.close()
+        b.close()

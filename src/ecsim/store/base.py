@@ -263,12 +263,15 @@ class SqlStore:
         return sql
 
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
+        r = self._get_row(kind, ident, for_update)
+        return None if r is None else Row(*r)
+
+    def _get_row(self, kind: str, ident: str, for_update: bool) -> tuple | None:
         def build() -> str:
             sql = self._row_select() + " FROM resources WHERE kind = ? AND id = ?"
             return sql + " FOR UPDATE" if for_update and self.dialect.param != "?" else sql
 
-        r = self._execute(self._cached(("get", for_update), build), (kind, ident)).fetchone()
-        return None if r is None else Row(*r)
+        return self._execute(self._cached(("get", for_update), build), (kind, ident)).fetchone()
 
     def get_many(self, kind: str, ids: Sequence[str], *, for_update: bool = False) -> dict[str, Row]:
         if not ids:

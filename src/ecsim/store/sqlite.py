@@ -19,7 +19,15 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict, prune_decisions
+from ecsim.store.base import (
+    DECISION_COLUMNS,
+    Dialect,
+    Row,
+    SqlStore,
+    StoreUnavailable,
+    VersionConflict,
+    prune_decisions,
+)
 from ecsim.store.log_writer import LogProcess
 
 DECISIONS_DDL = """
@@ -45,6 +53,7 @@ CHECKPOINT_SECONDS = 0.1
 RESTART_FRAMES = (16384, 4096)  # data, log: 64 MiB and 16 MiB of 4 KiB pages
 CATCH_UP_FRAMES = 64  # what the thread may leave: each round copies what was written during the one before
 _U32 = struct.Struct("=I")
+KEPT_ROWS = 8192  # rows kept between commits (see SqliteStore.get): at most ~15 MB of servers
 log = logging.getLogger("ecsim")
 _INSERT_DECISION = f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 12)})"
 
@@ -70,6 +79,8 @@ class SqliteStore(SqlStore):
     _commits_seen = 0  # its commit counter once this process's view was up to date
     _missed = False  # a commit of another process came before one of ours (see _commit)
     _changes = 0  # total_changes at the start of the open write (see _commit)
+    _rows: dict[tuple[str, str], tuple] | None = None  # rows read outside a transaction (see get)
+    _rows_epoch = -1
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
@@ -155,6 +166,7 @@ class SqliteStore(SqlStore):
         offset 8, incremented by each commit of any connection. This process's own commits are told apart in
         _commit; the mapping is read-only."""
         if self.path == ":memory:":  # no other process can see it
+            self._rows = {}
             return
         try:
             with open(self.path + "-shm", "rb") as fh:
@@ -163,10 +175,39 @@ class SqliteStore(SqlStore):
             log.warning("SQLite store without a WAL index (%s): caches are re-validated on every request", exc)
             return
         self._commits_seen = self._commit_counter()
+        self._rows = {}
 
     def _commit_counter(self) -> int:
         assert self._shm is not None
         return _U32.unpack_from(self._shm, 8)[0]
+
+    def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
+        """Rows read outside a transaction are kept until the next commit of any process: a server polled while
+        nothing changes (a read-mostly client, a status loop) costs a dictionary lookup instead of a statement.
+        The commit counter is read before the statement, so a row read just after a commit is kept under the
+        counter's old value, which the next read finds changed. Only the row's tuple is kept (its doc as text):
+        every reader decodes a doc of its own."""
+        rows = self._rows
+        if rows is None or for_update or self._conn.in_transaction:
+            return super().get(kind, ident, for_update=for_update)
+        epoch = self._epoch()
+        if epoch != self._rows_epoch:
+            rows.clear()
+            self._rows_epoch = epoch
+        r = rows.get((kind, ident))
+        if r is None:
+            r = self._get_row(kind, ident, False)
+            if r is None:
+                return None
+            if len(rows) < KEPT_ROWS:
+                rows[(kind, ident)] = r
+        return Row(*r)
+
+    def _epoch(self) -> int:
+        """A number that changes with every commit that can change what this connection reads: the WAL's commit
+        counter, or in memory (one connection) the count of rows it changed."""
+        shm = self._shm
+        return self._conn.total_changes if shm is None else _U32.unpack_from(shm, 8)[0]
 
     def changed_elsewhere(self) -> bool:
         if self._shm is None:
