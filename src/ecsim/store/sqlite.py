@@ -178,8 +178,7 @@ class SqliteStore(SqlStore):
         self._rows = {}
 
     def _commit_counter(self) -> int:
-        assert self._shm is not None
-        return _U32.unpack_from(self._shm, 8)[0]
+        return _U32.unpack_from(self._shm, 8)[0]  # type: ignore[arg-type]  # only called with the WAL index mapped
 
     def get(self, kind: str, ident: str, *, for_update: bool = False) -> Row | None:
         """Rows read outside a transaction are kept until the next commit of any process: a server polled while
@@ -206,13 +205,12 @@ class SqliteStore(SqlStore):
     def _epoch(self) -> int:
         """A number that changes with every commit that can change what this connection reads: the WAL's commit
         counter, or in memory (one connection) the count of rows it changed."""
-        shm = self._shm
-        return self._conn.total_changes if shm is None else _U32.unpack_from(shm, 8)[0]
+        return self._conn.total_changes if self._shm is None else self._commit_counter()
 
     def changed_elsewhere(self) -> bool:
         if self._shm is None:
             return self.path != ":memory:"
-        n = _U32.unpack_from(self._shm, 8)[0]
+        n = self._commit_counter()
         if n == self._commits_seen and not self._missed:
             return False
         self._commits_seen, self._missed = n, False
