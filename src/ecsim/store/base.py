@@ -542,8 +542,9 @@ class SqlStore:
 
     # -- decision log (each backend keeps it apart from the state, on a connection of its own) ----------------------
     log_batch = 64  # decisions written per flush: a flush is a few round trips to a server, whatever its size
-    # When serving, write the log on a thread of its own: worth it where a flush waits on a server (PostgreSQL);
-    # SQLite's local inserts cost less than the thread's handoffs of the GIL (9% of a show in memory).
+    # When serving (and no writer process, see start_log_process), write the log on a thread of its own: worth it
+    # where a flush waits on a server (PostgreSQL); SQLite's local inserts cost less than the thread's handoffs of
+    # the GIL (9% of a show in memory).
     log_in_thread = True
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
