@@ -9,9 +9,11 @@ Prints the per-request cost and the top functions by cumulative time (cProfile).
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import json
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -41,6 +43,7 @@ def main() -> None:
                     "`ecsim serve --seed-servers` does, and act on them")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ecsim-prof-")
+    atexit.register(shutil.rmtree, work, True)
     pg = args.store if args.store.startswith("postgres") else None
     cfg = Config(memory=args.store == "memory", data_dir=work, store=pg,
                  quota={"instances": 100000, "cores": 10**7, "ram": 10**9})
