@@ -336,12 +336,12 @@ def test_decision_log_writer_process(tmp_path):
 
 def test_sqlite_wal_starts_over_under_steady_writes(tmp_path, monkeypatch):
     """Background checkpoints alone never let a WAL start over while writes keep coming, so it would grow until the
-    server stops. Past RESTART_FRAMES the writing connection finishes the copy between requests (housekeeping) and
+    server stops. Past RESTART_BYTES the writing connection finishes the copy between requests (housekeeping) and
     its next write starts the WAL over, reusing the file; the decision log's writer does the same."""
     from ecsim.store import sqlite as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "CHECKPOINT_SECONDS", 0.005)
-    monkeypatch.setattr(sqlite_store, "RESTART_FRAMES", (64, 64))
+    monkeypatch.setattr(sqlite_store, "RESTART_BYTES", (64 * 8192, 64 * 4096))
     s = open_store(f"sqlite:///{tmp_path}/s.db")
     sizes, log_sizes = [], []
     pad = f'{{"pad": "{"x" * 3000}"}}'
@@ -418,3 +418,32 @@ def test_sqlite_rows_read_between_commits_stay_current(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_sqlite_page_sizes_new_and_existing(tmp_path):
+    """A new file store takes 8 KiB pages (a new memory store 16 KiB); a store made with SQLite's default 4 KiB
+    pages keeps them, and its rows, when ecsim opens it."""
+    fresh = open_store(f"sqlite:///{tmp_path}/new/s.db")
+    memory = open_store("sqlite:///:memory:")
+    try:
+        assert fresh._conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert memory._conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+    finally:
+        fresh.close()
+        memory.close()
+    old = open_store(f"sqlite:///{tmp_path}/old/s.db")
+    old._conn.execute("PRAGMA journal_mode=DELETE")  # page_size applies to an empty database outside WAL
+    old._conn.execute("PRAGMA page_size=4096")
+    old._conn.execute("VACUUM")
+    with old.write() as tx:
+        tx.insert(put(1))
+    old.close()
+    reopened = open_store(f"sqlite:///{tmp_path}/old/s.db")
+    try:
+        assert reopened._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert reopened.get("server", "s1").doc["name"] == "web-1"
+        with reopened.write() as tx:
+            tx.update(Put("server", "s1", "p1", {"name": "renamed"}, status="ACTIVE"))
+        assert reopened.get("server", "s1").doc["name"] == "renamed"
+    finally:
+        reopened.close()
