@@ -432,7 +432,7 @@ def test_sqlite_page_sizes_new_and_existing(tmp_path):
         fresh.close()
         memory.close()
     old = open_store(f"sqlite:///{tmp_path}/old/s.db")
-    old._conn.execute("PRAGMA journal_mode=DELETE")  # page_size applies to an empty database outside WAL
+    old._conn.execute("PRAGMA journal_mode=DELETE")  # outside WAL, a VACUUM applies a new page size
     old._conn.execute("PRAGMA page_size=4096")
     old._conn.execute("VACUUM")
     with old.write() as tx:
