@@ -110,7 +110,7 @@ def test_running_jobs_finish_after_a_crash(ecsim_launcher, tmp_path):
 def test_two_processes_on_one_data_dir_share_changes_and_the_log(ecsim_launcher, tmp_path):
     """Two processes on one SQLite file (workers, or a second `ecsim serve`): an identity change made through one
     is in force in the other at its next request, and each one's decisions reach the shared log (within its flush
-interval)."""
+    interval)."""
     from huaweicloudsdkiam.v3 import DeletePermanentAccessKeyRequest
 
     data = str(tmp_path / "data")

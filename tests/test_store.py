@@ -303,20 +303,17 @@ def test_decision_log_writer_thread_survives_a_refused_batch(tmp_path):
     s.close()
 
 
-def test_decision_log_writer_process(tmp_path):
+def test_decision_log_writer_process(tmp_path, monkeypatch):
     """On a SQLite file a process of its own writes the log when serving: a read sees everything recorded before
     it, the process prunes to KEEP, and when it dies the server writes the log itself, losing nothing it still
     holds."""
     from ecsim.iam import decisions
     from ecsim.iam.decisions import DecisionLog
 
+    monkeypatch.setattr(decisions, "KEEP", 100)
     s = open_store(f"sqlite:///{tmp_path}/log.db")
     log = DecisionLog(s)
-    decisions.KEEP, keep = 100, decisions.KEEP
-    try:
-        log.start_writer()
-    finally:
-        decisions.KEEP = keep
+    log.start_writer()
     proc = log._process
     assert proc is not None and log.batch == 64 and s._log_elsewhere
     record = _log_recorder(log)

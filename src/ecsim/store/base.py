@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from ecsim.store import query
+from ecsim.store.log_writer import LogProcess
 from ecsim.store.query import Cond
 
 _decode = msgspec.json.decode
@@ -557,7 +558,7 @@ class SqlStore:
 
     _pruned_to = 0  # the log's rows up to this seq are gone: this process pruned them
 
-    def start_log_process(self, keep: int) -> Any:
+    def start_log_process(self, keep: int) -> LogProcess | None:
         """A process writing the log for this one (a `log_writer.LogProcess`), where the backend has one."""
         return None
 

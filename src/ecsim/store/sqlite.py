@@ -266,7 +266,7 @@ class SqliteStore(SqlStore):
     def _log_write(self, rows: Sequence[Sequence[Any]], keep: int | None) -> None:
         try:
             self._pruned_to = write_decisions(self._log, rows, keep, self._pruned_to)
-            if self._restart_due[1]:  # see RESTART_FRAMES
+            if self._restart_due[1]:  # see RESTART_BYTES
                 self._restart_due[1] = False
                 self._log.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except (sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
