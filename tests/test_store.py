@@ -338,7 +338,7 @@ def test_sqlite_wal_starts_over_under_steady_writes(tmp_path, monkeypatch):
     from ecsim.store import sqlite as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "CHECKPOINT_SECONDS", 0.005)
-    monkeypatch.setattr(sqlite_store, "RESTART_BYTES", (64 * 8192, 64 * 4096))
+    monkeypatch.setattr(sqlite_store, "RESTART_BYTES", (64 * 4096, 64 * 4096))
     s = open_store(f"sqlite:///{tmp_path}/s.db")
     sizes, log_sizes = [], []
     pad = f'{{"pad": "{"x" * 3000}"}}'
@@ -418,26 +418,26 @@ def test_sqlite_rows_read_between_commits_stay_current(tmp_path):
 
 
 def test_sqlite_page_sizes_new_and_existing(tmp_path):
-    """A new file store takes 8 KiB pages (a new memory store 16 KiB); a store made with SQLite's default 4 KiB
-    pages keeps them, and its rows, when ecsim opens it."""
+    """A new file store takes SQLite's 4 KiB pages (a new memory store 16 KiB); a store made with other pages (8 KiB,
+    as a build of 2026-12-04 made them) keeps them, and its rows, when ecsim opens it."""
     fresh = open_store(f"sqlite:///{tmp_path}/new/s.db")
     memory = open_store("sqlite:///:memory:")
     try:
-        assert fresh._conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert fresh._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
         assert memory._conn.execute("PRAGMA page_size").fetchone()[0] == 16384
     finally:
         fresh.close()
         memory.close()
     old = open_store(f"sqlite:///{tmp_path}/old/s.db")
     old._conn.execute("PRAGMA journal_mode=DELETE")  # outside WAL, a VACUUM applies a new page size
-    old._conn.execute("PRAGMA page_size=4096")
+    old._conn.execute("PRAGMA page_size=8192")
     old._conn.execute("VACUUM")
     with old.write() as tx:
         tx.insert(put(1))
     old.close()
     reopened = open_store(f"sqlite:///{tmp_path}/old/s.db")
     try:
-        assert reopened._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert reopened._conn.execute("PRAGMA page_size").fetchone()[0] == 8192
         assert reopened.get("server", "s1").doc["name"] == "web-1"
         with reopened.write() as tx:
             tx.update(Put("server", "s1", "p1", {"name": "renamed"}, status="ACTIVE"))

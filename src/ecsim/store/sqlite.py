@@ -95,12 +95,11 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
         c = self._conn
-        # Larger pages than SQLite's 4 KiB (for new databases; an existing one keeps its own). On a file, 8 KiB: a
-        # batch stop of ten servers writes 9 pages to the WAL instead of 14, and costs 15% less with 20,000-50,000
-        # servers (the same with 2,000 or 100,000); 16 KiB pages write more bytes and lose at 100,000. In memory,
-        # 16 KiB: a commit's cost grows with the number of pages (3 us empty, 50 us at 230 MB of 4 KiB pages).
-        c.execute(f"PRAGMA page_size={16384 if memory else 8192}")
         if memory:
+            # An in-memory database's commit costs grow with its number of pages (3 us empty, 50 us at 230 MB
+            # of 4 KiB pages); 16 KiB pages keep it near 10 us, and cost the writes nothing measurable. A file keeps
+            # SQLite's 4 KiB: 8 KiB pages were measured (docs/benchmarks.md) and doubled the WAL's bytes per commit.
+            c.execute("PRAGMA page_size=16384")
             self._log.execute("PRAGMA page_size=16384")
         else:
             for conn in (c, self._log):
