@@ -255,7 +255,9 @@ def run_ecsim(name: str, store_args: list[str], args: argparse.Namespace, work: 
                 "volume-show": f"{server.endpoint}{cinder}/{volumes[0]}",
                 "volume-act": f"{server.endpoint}{cinder}/{volumes[0]}/action"}
         # Warm up (discarded): right after a bulk load, PostgreSQL's first reads of each page still set hint bits
-        # and fill its caches, which would count against whichever target is measured first.
+        # and fill its caches, which would count against whichever target is measured first. And the bulk load's
+        # 2 GB still being written back to disk would slow the first fsyncs of whatever is measured next.
+        os.sync()
         for scenario in ("token-show", "list-100"):
             wrk(urls[scenario], max(args.conns), max(2, args.duration // 2), scripts[scenario])
         for c in args.conns:
