@@ -18,6 +18,7 @@ from huaweicloudsdkecs.v2 import (
     ListCloudServersRequest,
     ListFlavorsRequest,
     ListServersDetailsRequest,
+    PostPaidServerNic,
     PostPaidServerTag,
     PrePaidServer,
     PrePaidServerNic,
@@ -29,6 +30,8 @@ from huaweicloudsdkecs.v2 import (
     UpdateServerRequestBody,
 )
 
+from ecsim.domain import network
+from ecsim.domain.errors import DomainError
 from helpers import create, err, job, refs, server_body, start, stop
 
 
@@ -94,6 +97,41 @@ def test_create_validation(ecs, info, unique, kw, code):
     e = err(lambda: create(ecs, info, f"bad-{unique}", **kw))
     assert (e.status_code, e.error_code) == (400, code)
     assert ecs.list_servers_details(ListServersDetailsRequest(name=f"bad-{unique}")).count == 0
+
+
+def test_fixed_private_ip(ecs, info, unique):
+    """nics[].ip_address: the server gets that address; one in use is 400 Ecs.0010 (dry run included), one outside
+    the subnet 400; after a delete the address is free again."""
+    def nics(ip):
+        return [PostPaidServerNic(subnet_id=info["subnet_id"], ip_address=ip)]
+
+    job_id, ids = create(ecs, info, f"fix-{unique}", nics=nics("192.168.201.10"))
+    assert job(ecs, job_id).status == "SUCCESS"
+    assert [a.addr for a in show(ecs, ids[0]).addresses[info["vpc_id"]]] == ["192.168.201.10"]
+    for kw in ({}, {"dry_run": True}):
+        e = err(lambda kw=kw: create(ecs, info, f"fix2-{unique}", nics=nics("192.168.201.10"), **kw))
+        assert (e.status_code, e.error_code) == (400, "Ecs.0010") and "192.168.201.10" in e.error_msg
+    for ip in ("10.9.9.9", "192.168.0.1", "not-an-ip"):
+        assert err(lambda ip=ip: create(ecs, info, f"fix3-{unique}", nics=nics(ip))).status_code == 400
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"fix2-{unique}")).count == 0
+    ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs(ids))))
+    job_id, ids = create(ecs, info, f"fix4-{unique}", nics=nics("192.168.201.10"))
+    assert [a.addr for a in show(ecs, ids[0]).addresses[info["vpc_id"]]] == ["192.168.201.10"]
+
+
+def test_address_allocation_skips_addresses_asked_for():
+    subnet = network.new_subnet("p", "v", "s", "10.0.0.0/29", "az", 0.0)  # hosts .2 to .6 (.1 is the gateway)
+    assert network.allocate_ip(subnet, "10.0.0.4") == "10.0.0.4"
+    assert [network.allocate_ip(subnet) for _ in range(4)] == ["10.0.0.2", "10.0.0.3", "10.0.0.5", "10.0.0.6"]
+    with pytest.raises(DomainError) as exc:
+        network.allocate_ip(subnet)
+    assert exc.value.reason == "subnet_full"
+    for ip in ("10.0.0.4", "10.0.0.3"):
+        with pytest.raises(DomainError) as exc:
+            network.check_ip(subnet, ip)
+        assert exc.value.reason == "ip_in_use"
+    network.release_ip(subnet, "10.0.0.3")
+    assert network.allocate_ip(subnet, "10.0.0.3") == "10.0.0.3" and subnet["released"] == []
 
 
 def test_create_name_rules(ecs, info):

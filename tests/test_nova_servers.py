@@ -94,6 +94,15 @@ def test_create_list_show_update_delete_with_openstacksdk(ecsim_server, unique):
     assert conn.compute.find_server(s.id) is None
 
 
+def test_fixed_ip_with_novaclient(ecsim_server, unique):
+    nova, info = ecsim_server.nova(), ecsim_server.info
+    nics = [{"net-id": info["subnet_id"], "v4-fixed-ip": "192.168.202.7"}]
+    s = nova.servers.get(nova.servers.create(f"nfix-{unique}", info["image_id"], info["flavor_id"], nics=nics))
+    assert [a["addr"] for a in s.addresses[info["vpc_id"]]] == ["192.168.202.7"]
+    with pytest.raises(nova_exc.BadRequest, match="192.168.202.7 is already in use"):
+        nova.servers.create(f"nfix2-{unique}", info["image_id"], info["flavor_id"], nics=nics)
+
+
 def test_actions_and_state_rules_with_novaclient(ecsim_server, unique):
     nova = ecsim_server.nova()
     s = nova.servers.create(f"nc-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],

@@ -36,27 +36,48 @@ def get_subnet(tx: SqlStore, project_id: str, subnet_id: str) -> tuple[dict, int
     return row.doc, row.version
 
 
-def allocate_ip(subnet: dict, requested: str | None = None, in_use: set[str] | None = None) -> str:
-    """Hand out a host address of the subnet (mutates the subnet doc)."""
+def check_ip(subnet: dict, requested: str) -> None:
+    """DomainError unless `requested` is a free host address of the subnet. Addresses below `next_offset` were handed
+    out unless released since; one asked for above it stays in `fixed` until the counter passes it."""
     net = ipaddress.ip_network(subnet["cidr"])
+    try:
+        addr = ipaddress.ip_address(requested)
+    except ValueError as exc:
+        raise DomainError(f"ip_address {requested!r} is not an IP address", reason="invalid") from exc
+    if addr not in net or addr in (net.network_address, net.broadcast_address, net.network_address + 1):
+        raise DomainError(f"ip_address {requested} is not a usable address of subnet {subnet['cidr']}",
+                          reason="invalid")
+    offset = int(addr) - int(net.network_address)
+    if requested not in subnet["released"] and (offset < subnet["next_offset"] or requested in subnet.get("fixed", ())):
+        raise DomainError(f"The private IP address {requested} is already in use.", reason="ip_in_use")
+
+
+def allocate_ip(subnet: dict, requested: str | None = None) -> str:
+    """Hand out a host address of the subnet (mutates the subnet doc): `requested` if it is free, else the first
+    released one, else the next never handed out (skipping those asked for by address)."""
+    released = subnet["released"]
     if requested:
-        try:
-            addr = ipaddress.ip_address(requested)
-        except ValueError as exc:
-            raise DomainError(f"ip_address {requested!r} is not an IP address", reason="invalid") from exc
-        if addr not in net or addr in (net.network_address, net.broadcast_address, net.network_address + 1):
-            raise DomainError(f"ip_address {requested} is not a usable address of subnet {subnet['cidr']}",
-                              reason="invalid")
-        if in_use and requested in in_use:
-            raise DomainError(f"The private IP address {requested} is already in use.", reason="ip_in_use")
+        check_ip(subnet, requested)
+        if requested in released:
+            released.remove(requested)
+        else:
+            subnet.setdefault("fixed", []).append(requested)
         return requested
-    if subnet["released"]:
-        return subnet["released"].pop(0)
+    if released:
+        return released.pop(0)
+    net = ipaddress.ip_network(subnet["cidr"])
+    fixed = subnet.get("fixed") or []
     offset = subnet["next_offset"]
-    if offset >= net.num_addresses - 1:
-        raise DomainError("The subnet has no available IP addresses.", reason="subnet_full")
-    subnet["next_offset"] = offset + 1
-    return str(net.network_address + offset)
+    while True:
+        if offset >= net.num_addresses - 1:
+            raise DomainError("The subnet has no available IP addresses.", reason="subnet_full")
+        ip = str(net.network_address + offset)
+        offset += 1
+        if ip not in fixed:
+            break
+        fixed.remove(ip)  # in use, and from now on below the counter
+    subnet["next_offset"] = offset
+    return ip
 
 
 def release_ip(subnet: dict, ip: str) -> None:

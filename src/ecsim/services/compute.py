@@ -242,9 +242,8 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
                 subnets[nic.subnet_id] = subnet
             if nic.ip_address and count > 1:
                 raise InvalidInput("A fixed ip_address cannot be used when count is greater than 1.")
-            if nic.ip_address and tx.count("server", project_id, [Cond("jhas", "ips", nic.ip_address)]):
-                raise DomainError(f"The private IP address {nic.ip_address} is already in use.",
-                                  reason="ip_in_use")
+            if nic.ip_address:
+                network.check_ip(subnets[nic.subnet_id], nic.ip_address)
         sgs = []
         for sg_id in spec.security_group_ids or []:
             row = tx.get("secgroup", sg_id)
