@@ -99,7 +99,7 @@ def test_fixed_ip_with_novaclient(ecsim_server, unique):
     nics = [{"net-id": info["subnet_id"], "v4-fixed-ip": "192.168.202.7"}]
     s = nova.servers.get(nova.servers.create(f"nfix-{unique}", info["image_id"], info["flavor_id"], nics=nics))
     assert [a["addr"] for a in s.addresses[info["vpc_id"]]] == ["192.168.202.7"]
-    with pytest.raises(nova_exc.BadRequest, match="192.168.202.7 is already in use"):
+    with pytest.raises(nova_exc.BadRequest, match=r"192\.168\.202\.7 is already in use"):
         nova.servers.create(f"nfix2-{unique}", info["image_id"], info["flavor_id"], nics=nics)
 
 

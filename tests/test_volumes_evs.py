@@ -161,7 +161,7 @@ def test_evs_system_policies(ecsim_server, unique):
 
 def test_enterprise_project_grants(ecsim_server, unique):
     """A grant on an enterprise project covers that project's disks for operations the tables allow there, and
-    never seed 003's Cinder actions (IAM projects only)."""
+    never the OpenStack-native Cinder calls (IAM projects only), seed 003's actions or any other."""
     iam, evs = ecsim_server.iam(), ecsim_server.evs()
     ep = str(uuid.uuid4())
     _, [inside] = make(evs, ecsim_server, f"ep-{unique}", enterprise_project_id=ep)
@@ -181,10 +181,15 @@ def test_enterprise_project_grants(ecsim_server, unique):
     from cinderclient import exceptions as cex
 
     cinder = ecsim_server.cinder("3.0", u["name"], u["password"])
-    assert cinder.volumes.get(inside).id == inside  # Cinder reads follow EVS's table (enterprise projects allowed)
-    with pytest.raises(cex.Forbidden) as exc:
-        cinder.volumes.extend(inside, 20)  # seed 003: IAM projects only
-    assert exc.value.message == "Policy doesn't allow evs:volumes:extend to be performed."
+    for call, action in ((lambda: cinder.volumes.get(inside), "get"),
+                         (lambda: cinder.volumes.update(inside, name="x"), "update"),
+                         (lambda: cinder.volumes.set_metadata(inside, {"k": "v"}), "update"),
+                         (lambda: cinder.volumes.delete(inside), "delete"),
+                         (lambda: cinder.volumes.extend(inside, 20), "extend")):  # the last is seed 003's
+        with pytest.raises(cex.Forbidden) as exc:
+            call()
+        assert exc.value.message == f"Policy doesn't allow evs:volumes:{action} to be performed."
+    assert show(mine, inside).name == f"ep-{unique}"  # none of them changed anything
     iam.revoke_role_from_user_on_enterprise_project(RevokeRoleFromUserOnEnterpriseProjectRequest(
         enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
     assert err(lambda: show(mine, inside)).status_code == 403

@@ -10,6 +10,9 @@ from __future__ import annotations
 from ecsim.catalog import Operation
 
 OPERATIONS: list[Operation] = []
+# OpenStack-native APIs are authorized on the IAM project only, never through an enterprise project grant
+# (shared/spec/iam.md, Summary 5).
+NATIVE = ("nova", "cinder")
 
 
 def op(name: str, family: str, method: str, path: str, actions: str | tuple[str, ...], **kw: object) -> Operation:
@@ -18,6 +21,7 @@ def op(name: str, family: str, method: str, path: str, actions: str | tuple[str,
     deps = kw.pop("dependencies", ())
     if isinstance(deps, str):
         deps = tuple(d for d in deps.split(";") if d)
+    kw.setdefault("enterprise_project", family not in NATIVE)
     sdk = kw.pop("sdk", ())
     if isinstance(sdk, str):
         sdk = (sdk,)
@@ -190,30 +194,29 @@ op("nova.version_v2", "nova", "GET", "/v2", (), title="Compute API v2 (legacy) v
 for _name, _path in (("nova.create_server", "/{project_id}/servers"),
                      ("nova.create_server_volumes_boot", "/{project_id}/os-volumes_boot")):  # Nova's older path
     twins(NOVA, _name, "nova", "POST", _path, "ecs:servers:create", title="Creating an ECS (native OpenStack API)",
-          source="table:ecs", handler=f"{SERVERS}:create_server", access_level="write", enterprise_project=False)
+          source="table:ecs", handler=f"{SERVERS}:create_server", access_level="write")
 twins(NOVA, "nova.list_servers", "nova", "GET", "/{project_id}/servers", "ecs:servers:list",
       title="Querying ECSs (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:list_servers",
-      access_level="list", enterprise_project=False)
+      access_level="list")
 twins(NOVA, "nova.list_servers_detail", "nova", "GET", "/{project_id}/servers/detail", "ecs:servers:list",
       title="Querying ECS details (native OpenStack API)", source="table:ecs",
-      handler=f"{SERVERS}:list_servers_detail", access_level="list", enterprise_project=False)
+      handler=f"{SERVERS}:list_servers_detail", access_level="list")
 twins(NOVA, "nova.show_server", "nova", "GET", SERVER, "ecs:servers:get",
       title="Querying details about an ECS (native OpenStack API)", source="table:ecs",
       handler=f"{SERVERS}:show_server", resource_type="instance", resource_from="path:server_id",
-      access_level="read", enterprise_project=False)
+      access_level="read")
 twins(NOVA, "nova.update_server", "nova", "PUT", SERVER, "ecs:servers:update",
       title="Modifying an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:update_server",
-      resource_type="instance", resource_from="path:server_id", access_level="write", enterprise_project=False)
+      resource_type="instance", resource_from="path:server_id", access_level="write")
 twins(NOVA, "nova.delete_server", "nova", "DELETE", SERVER, "ecs:servers:delete",
       title="Deleting an ECS (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:delete_server",
-      resource_type="instance", resource_from="path:server_id", access_level="write", enterprise_project=False)
+      resource_type="instance", resource_from="path:server_id", access_level="write")
 twins(NOVA, "nova.list_server_ips", "nova", "GET", SERVER + "/ips", "ecs:servers:get",
       title="Querying an ECS's addresses (native OpenStack API)", source="table:ecs", handler=f"{SERVERS}:list_ips",
-      resource_type="instance", resource_from="path:server_id", access_level="read", enterprise_project=False)
+      resource_type="instance", resource_from="path:server_id", access_level="read")
 twins(NOVA, "nova.show_server_ips", "nova", "GET", SERVER + "/ips/{network_label}", "ecs:servers:get",
       title="Querying an ECS's addresses on a network (native OpenStack API)", source="table:ecs",
-      handler=f"{SERVERS}:show_ips", resource_type="instance", resource_from="path:server_id", access_level="read",
-      enterprise_project=False)
+      handler=f"{SERVERS}:show_ips", resource_type="instance", resource_from="path:server_id", access_level="read")
 META = SERVER + "/metadata"
 for name, method, path, action, func in (
         ("list_server_metadata", "GET", META, "ecs:servers:get", "list_metadata"),
@@ -225,23 +228,21 @@ for name, method, path, action, func in (
     twins(NOVA, f"nova.{name}", "nova", method, path, action, title=f"Server metadata: {func.replace('_', ' ')} "
           "(native OpenStack API)", source="table:ecs", handler=f"ecsim.api.nova_metadata:{func}",
           resource_type="instance",
-          resource_from="path:server_id", access_level="read" if method == "GET" else "write",
-          enterprise_project=False)
+          resource_from="path:server_id", access_level="read" if method == "GET" else "write")
 KEYPAIRS = "ecsim.api.nova_keypairs"
 twins(NOVA, "nova.create_keypair", "nova", "POST", "/{project_id}/os-keypairs", "ecs:serverKeypairs:create",
       title="Creating a key pair (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:create_keypair",
-      access_level="write", enterprise_project=False)
+      access_level="write")
 twins(NOVA, "nova.list_keypairs", "nova", "GET", "/{project_id}/os-keypairs", "ecs:serverKeypairs:list",
       title="Querying key pairs (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:list_keypairs",
-      access_level="list", enterprise_project=False)
+      access_level="list")
 twins(NOVA, "nova.show_keypair", "nova", "GET", "/{project_id}/os-keypairs/{keypair_name}", "ecs:serverKeypairs:get",
       title="Querying a key pair (native OpenStack API)", source="table:ecs", handler=f"{KEYPAIRS}:show_keypair",
-      access_level="read", enterprise_project=False)
+      access_level="read")
 twins(NOVA, "nova.delete_keypair", "nova", "DELETE", "/{project_id}/os-keypairs/{keypair_name}",
       "ecs:serverKeypairs:delete", title="Deleting a key pair (native OpenStack API)", source="table:ecs",
-      handler=f"{KEYPAIRS}:delete_keypair", access_level="write", enterprise_project=False)
-ACTION_KW = {"resource_type": "instance", "resource_from": "path:server_id", "access_level": "write",
-             "enterprise_project": False}
+      handler=f"{KEYPAIRS}:delete_keypair", access_level="write")
+ACTION_KW = {"resource_type": "instance", "resource_from": "path:server_id", "access_level": "write"}
 twins(NOVA, "nova.start_server", "nova", "POST", ACTION, "ecs:servers:start", dependencies="ecs:servers:list",
       selector="os-start", title="Starting an ECS (native OpenStack API)", source="seed:001",
       handler=f"{SERVERS}:start_server", **ACTION_KW)
@@ -294,37 +295,36 @@ NOVA_SG = "ecsim.api.nova_security_groups"
 # a server's groups are part of reading the server.
 twins(NOVA, "nova.list_security_groups", "nova", "GET", "/{project_id}/os-security-groups",
       "vpc:securityGroups:list", title="Querying security groups (native OpenStack API)", source="table:ecs",
-      handler=f"{NOVA_SG}:list_security_groups", access_level="list", enterprise_project=False)
+      handler=f"{NOVA_SG}:list_security_groups", access_level="list")
 twins(NOVA, "nova.show_security_group", "nova", "GET", "/{project_id}/os-security-groups/{security_group_id}",
       "vpc:securityGroups:get", title="Querying a security group (native OpenStack API)", source="table:ecs",
-      handler=f"{NOVA_SG}:show_security_group", access_level="read", enterprise_project=False)
+      handler=f"{NOVA_SG}:show_security_group", access_level="read")
 twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-security-groups", "ecs:servers:get",
       title="Querying the security groups of an ECS (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:list_server_security_groups", resource_type="instance", resource_from="path:server_id",
-      access_level="read", enterprise_project=False)
+      access_level="read")
 # Unprefixed, /v2/{project_id}/os-quota-sets is Cinder's (EVS serves Cinder there): Nova's only under /compute.
 twins(NOVA, "nova.show_quota_set", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}",
       "ecs:quotas:get", title="Querying tenant quotas (native OpenStack API)", source="table:ecs",
-      handler=f"{NOVA_API}:show_quota_set", access_level="read", enterprise_project=False, mounts=("/compute",))
+      handler=f"{NOVA_API}:show_quota_set", access_level="read", mounts=("/compute",))
 twins(NOVA, "nova.show_quota_defaults", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}/defaults",
       "ecs:quotas:get", title="Querying default quotas (native OpenStack API)", source="table:ecs",
-      handler=f"{NOVA_API}:show_quota_set", access_level="read", enterprise_project=False, mounts=("/compute",))
+      handler=f"{NOVA_API}:show_quota_set", access_level="read", mounts=("/compute",))
 twins(NOVA, "nova.list_flavors", "nova", "GET", "/{project_id}/flavors", "ecs:flavors:get",
       title="Querying flavors (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:list_flavors",
-      access_level="list", enterprise_project=False)
+      access_level="list")
 twins(NOVA, "nova.list_flavors_detail", "nova", "GET", "/{project_id}/flavors/detail", "ecs:flavors:get",
       title="Querying flavor details (native OpenStack API)", source="table:ecs",
-      handler=f"{NOVA_API}:list_flavors_detail", access_level="list", enterprise_project=False)
+      handler=f"{NOVA_API}:list_flavors_detail", access_level="list")
 twins(NOVA, "nova.show_flavor", "nova", "GET", "/{project_id}/flavors/{flavor_id}", "ecs:flavors:get",
       title="Querying a flavor (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:show_flavor",
-      access_level="read", enterprise_project=False)
+      access_level="read")
 twins(NOVA, "nova.limits", "nova", "GET", "/{project_id}/limits", "ecs:quotas:get",
       title="Querying tenant limits (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:limits",
-      access_level="read", enterprise_project=False)
+      access_level="read")
 NOVA_VOLUMES = "ecsim.api.nova_volumes"
 VOLUME_ATTACHMENTS = "/{project_id}/servers/{server_id}/os-volume_attachments"
-VA_KW = {"source": "table:ecs", "resource_type": "instance", "resource_from": "path:server_id",
-         "enterprise_project": False}
+VA_KW = {"source": "table:ecs", "resource_type": "instance", "resource_from": "path:server_id"}
 twins(NOVA, "nova.list_volume_attachments", "nova", "GET", VOLUME_ATTACHMENTS, "ecs:serverVolumeAttachments:list",
       title="Querying disks attached to an ECS (native OpenStack API)",
       handler=f"{NOVA_VOLUMES}:list_attachments", access_level="list", **VA_KW)
@@ -338,17 +338,17 @@ twins(NOVA, "nova.detach_volume", "nova", "DELETE", VOLUME_ATTACHMENTS + "/{volu
       "ecs:serverVolumeAttachments:delete", title="Detaching a disk from an ECS (native OpenStack API)",
       handler=f"{NOVA_VOLUMES}:detach", access_level="write", **VA_KW)
 twins(NOVA, "nova.create_server_group", "nova", "POST", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
-      title="Creating an ECS group (native OpenStack API)", source="seed:004", enterprise_project=False,
+      title="Creating an ECS group (native OpenStack API)", source="seed:004",
       handler="ecsim.api.nova_groups:create_group", access_level="write")
 twins(NOVA, "nova.list_server_groups", "nova", "GET", "/{project_id}/os-server-groups", "ecs:serverGroups:manage",
-      title="Querying ECS groups (native OpenStack API)", source="seed:004", enterprise_project=False,
+      title="Querying ECS groups (native OpenStack API)", source="seed:004",
       handler="ecsim.api.nova_groups:list_groups", access_level="list")
 twins(NOVA, "nova.show_server_group", "nova", "GET", "/{project_id}/os-server-groups/{server_group_id}",
       "ecs:serverGroups:manage", title="Querying details about an ECS group (native OpenStack API)",
-      source="seed:004", enterprise_project=False, handler="ecsim.api.nova_groups:show_group", access_level="read")
+      source="seed:004", handler="ecsim.api.nova_groups:show_group", access_level="read")
 twins(NOVA, "nova.delete_server_group", "nova", "DELETE", "/{project_id}/os-server-groups/{server_group_id}",
       "ecs:serverGroups:manage", title="Deleting an ECS group (native OpenStack API)", source="seed:004",
-      enterprise_project=False, handler="ecsim.api.nova_groups:delete_group", access_level="write")
+      handler="ecsim.api.nova_groups:delete_group", access_level="write")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Cinder (native OpenStack block storage), /v2 and /v3: seed 003's eight actions, the rest from EVS's tables
@@ -370,7 +370,7 @@ for _selector, _name, _actions, _title in (
 ):
     twins(CINDER, f"cinder.{_name}", "cinder", "POST", VACTION, _actions, selector=_selector,
           title=f"{_title} (OpenStack Cinder)", source="seed:003", handler=f"{CND}:{_name}", resource_type="volume",
-          resource_from="path:volume_id", access_level="write", enterprise_project=False)
+          resource_from="path:volume_id", access_level="write")
 for _name, _method, _path, _actions, _deps, _title, _level in (
     ("create_volume", "POST", VOLUMES, "evs:volumes:create", "evs:volumes:get", "Creating a disk", "write"),
     ("list_volumes", "GET", VOLUMES, "evs:volumes:list", "", "Querying disks", "list"),
