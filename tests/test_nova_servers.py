@@ -94,6 +94,19 @@ def test_create_list_show_update_delete_with_openstacksdk(ecsim_server, unique):
     assert conn.compute.find_server(s.id) is None
 
 
+def test_create_with_security_group_and_group_hint(ecsim_server, unique):
+    """Both a security group and a server-group hint (the two once shared a variable: 500)."""
+    nova, info = ecsim_server.nova(), ecsim_server.info
+    g = nova.server_groups.create(f"sg-{unique}", "anti-affinity")
+    s = nova.servers.create(f"sg-{unique}", info["image_id"], info["flavor_id"], nics="auto",
+                            security_groups=["default"], scheduler_hints={"group": g.id})
+    assert [x["name"] for x in nova.servers.get(s.id).security_groups] == ["default"]
+    assert nova.server_groups.get(g.id).members == [s.id]
+    created = openstack_cli(ecsim_server, "server", "create", "--flavor", info["flavor_id"], "--image",
+                            info["image_id"], "--nic", "auto", "--security-group", "default", f"sgcli-{unique}")
+    assert created["name"] == f"sgcli-{unique}"
+
+
 def test_fixed_ip_with_novaclient(ecsim_server, unique):
     nova, info = ecsim_server.nova(), ecsim_server.info
     nics = [{"net-id": info["subnet_id"], "v4-fixed-ip": "192.168.202.7"}]
@@ -221,30 +234,36 @@ def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
     assert status == 200
 
 
-def test_openstack_cli_server_commands(ecsim_server, unique):
-    info = ecsim_server.info
-    env = {**os.environ, "OS_AUTH_URL": ecsim_server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
+def openstack_cli(server, *args: str, parse: bool = True) -> dict | list | None:
+    """`openstack <args>` as the admin; with `parse`, its `-f json` output parsed."""
+    info = server.info
+    env = {**os.environ, "OS_AUTH_URL": server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
            "OS_PASSWORD": info["admin_password"], "OS_PROJECT_NAME": info["region"],
            "OS_USER_DOMAIN_NAME": info["domain_name"], "OS_PROJECT_DOMAIN_NAME": info["domain_name"],
            "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": "2.79"}
     cli = os.path.join(os.path.dirname(sys.executable), "openstack")
+    out = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if parse else None
+
+
+def test_openstack_cli_server_commands(ecsim_server, unique):
+    info = ecsim_server.info
 
     def run(*args: str) -> dict | list:
-        out = subprocess.run([cli, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
+        return openstack_cli(ecsim_server, *args)
 
     # the image by name, resolved through Glance's read-only face; `--nic auto` (without Neutron)
     created = run("server", "create", "--image", "Ubuntu 20.04 server 64bit", "--flavor", info["flavor_id"],
                   "--nic", "auto", f"cli-{unique}")
     assert created["name"] == f"cli-{unique}" and created["status"] == "ACTIVE"
     assert f"cli-{unique}" in [x["Name"] for x in run("server", "list")]
-    subprocess.run([cli, "server", "stop", created["id"]], env=env, check=True, timeout=120)
+    openstack_cli(ecsim_server, "server", "stop", created["id"], parse=False)
     shown = run("server", "show", created["id"])
     assert shown["status"] == "SHUTOFF" and shown["image"].startswith("Ubuntu 20.04")
     # security groups by name: the CLI looks them up through Nova's os-security-groups (no network service)
-    subprocess.run([cli, "server", "remove", "security", "group", created["id"], "default"], env=env, check=True,
-                   timeout=120)
+    openstack_cli(ecsim_server, "server", "remove", "security", "group", created["id"], "default", parse=False)
     assert "security_groups" not in run("server", "show", created["id"])
 
 
@@ -292,8 +311,9 @@ def test_keypairs_and_key_names(ecsim_server, unique):
     assert nova.keypairs.get(f"imp-{unique}").fingerprint == imported.fingerprint
     with pytest.raises(nova_exc.Conflict):
         nova.keypairs.create(f"imp-{unique}", public_key=public)
-    with pytest.raises(nova_exc.BadRequest):
-        nova.keypairs.create(f"bad-{unique}", public_key="ssh-rsa not-a-key")
+    for bad in ("ssh-rsa not-a-key", "not a key", "ssh-foo AAAAB3NzaC1yc2E"):  # the last, a type unknown: was 500
+        with pytest.raises(nova_exc.BadRequest, match="Keypair data is invalid"):
+            nova.keypairs.create(f"bad-{unique}", public_key=bad)
     # servers must name one of the caller's key pairs
     s = nova.servers.create(f"kp-{unique}", ecsim_server.info["image_id"], ecsim_server.info["flavor_id"],
                             nics="auto", key_name=f"imp-{unique}")

@@ -279,10 +279,10 @@ def create_server(ctx: Ctx) -> Response:
             raise InvalidInput(f"Instance group {group} could not be found.") from exc
     sg_ids = []
     for sg in s.security_groups:
-        group = _security_group(ctx, sg.name)
-        if group is None:
+        found = _security_group(ctx, sg.name)
+        if found is None:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
-        sg_ids.append(group["id"])
+        sg_ids.append(found["id"])
     check_metadata(s.metadata)
     _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import re
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -36,7 +37,7 @@ def check_public_key(public_key: str) -> str:
     text = public_key.strip()
     try:
         serialization.load_ssh_public_key(text.encode())
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # the last: a key type it does not know
         raise InvalidInput("Keypair data is invalid: failed to generate fingerprint") from exc
     return text
 
