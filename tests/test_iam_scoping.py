@@ -19,6 +19,7 @@ from huaweicloudsdkecs.v2 import (
     VolumeBatchDetachRequest,
 )
 from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody
+from novaclient import exceptions as nova_exc
 
 from ecsim.iam.evaluate import decode_authorization_message
 from helpers import create, err, job, make_user, start, stop
@@ -66,10 +67,28 @@ def test_wildcard_instance_urn_and_explicit_deny_on_one(ecsim_server, pair, uniq
                   deny=["ecs:cloudServers:get"])
     e = err(lambda: ecsim_server.ecs(u["ak"], u["sk"]).show_server(ShowServerRequest(server_id=a)))
     assert e.status_code == 403  # the unscoped Deny wins over the scoped Allow
-    u = make_user(ecsim_server, f"wild2-{unique}", allow=["ecs:cloudServers:get"],
-                  resource=[f"ecs:{ecsim_server.info['region']}:*:instance:*"])
+    region = ecsim_server.info["region"]
+    u = make_user(ecsim_server, f"wild2-{unique}", allow=["ecs:cloudServers:stop", "ecs:cloudServers:start"],
+                  resource=[f"ecs:{region}:*:instance:*"])
     ecs = ecsim_server.ecs(u["ak"], u["sk"])
-    assert {ecs.show_server(ShowServerRequest(server_id=s)).server.id for s in pair} == {a, b}
+    assert job(ecsim_server.ecs(), stop(ecs, [a, b])).status == "SUCCESS"
+    assert job(ecsim_server.ecs(), start(ecs, [a, b])).status == "SUCCESS"
+
+
+def test_a_show_has_no_authorization_by_instance(ecsim_server, pair, unique):
+    """The tables mark a server show "Authorization by Instance ✗": a 1.1 statement scoped to instances (even to
+    every instance of a region) never grants it; `*`, or every ECS resource, does."""
+    a, _ = pair
+    region = ecsim_server.info["region"]
+    for resource in ([instance(a)], [f"ecs:{region}:*:instance:*"]):
+        u = make_user(ecsim_server, f"show-{unique}-{len(resource[0])}", allow=["ecs:cloudServers:get",
+                                                                            "ecs:servers:get"], resource=resource)
+        e = err(lambda u=u: ecsim_server.ecs(u["ak"], u["sk"]).show_server(ShowServerRequest(server_id=a)))
+        assert (e.status_code, e.error_code) == (403, "Pdp.0001") and "ecs:cloudServers:get" in e.error_msg
+        with pytest.raises(nova_exc.Forbidden, match="ecs:servers:get"):
+            ecsim_server.nova(user=u["name"], password=u["password"]).servers.get(a)
+    u = make_user(ecsim_server, f"show-all-{unique}", allow=["ecs:cloudServers:get"], resource=["ecs:*:*:instance:*"])
+    assert ecsim_server.ecs(u["ak"], u["sk"]).show_server(ShowServerRequest(server_id=a)).server.id == a
 
 
 def test_seed_002_detach_needs_the_action_on_every_server_in_serverinfo(ecsim_server, pair, unique):

@@ -44,6 +44,13 @@ class Operation:
         return self.actions[0] if self.actions else None
 
     @property
+    def instance_level(self) -> bool:
+        """Does a 1.1 statement's Resource select this operation's resources ("Authorization by Instance" in the
+        permission tables)? Actions on a named resource yes; reads no — the tables mark a server show ✗
+        (shared/spec/iam.md 5.2), and a statement scoped to instances never grants it."""
+        return self.resource_type is not None and self.access_level not in ("read", "list")
+
+    @property
     def from_seed(self) -> bool:
         return self.source.startswith("seed:")
 

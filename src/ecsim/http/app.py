@@ -270,10 +270,11 @@ class App:
         urns = resources.urns if by_resource and resources is not None else None
         context = _condition_context(ctx, resources if any(ps.resource_keys for ps in sets) else None)
         if policyset is not None:
-            decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name)
+            decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name,
+                              instance_level=op.instance_level)
         if principal.session:
             decision = within_session(decision, principal.session, op.actions, op.dependencies, context, urns,
-                                      cache_key=op.name)
+                                      cache_key=op.name, instance_level=op.instance_level)
         logged: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
         if resources is not None:
             logged = resources.urns

@@ -117,7 +117,8 @@ def simulate_one(policyset: PolicySet | None, op: Operation, context: dict[str, 
         decision: Decision = allow_all(op.actions, op.dependencies)
     else:
         decision = decide(policyset, op.actions, op.dependencies,
-                          lambda action, _urn: {**context, "g:servicename": action.split(":", 1)[0]}, urns)
+                          lambda action, _urn: {**context, "g:servicename": action.split(":", 1)[0]}, urns,
+                          instance_level=op.instance_level)
     doc = authorization_message(decision, op.name, SIMULATED)
     del doc["request_id"]
     result = "allowed" if decision.allowed else decision.denied.effect  # type: ignore[union-attr]
@@ -200,7 +201,7 @@ def lint(document: Any) -> list[Finding]:
             # a NotAction pattern grants nothing itself: only whether it names real actions matters
             findings.extend(_lint_action(pattern, where, "Deny" if s.negated else s.effect, policy.version))
             if s.resource_matcher is not None and not s.negated and not s.resource_negated:
-                findings.extend(_lint_resource(pattern, f"Statement[{s.index}].Resource", where))
+                findings.extend(_lint_resource(pattern, f"Statement[{s.index}].Resource", where, policy.version))
     findings.extend(_lint_dependencies(policy))
     return findings
 
@@ -246,10 +247,15 @@ def _lint_action(pattern: str, where: str, effect: str, version: str) -> list[Fi
     return out
 
 
-def _lint_resource(pattern: str, where: str, action_where: str) -> list[Finding]:
-    """A statement with a specific Resource never applies to actions without resource-level support."""
+def _lint_resource(pattern: str, where: str, action_where: str, version: str) -> list[Finding]:
+    """A statement with a specific Resource never applies to actions without resource-level support (in 1.x, only
+    the operations with "Authorization by Instance"; in 5.0, every one with a resource type)."""
     matched = [pattern] if pattern in OWNERS else _matching(pattern)
-    unsupported = sorted(a for a in matched if a in OWNERS and all(o.resource_type is None for o in OWNERS[a]))
+
+    def supported(o: Operation) -> bool:
+        return o.resource_type is not None if version == "5.0" else o.instance_level
+
+    unsupported = sorted(a for a in matched if a in OWNERS and not any(supported(o) for o in OWNERS[a]))
     if not unsupported:
         return []
     sample = ", ".join(unsupported[:5]) + (", …" if len(unsupported) > 5 else "")

@@ -126,20 +126,24 @@ class PolicySet:
             self._candidates[action] = hit
         return hit
 
-    def evaluate(self, action: str, context: Context, urns: tuple[str, ...] | None = None) -> tuple[str, Match | None]:
+    def evaluate(self, action: str, context: Context, urns: tuple[str, ...] | None = None,
+                 instance_level: bool = True) -> tuple[str, Match | None]:
         """Each resource the request names is decided on its own: a Deny that covers any of them denies; every one
         needs an Allow (a batch is allowed only as a whole). `urns` are the request's resources when they are of
-        this action's service."""
+        this action's service. Without `instance_level` (an operation whose 1.1 table says "Authorization by
+        Instance ✗", such as a server show) a 1.x statement's Resource matches as for an action naming no resource:
+        only `*` applies; 5.0 statements match their resource types whatever the operation."""
         deny, allow = self.candidates(action)
         service = action.split(":", 1)[0].lower()
         targets: tuple[str | None, ...] = urns or (None,)
         for urn in targets:
             for p, s in deny:
-                if _applies(s, action, service, context, urn):
+                if _applies(s, action, service, context, urn, instance_level or p.version == "5.0"):
                     return "explicit_deny", _match(p, s)
         first: _Candidate | None = None
         for urn in targets:
-            hit = next(((p, s) for p, s in allow if _applies(s, action, service, context, urn)), None)
+            hit = next(((p, s) for p, s in allow
+                        if _applies(s, action, service, context, urn, instance_level or p.version == "5.0")), None)
             if hit is None:
                 return "implicit_deny", None
             first = first or hit
@@ -151,8 +155,10 @@ class PolicySet:
 Context = Callable[[str, str | None], dict[str, Any]]
 
 
-def _applies(s: Statement, action: str, service: str, context: Context, urn: str | None) -> bool:
-    if not s.matches_urn(urn, service):
+def _applies(s: Statement, action: str, service: str, context: Context, urn: str | None, by_resource: bool) -> bool:
+    """`by_resource` False: the Resource element is matched as if no resource were named (its conditions still see
+    the resource: tag-based authorization is another column of the tables)."""
+    if not s.matches_urn(urn if by_resource else None, service):
         return False
     if s.conditions:
         ctx = context(action, urn)
@@ -171,6 +177,7 @@ def decide(
     context: Context,
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
+    instance_level: bool = True,
 ) -> Decision:
     """Evaluate every action and dependency; `urns` are the resources the request names (None when the policy set
     has no resource-scoped statement or the operation no resource type), applied to the actions of their service.
@@ -194,7 +201,7 @@ def decide(
     for role, names in (("action", actions), ("dependency", dependencies)):
         for action in names:
             mine = urns if urn_service == action.split(":", 1)[0].lower() else None
-            effect, match = policyset.evaluate(action, tracked, mine)
+            effect, match = policyset.evaluate(action, tracked, mine, instance_level)
             r = ActionResult(action, role, effect, match)
             results.append(r)
             if effect == "explicit_deny" and first_explicit is None:
@@ -230,12 +237,14 @@ def within_session(
     context: Context,
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
+    instance_level: bool = True,
 ) -> Decision:
     """Temporary keys: the user's decision, further narrowed by each session policy (all must allow)."""
     if not decision.allowed:
         return decision
     for session in sessions:
-        narrowed = decide(session, actions, dependencies, context, urns, cache_key=cache_key)
+        narrowed = decide(session, actions, dependencies, context, urns, cache_key=cache_key,
+                          instance_level=instance_level)
         if not narrowed.allowed:
             return Decision(False, "session", narrowed.results, narrowed.denied)
     return decision

@@ -212,7 +212,10 @@ def _parse_statement(i: int, s: Any, version: str) -> Statement:
     wildcard_services: frozenset[str] = frozenset()
     if resources is not None and not (not resource_negated and "*" in resources):
         resource_matcher = re.compile("^(?:" + "|".join(resource_regex(r) for r in resources) + ")$")
-        wildcard_services = frozenset(r.split(":", 1)[0].lower() for r in resources if r.endswith(":*"))
+        # every resource of a service (of any region, account and id): such a statement also applies to that
+        # service's actions that name no resource; `ecs:cn-north-4:*:instance:*` is specific, as Huawei reads it
+        wildcard_services = frozenset(parts[0].lower() for parts in (r.split(":") for r in resources)
+                                      if len(parts) == 5 and parts[1] == parts[2] == parts[4] == "*")
     return Statement(
         index=i,
         effect=effect,
