@@ -172,8 +172,8 @@ def wait_http(url: str, timeout: float = 60) -> None:
 def run_ceiling(args: argparse.Namespace, work: Path) -> Target:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ceiling:app", "--port", str(port), "--log-level",
-                             "warning", "--no-access-log"], cwd=ROOT / "bench", stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+                             "warning", "--no-access-log", "--no-proxy-headers"], cwd=ROOT / "bench",
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     target = Target("ceiling (trivial ASGI app)")
     try:

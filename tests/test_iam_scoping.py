@@ -22,7 +22,7 @@ from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, Create
 from novaclient import exceptions as nova_exc
 
 from ecsim.iam.evaluate import decode_authorization_message
-from helpers import create, err, job, make_user, start, stop
+from helpers import create, err, job, make_user, signed_headers, start, stop
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,17 @@ def test_conditions_decide_both_ways(ecsim_server, pair, unique, what, allows, r
     ok_name, no_name = f"c-ok-{unique}", f"c-no-{unique}"
     assert lists(condition_user(ecsim_server, ok_name, allows(ok_name))) >= 2
     assert lists(condition_user(ecsim_server, no_name, refuses(no_name))) == 403
+
+
+def test_a_client_cannot_choose_its_source_ip(ecsim_server, unique):
+    """X-Forwarded-For is not believed (no --forwarded-allow-ips): g:SourceIp is the connection's address."""
+    u = make_user(ecsim_server, f"xff-{unique}", allow=["ecs:cloudServers:list"],
+                  condition={"IpAddress": {"g:SourceIp": ["10.0.0.0/8"]}})
+    path = f"/v1/{ecsim_server.info['project_id']}/cloudservers/detail"
+    for extra in ({}, {"X-Forwarded-For": "10.1.2.3"}, {"Forwarded": "for=10.1.2.3"}):
+        headers = {**signed_headers(ecsim_server, "GET", path, ak=u["ak"], sk=u["sk"]), **extra}
+        status, _, body = ecsim_server.http("GET", path, headers=headers)
+        assert (status, body["error"]["code"]) == (403, "Pdp.0001"), extra
 
 
 def test_resource_tag_condition(ecsim_server, pair, unique):

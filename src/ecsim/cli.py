@@ -75,6 +75,9 @@ def store_options(f):  # type: ignore[no-untyped-def]
               help="Also write the endpoint, credentials and default resource ids to this JSON file.")
 @click.option("--public-url", default=None, envvar="ECSIM_PUBLIC_URL",
               help="Base URL put in links and the service catalog (default http://HOST:PORT).")
+@click.option("--forwarded-allow-ips", default=None, envvar="ECSIM_FORWARDED_ALLOW_IPS",
+              help="Behind a reverse proxy: believe X-Forwarded-For from these addresses (comma-separated, or *). "
+              "Without it the client's address is the connection's, so no client can choose its g:SourceIp.")
 @click.option("--quota", multiple=True, envvar="ECSIM_QUOTA",
               help="Per-project quota, e.g. --quota instances=5000 (instances, cores, ram, server_groups, "
               "server_group_members, volumes, gigabytes, snapshots, backups, backup_gigabytes).")
@@ -180,7 +183,8 @@ def _run(rt: object, config: Config) -> None:
     import uvicorn
 
     common = {"host": config.host, "port": config.port, "log_level": "warning", "access_log": False,
-              "lifespan": "on", "timeout_keep_alive": 30}
+              "lifespan": "on", "timeout_keep_alive": 30, "proxy_headers": config.forwarded_allow_ips is not None,
+              "forwarded_allow_ips": config.forwarded_allow_ips}
     if config.workers == 1:
         from ecsim.http.app import App
 

@@ -30,6 +30,9 @@ class Config:
     images_file: str | None = None
     credentials_file: str | None = None
     public_url: str | None = None  # base URL used in links; defaults to http://host:port
+    # Proxies whose X-Forwarded-For the server believes (uvicorn's forwarded_allow_ips); None: no proxy headers, the
+    # client address is the socket's, as Huawei's gateway works it out (a client cannot pick its g:SourceIp).
+    forwarded_allow_ips: str | None = None
     max_body_bytes: int = 1024 * 1024
     hosts_per_az: int = 16
     az_suffixes: str = "abc"
