@@ -144,6 +144,39 @@ def test_conditions_decide_both_ways(ecsim_server, pair, unique, what, allows, r
     assert lists(condition_user(ecsim_server, no_name, refuses(no_name))) == 403
 
 
+def test_request_tags_on_create(ecsim_server, unique):
+    """Authorization by tag on creates: g:RequestTag/<key> and g:TagKeys come from the tags the body puts on the
+    new servers (ECS server_tags) and disks (EVS tags), for Allow and Deny."""
+    info = ecsim_server.info
+
+    def creates(u, tags):
+        ecs = ecsim_server.ecs(u["ak"], u["sk"])
+        server_tags = [PostPaidServerTag(key=k, value=v) for k, v in tags.items()] or None
+        try:
+            return create(ecs, info, f"rt-{unique}", server_tags=server_tags, dry_run=True) and 202
+        except Exception as exc:  # the SDK's 403
+            return getattr(exc, "status_code", 0)
+
+    u = make_user(ecsim_server, f"rt-{unique}", allow=["ecs:cloudServers:create", "evs:volumes:create"],
+                  condition={"StringEquals": {"g:RequestTag/env": ["dev"]}})
+    assert [creates(u, t) for t in ({"env": "dev"}, {"env": "prod"}, {})] == [202, 403, 403]
+    evs = ecsim_server.evs(u["ak"], u["sk"])
+    for tags, allowed in (({"env": "dev"}, True), ({"team": "a"}, False)):
+        body = CreateVolumeRequestBody(volume=CreateVolumeOption(
+            availability_zone=info["region"] + "a", volume_type="SSD", size=10, name=f"rt-{unique}", tags=tags))
+        if allowed:
+            assert evs.create_volume(CreateVolumeRequest(body=body)).volume_ids
+        else:
+            assert err(lambda body=body: evs.create_volume(CreateVolumeRequest(body=body))).status_code == 403
+    # deny what is not tagged
+    u = make_user(ecsim_server, f"rt2-{unique}", allow=["ecs:cloudServers:create"], deny=["ecs:cloudServers:create"],
+                  deny_condition={"Null": {"g:RequestTag/env": ["true"]}})
+    assert [creates(u, t) for t in ({"env": "x"}, {}, {"team": "a"})] == [202, 403, 403]
+    u = make_user(ecsim_server, f"rt3-{unique}", allow=["ecs:cloudServers:create"],
+                  condition={"ForAnyValue:StringEquals": {"g:TagKeys": ["env"]}})
+    assert [creates(u, t) for t in ({"env": "x", "team": "a"}, {"team": "a"})] == [202, 403]
+
+
 def test_a_client_cannot_choose_its_source_ip(ecsim_server, unique):
     """X-Forwarded-For is not believed (no --forwarded-allow-ips): g:SourceIp is the connection's address."""
     u = make_user(ecsim_server, f"xff-{unique}", allow=["ecs:cloudServers:list"],

@@ -31,6 +31,9 @@ class Operation:
     resource_from: str | None = None
     access_level: str | None = None
     enterprise_project: bool = True
+    # Where the body carries the tags the request puts on what it creates ("server.server_tags"): the condition
+    # keys g:TagKeys and g:RequestTag/<key> ("Authorization by Tag" in the permission tables).
+    request_tags: str | None = None
     sdk: tuple[str, ...] = field(default_factory=tuple)
     # Callers acting on themselves need no permission (IAM: own user, own access keys): where the target user
     # comes from — "path:user_id", "query:user_id", "body:credential.user_id" or "access_key" (the key's owner).

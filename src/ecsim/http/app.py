@@ -36,7 +36,7 @@ from ecsim.iam.evaluate import (
     encode_authorization_message,
     within_session,
 )
-from ecsim.iam.resources import NAMED_TYPES, RequestResources, resource_condition_keys
+from ecsim.iam.resources import NAMED_TYPES, RequestResources, request_tag_keys, resource_condition_keys
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -268,7 +268,7 @@ class App:
         if by_resource and resources is None:
             resources = _resources(ctx, op)
         urns = resources.urns if by_resource and resources is not None else None
-        context = _condition_context(ctx, resources if any(ps.resource_keys for ps in sets) else None)
+        context = _condition_context(ctx, op, resources if any(ps.resource_keys for ps in sets) else None)
         if policyset is not None:
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name,
                               instance_level=op.instance_level)
@@ -331,9 +331,10 @@ def _enterprise_project(resources: RequestResources) -> str | None:
     return None if doc is None else doc.get("enterprise_project_id") or "0"
 
 
-def _condition_context(ctx: Ctx, resources: RequestResources | None) -> Context:
-    """Condition keys, built only when a candidate statement has a Condition; with `resources`, also the keys of
-    the resource being decided (its tags, its enterprise project)."""
+def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | None) -> Context:
+    """Condition keys, built only when a candidate statement has a Condition: the global ones, the tags the request
+    puts on what it creates, and with `resources` the keys of the resource being decided (its tags, its enterprise
+    project)."""
     cache: dict[str, Any] = {}
 
     def build(action: str, urn: str | None) -> dict[str, Any]:
@@ -343,6 +344,9 @@ def _condition_context(ctx: Ctx, resources: RequestResources | None) -> Context:
             cache.update(global_condition_keys(p, now=ctx.now, source_ip=ctx.client_ip,
                                                region=ctx.rt.config.region,
                                                user_agent=ctx.headers.get("user-agent")))
+            if op.request_tags:
+                with contextlib.suppress(DomainError):  # a malformed body: refused by its handler, with no tags
+                    cache.update(request_tag_keys(ctx.json, op.request_tags))
         out = dict(cache)
         out["g:servicename"] = action.split(":", 1)[0]
         doc = resources.doc(urn) if resources is not None and urn is not None else None

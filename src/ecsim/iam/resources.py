@@ -78,6 +78,19 @@ def resource_condition_keys(doc: dict) -> dict[str, Any]:
     return keys
 
 
+def request_tag_keys(body: Any, path: str) -> dict[str, Any]:
+    """g:TagKeys and g:RequestTag/<key> of the tags a request puts on what it creates, found at `path` in its body
+    ("server.server_tags"); none when it puts none."""
+    node = body
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    tags = tag_pairs(node) if isinstance(node, list | dict) else {}
+    keys: dict[str, Any] = {f"g:requesttag/{k.lower()}": v for k, v in tags.items()}
+    if tags:
+        keys["g:tagkeys"] = list(tags)
+    return keys
+
+
 class RequestResources:
     """The resources one request names (per its catalog entry), as URNs, with their documents read on demand (for
     IAM names and for condition keys). `scope` is the project (or, for IAM resources, the account) they must be in:
