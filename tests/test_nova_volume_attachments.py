@@ -75,6 +75,14 @@ def test_attach_list_show_detach_with_openstacksdk(ecsim_server, unique):
     cinder_vol = conn.block_storage.get_volume(vol.id)
     assert cinder_vol.status == "in-use"
     assert [(a["server_id"], a["device"]) for a in cinder_vol.attachments] == [(s.id, "/dev/vdb")]
+    # Cinder's os-detach leaves an attachment the compute service made to it: 409, nothing changed
+    [cinder_att] = cinder_vol.attachments
+    for body in ({"os-detach": {"attachment_id": cinder_att["attachment_id"]}}, {"os-detach": {}}):
+        status, _, fault = ecsim_server.http("POST", f"/volume/v3/{ecsim_server.info['project_id']}/volumes/"
+                                             f"{vol.id}/action", body, token=ecsim_server.token())
+        assert (status, fault) == (409, {"conflictingRequest": {"code": 409, "message": (
+            f"ConflictNovaUsingAttachment: Detach volume from instance {s.id} using the Compute API")}})
+    assert conn.block_storage.get_volume(vol.id).status == "in-use" and nova_attached(conn, s.id) == [root_id, vol.id]
     # detach: gone everywhere, the volume available again
     conn.compute.delete_volume_attachment(s, vol.id)
     assert [a.volume_id for a in conn.compute.volume_attachments(s)] == [root_id]

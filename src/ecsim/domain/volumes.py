@@ -66,7 +66,7 @@ def new_attached_volume(*, project_id: str, user_id: str, server_id: str, name: 
     vol = new_volume(project_id=project_id, user_id=user_id, name=name, size=size, volume_type=volume_type, az=az,
                      now=now, bootable=bootable, multiattach=multiattach, image_id=image_id, image_name=image_name)
     attachment = {"attachment_id": new_uuid(), "server_id": server_id, "host_name": None, "device": device,
-                  "attached_at": now, "mode": "rw"}
+                  "attached_at": now, "mode": "rw", "compute": True}
     vol["status"] = "creating"
     schedule(vol, now, [
         (attach_delay, {"status": "attaching"}),
@@ -165,9 +165,12 @@ def attach(vol: dict, now: float, timing: Timing, *, server_id: str | None, host
 
 
 def _attach(vol: dict, now: float, timing: Timing, targets: list[tuple[str | None, str | None, str]],
-            mode: str) -> None:
+            mode: str, *, compute: bool = False) -> None:
+    """`compute`: made by the compute service (ECS or Nova attach, a server's own disks), which only it detaches
+    (Cinder's os-detach: 409 ConflictNovaUsingAttachment)."""
     new = [{"attachment_id": new_uuid(), "server_id": server_id, "host_name": host_name, "device": device,
-            "attached_at": now, "mode": mode} for server_id, host_name, device in targets]
+            "attached_at": now, "mode": mode, **({"compute": True} if compute else {})}
+           for server_id, host_name, device in targets]
     schedule(vol, now, [
         (0.0, {"status": "attaching"}),
         (timing("volume.attach"), {"status": "in-use", "attachments": [*vol.get("attachments", []), *new],
@@ -198,7 +201,8 @@ def check_attach_servers(vol: dict, server_ids: list[str]) -> None:
 def attach_servers(vol: dict, now: float, timing: Timing, targets: list[tuple[str, str]]) -> None:
     """Attach to servers (server_id, device) in one change: attaching, then in-use with every new attachment."""
     check_attach_servers(vol, [sid for sid, _ in targets])
-    _attach(vol, now, timing, [(sid, None, device) for sid, device in targets], "ro" if vol.get("readonly") else "rw")
+    _attach(vol, now, timing, [(sid, None, device) for sid, device in targets], "ro" if vol.get("readonly") else "rw",
+            compute=True)
 
 
 def detach_servers(vol: dict, now: float, timing: Timing, server_ids: list[str]) -> None:
@@ -224,6 +228,10 @@ def detach(vol: dict, now: float, timing: Timing, attachment_id: str | None) -> 
     if attachment_id is not None and not any(a["attachment_id"] == attachment_id for a in attachments):
         raise NotFound("attachment", attachment_id,
                        f"Volume attachment could not be found with filter: attachment_id = {attachment_id}.")
+    for a in attachments:
+        if a.get("compute") and attachment_id in (None, a["attachment_id"]):
+            raise DomainError(f"ConflictNovaUsingAttachment: Detach volume from instance {a['server_id']} using the "
+                              "Compute API", reason="conflict")
     remaining = [a for a in attachments if attachment_id is not None and a["attachment_id"] != attachment_id]
     if not attachments:  # nothing attached: the volume simply ends available
         schedule(vol, now, [(0.0, {"status": "available", "attached_mode": None})])
