@@ -234,6 +234,13 @@ def test_batch_rename_and_update(ecs, info, unique):
     upd = ecs.update_server(UpdateServerRequest(server_id=ids[0], body=UpdateServerRequestBody(
         server=UpdateServerOption(name=f"one-{unique}", description="hello"))))
     assert upd.server.name == f"one-{unique}" and upd.server.description == "hello"
+    # its own schema (UpdateServerResult): the image as its id, links on the server and its flavor
+    assert upd.server.image == info["image_id"] and upd.server.status == "ACTIVE"
+    assert [link.rel for link in upd.server.links] == ["self", "bookmark"] and upd.server.links[0].href.endswith(
+        f"/servers/{ids[0]}")
+    assert upd.server.flavor.id == info["flavor_id"] and upd.server.flavor.links
+    assert [a.addr for a in next(iter(upd.server.addresses.values()))] == \
+        [a.addr for a in next(iter(show(ecs, ids[0]).addresses.values()))]
     assert show(ecs, ids[0]).description == "hello"
 
 

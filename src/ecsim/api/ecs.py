@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import msgspec
 from msgspec import Struct, field
 
-from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail
+from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail, updated_server
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
@@ -371,4 +371,4 @@ def update_server(ctx: Ctx) -> Response:
     body = ctx.body_as(UpdateBody)
     changes = {k: v for k, v in msgspec.structs.asdict(body.server).items() if v is not None}
     doc = compute.update_server(ctx.rt, ctx.project, ctx.params["server_id"], changes, now=ctx.now)
-    return json_response(200, {"server": server_detail(ctx.rt, doc)})
+    return json_response(200, {"server": updated_server(ctx.rt, doc)})

@@ -105,6 +105,32 @@ def server_detail(rt: Runtime, doc: dict) -> dict:
     }
 
 
+def _links(rt: Runtime, project_id: str, kind: str, ident: str) -> list[dict]:
+    base = rt.config.base_url()
+    return [{"rel": "self", "href": f"{base}/v2.1/{project_id}/{kind}/{ident}"},
+            {"rel": "bookmark", "href": f"{base}/{project_id}/{kind}/{ident}"}]
+
+
+def updated_server(rt: Runtime, doc: dict) -> dict:
+    """PUT /v1/{project_id}/cloudservers/{server_id}: a Nova-like server of its own schema (UpdateServerResult),
+    where `image` is the image's id and flavor and server carry links."""
+    pid = doc["project_id"]
+    return {
+        "id": doc["id"], "name": doc["name"], "description": doc.get("description", ""),
+        "status": servers.status(doc), "progress": 100 if doc.get("launched_at") else 0, "tenant_id": pid,
+        "user_id": doc["user_id"], "image": doc["image_id"] or "", "created": iso_seconds_z(doc["created"]),
+        "updated": iso_seconds_z(doc["updated"]), "hostId": servers.host_id(pid, doc.get("host")),
+        "flavor": {"id": doc["flavor_id"], "links": _links(rt, pid, "flavors", doc["flavor_id"])},
+        "addresses": {vpc: [{"version": a["version"], "addr": a["addr"]} for a in nics]
+                      for vpc, nics in _addresses(doc, version_as_int=True).items()},
+        "metadata": doc.get("metadata", {}), "accessIPv4": "", "accessIPv6": "",
+        "OS-DCF:diskConfig": doc.get("disk_config", "MANUAL"), "locked": bool(doc.get("locked")),
+        "tags": doc.get("tags", []), "links": _links(rt, pid, "servers", doc["id"]),
+        "OS-EXT-SRV-ATTR:user_data": doc.get("user_data"),
+        "OS-EXT-SRV-ATTR:hostname": doc.get("hostname") or doc["name"],
+    }
+
+
 # v1.1 list: the default field set, and what `expect-fields` may add.
 EXPECT_FIELDS = (
     "launched_at", "key_name", "locked", "root_device_name", "tenancy", "dedicated_host_id",
