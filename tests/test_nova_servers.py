@@ -182,8 +182,9 @@ def test_denials_are_novas_403_naming_the_action(ecsim_server, unique):
     assert nova.servers.get(s.id).status == "ACTIVE"
 
 
-def test_flavors_and_limits(ecsim_server):
+def test_flavors_and_limits(ecsim_server, unique):
     conn = ecsim_server.openstack()
+    boot(conn, ecsim_server.info, f"lim-{unique}")
     flavors = {f.id: f for f in conn.compute.flavors()}
     assert ecsim_server.info["flavor_id"] in flavors and flavors[OTHER_FLAVOR].vcpus == 1
     f = conn.compute.get_flavor(OTHER_FLAVOR)
@@ -194,6 +195,17 @@ def test_flavors_and_limits(ecsim_server):
     assert status == 404 and "itemNotFound" in body
     limits = conn.compute.get_limits()
     assert limits.absolute.instances == 1000 and limits.absolute.instances_used >= 1
+    pid = ecsim_server.info["project_id"]
+    detail = ecsim_server.nova().quotas.get(pid, detail=True)
+    assert detail.instances == {"limit": 1000, "in_use": limits.absolute.instances_used, "reserved": 0}
+    assert detail.key_pairs["limit"] == 100
+    # the CLI's views of both: compute and volume limits, quotas with their usage
+    absolute = {r["Name"]: r["Value"] for r in openstack_cli(ecsim_server, "limits", "show", "--absolute")}
+    assert (absolute["max_total_instances"], absolute["max_total_volumes"]) == (1000, 2000)
+    assert absolute["total_instances_used"] == limits.absolute.instances_used
+    usage = {r["Resource"]: r for r in openstack_cli(ecsim_server, "quota", "show", "--usage")}
+    assert (usage["instances"]["Limit"], usage["volumes"]["Limit"]) == (1000, 2000)
+    assert usage["instances"]["In Use"] == limits.absolute.instances_used
 
 
 @pytest.mark.parametrize(("body", "status"), [

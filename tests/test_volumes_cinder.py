@@ -322,6 +322,9 @@ def test_quotas_count_what_exists(ecsim_server, cinder, unique):
     assert after.gigabytes["in_use"] == before.gigabytes["in_use"] + 7
     assert after.volumes["limit"] == 2000
     assert cinder.quotas.defaults(pid).volumes == 2000
+    absolute = {x.name: x.value for x in cinder.limits.get().absolute}  # `cinder absolute-limits`
+    assert absolute["maxTotalVolumes"] == 2000 and absolute["totalVolumesUsed"] == after.volumes["in_use"]
+    assert absolute["totalGigabytesUsed"] == after.gigabytes["in_use"] and absolute["totalSnapshotsUsed"] == 0
 
 
 def test_quota_refuses_with_413(ecsim_launcher):

@@ -407,6 +407,22 @@ def show_quotas(ctx: Ctx) -> Response:
     return json_response(200, views.quota_set(target, block.quota_usage(ctx.rt, target), with_usage=with_usage))
 
 
+_LIMITS = (("maxTotalVolumes", "totalVolumesUsed", "volumes"),
+           ("maxTotalVolumeGigabytes", "totalGigabytesUsed", "gigabytes"),
+           ("maxTotalSnapshots", "totalSnapshotsUsed", "snapshots"),
+           ("maxTotalBackups", "totalBackupsUsed", "backups"),
+           ("maxTotalBackupGigabytes", "totalBackupGigabytesUsed", "backup_gigabytes"))
+
+
+def show_limits(ctx: Ctx) -> Response:
+    """GET .../limits: the caller's project quotas and what it uses, as Cinder's absolute limits."""
+    usage = block.quota_usage(ctx.rt, ctx.project)
+    absolute = {}
+    for limit_key, used_key, name in _LIMITS:
+        absolute[used_key], absolute[limit_key] = usage[name]
+    return json_response(200, {"limits": {"rate": [], "absolute": absolute}})
+
+
 def show_default_quotas(ctx: Ctx) -> Response:
     target = _quota_target(ctx)
     limits = {k: (0, v) for k, (_, v) in block.quota_usage(ctx.rt, target).items()}

@@ -119,18 +119,26 @@ def show_flavor(ctx: Ctx) -> Response:
 
 
 # -- limits ---------------------------------------------------------------------------------------------------------
+def _in_use(ctx: Ctx, project_id: str) -> dict[str, int]:
+    """What a project uses of the quotas ecsim counts."""
+    rt = ctx.rt
+    usage = rt.store.group_count("server", project_id, "flavor_id")
+    return {"instances": sum(usage.values()),
+            "cores": sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors),
+            "ram": sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors),
+            "server_groups": rt.store.count("server_group", project_id)}
+
+
 def limits(ctx: Ctx) -> Response:
     """GET .../limits: the project's compute quotas and what it uses."""
-    rt, pid = ctx.rt, ctx.project
-    usage = rt.store.group_count("server", pid, "flavor_id")
-    cores = sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors)
-    ram = sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors)
+    rt = ctx.rt
+    used = _in_use(ctx, ctx.project)
     absolute = {
-        "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": sum(usage.values()),
-        "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": cores,
-        "maxTotalRAMSize": quota_limit(rt.config, "ram"), "totalRAMUsed": ram,
+        "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": used["instances"],
+        "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": used["cores"],
+        "maxTotalRAMSize": quota_limit(rt.config, "ram"), "totalRAMUsed": used["ram"],
         "maxServerGroups": quota_limit(rt.config, "server_groups"),
-        "totalServerGroupsUsed": rt.store.count("server_group", pid),
+        "totalServerGroupsUsed": used["server_groups"],
         "maxServerGroupMembers": quota_limit(rt.config, "server_group_members"),
         "maxServerMeta": compute.MAX_METADATA, "maxPersonality": 5, "maxPersonalitySize": 10240,
         "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
@@ -176,3 +184,14 @@ def _quota_project(ctx: Ctx) -> str:
 def show_quota_set(ctx: Ctx) -> Response:
     """GET .../os-quota-sets/{tenant_id} and .../defaults (the same: ecsim's quotas are not set per project)."""
     return json_response(200, {"quota_set": _quota_set(ctx, _quota_project(ctx))})
+
+
+def show_quota_detail(ctx: Ctx) -> Response:
+    """GET .../os-quota-sets/{tenant_id}/detail: each quota as {limit, in_use, reserved}."""
+    project_id = _quota_project(ctx)
+    used = _in_use(ctx, project_id)
+    quotas = _quota_set(ctx, project_id)
+    out: dict = {"id": quotas.pop("id")}
+    for key, limit in quotas.items():
+        out[key] = {"limit": limit, "in_use": used.get(key, 0), "reserved": 0}
+    return json_response(200, {"quota_set": out})

@@ -307,6 +307,9 @@ twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-sec
 twins(NOVA, "nova.show_quota_set", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}",
       "ecs:quotas:get", title="Querying tenant quotas (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_API}:show_quota_set", access_level="read", mounts=("/compute",))
+twins(NOVA, "nova.show_quota_detail", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}/detail",
+      "ecs:quotas:get", title="Querying tenant quotas and their usage (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:show_quota_detail", access_level="read", mounts=("/compute",))
 twins(NOVA, "nova.show_quota_defaults", "nova", "GET", "/{project_id}/os-quota-sets/{target_project_id}/defaults",
       "ecs:quotas:get", title="Querying default quotas (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_API}:show_quota_set", access_level="read", mounts=("/compute",))
@@ -403,6 +406,10 @@ for _name, _method, _path, _actions, _deps, _title, _level in (
     twins(CINDER, f"cinder.{_name}", "cinder", _method, _path, _actions, dependencies=_deps,
           title=f"{_title} (OpenStack Cinder)", source="table:evs", handler=f"{CND}:{_name}", access_level=_level,
           **resource)
+# Unprefixed, /v2/{project_id}/limits is Nova's: Cinder's only under /volume.
+twins(CINDER, "cinder.show_limits", "cinder", "GET", "/{project_id}/limits", "evs:quotas:get",
+      title="Querying absolute limits (OpenStack Cinder)", source="table:evs", handler=f"{CND}:show_limits",
+      access_level="read", mounts=("/volume",))
 op("cinder.volumes_summary.v3", "cinder", "GET", "/v3" + VOLUMES + "/summary", "evs:volumes:list",
    title="Querying the disk summary (OpenStack Cinder, 3.12+)", source="table:evs", handler=f"{CND}:volumes_summary",
    access_level="list")
