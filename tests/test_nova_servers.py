@@ -270,7 +270,9 @@ def test_openstack_cli_server_commands(ecsim_server, unique):
     created = run("server", "create", "--image", "Ubuntu 20.04 server 64bit", "--flavor", info["flavor_id"],
                   "--nic", "auto", f"cli-{unique}")
     assert created["name"] == f"cli-{unique}" and created["status"] == "ACTIVE"
-    assert f"cli-{unique}" in [x["Name"] for x in run("server", "list")]
+    listed = {x["Name"]: x for x in run("server", "list")}
+    # the image's name: the CLI asks Glance for every listed server's image at once (id=in:...)
+    assert listed[f"cli-{unique}"]["Image"] == "Ubuntu 20.04 server 64bit"
     openstack_cli(ecsim_server, "server", "stop", created["id"], parse=False)
     shown = run("server", "show", created["id"])
     assert shown["status"] == "SHUTOFF" and shown["image"].startswith("Ubuntu 20.04")

@@ -18,7 +18,7 @@ def versions(ctx: Ctx) -> Response:
 
 def list_images(ctx: Ctx) -> Response:
     """GET /image/v2/images -> {"images", "schema", "first"[, "next"]}."""
-    views, more = page(ctx)
+    views, more = page(ctx, glance=True)
     body: dict = {"images": views, "schema": "/v2/schemas/images", "first": "/v2/images"}
     if more:
         body["next"] = f"/v2/images?marker={views[-1]['id']}"

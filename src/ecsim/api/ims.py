@@ -3,6 +3,8 @@ made by exporting a volume (Cinder os-volume_upload_image); IMS itself is read-o
 
 from __future__ import annotations
 
+import csv
+
 from ecsim.domain.catalogs import Image
 from ecsim.domain.errors import InvalidInput
 from ecsim.http.context import Ctx, Response, json_response
@@ -44,14 +46,23 @@ def list_images(ctx: Ctx) -> Response:
     return json_response(200, body)
 
 
-def page(ctx: Ctx) -> tuple[list[dict], bool]:
+def _one_of(value: str, glance: bool) -> set[str]:
+    """The values a filter accepts: Glance's `in:a,b,"c,d"` names several (the `openstack` CLI resolves image
+    names with `id=in:...`), anything else one."""
+    if not (glance and value.startswith("in:")):
+        return {value.lower()}
+    return {v.strip().strip('"').lower() for v in next(csv.reader([value[3:]], skipinitialspace=True))}
+
+
+def page(ctx: Ctx, *, glance: bool = False) -> tuple[list[dict], bool]:
     """One page of the filtered, sorted image views, and whether more follow (IMS and Glance list alike)."""
     images = [*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project)]
     views = [image_view(i) for i in images]
     for key in _EXACT:
         value = ctx.q(key)
         if value is not None:
-            views = [v for v in views if str(v.get(key, "")).lower() == value.lower()]
+            wanted = _one_of(value, glance)
+            views = [v for v in views if str(v.get(key, "")).lower() in wanted]
     if ctx.q("protected") is not None:
         want = ctx.q_bool("protected")
         views = [v for v in views if v["protected"] == want]
