@@ -227,6 +227,25 @@ def test_create_bad_input(ecsim_server, body, status):
     assert len(list(ecsim_server.openstack().compute.servers())) == before
 
 
+def test_request_fields_follow_the_microversion(ecsim_server, unique):
+    """A field newer than the request's microversion is an unknown property there (400, nothing created)."""
+    info = ecsim_server.info
+    base = {"name": f"mvf-{unique}", "flavorRef": info["flavor_id"], "imageRef": info["image_id"], "networks": "auto"}
+    for extra, too_old, new_enough in (({"description": "d"}, "2.18", "2.19"), ({"tags": ["t"]}, "2.51", "2.52")):
+        got, _, fault = raw(ecsim_server, "POST", "/servers", {"server": {**base, **extra}}, version=too_old)
+        key = next(iter(extra))
+        assert got == 400 and f"'{key}' was unexpected" in fault["badRequest"]["message"]
+        got, _, body = raw(ecsim_server, "POST", "/servers", {"server": {**base, **extra}}, version=new_enough)
+        assert got == 202
+    sid = body["server"]["id"]
+    got, _, fault = raw(ecsim_server, "PUT", f"/servers/{sid}", {"server": {"description": "x"}}, version="2.1")
+    assert got == 400 and "'description' was unexpected" in fault["badRequest"]["message"]
+    rebuild = {"rebuild": {"imageRef": info["image_id"], "key_name": None}}
+    got, _, fault = raw(ecsim_server, "POST", f"/servers/{sid}/action", rebuild, version="2.53")
+    assert got == 400 and "'key_name' was unexpected" in fault["badRequest"]["message"]
+    assert len(list(ecsim_server.openstack().compute.servers(name=f"mvf-{unique}"))) == 2
+
+
 def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
     s = boot(ecsim_server.openstack(), ecsim_server.info, f"bad-{unique}")
     for body, status, key in (({"reboot": {"type": "WARM"}}, 400, "badRequest"), ({"reboot": None}, 400, "badRequest"),

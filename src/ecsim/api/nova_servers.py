@@ -134,6 +134,25 @@ class Lock(Strict):
     locked_reason: str | None = None
 
 
+# Request fields newer than Nova's first microversion (nova.md 5.1, 5.4): before it a request naming one is refused as
+# an unknown property, after a removal too. (first, last) version; None: open.
+_CREATE_FIELDS = {"description": ((2, 19), None), "tags": ((2, 52), None), "personality": (None, (2, 56))}
+_UPDATE_FIELDS = {"description": ((2, 19), None), "hostname": ((2, 90), None)}
+_REBUILD_FIELDS = {"description": ((2, 19), None), "key_name": ((2, 54), None), "user_data": ((2, 57), None),
+                   "personality": (None, (2, 56))}
+
+
+def _check_fields(ctx: Ctx, body: Any, where: str, fields: dict[str, tuple]) -> None:
+    """400 for a field the request's microversion does not have (Nova's schemas: additionalProperties false)."""
+    if not isinstance(body, dict):
+        return
+    v = version(ctx)
+    for key, (first, last) in fields.items():
+        if key in body and ((first is not None and v < first) or (last is not None and v > last)):
+            raise InvalidInput(f"Invalid input for field/attribute {where}. Value: {body}. Additional "
+                               f"properties are not allowed ('{key}' was unexpected)")
+
+
 # -- helpers --------------------------------------------------------------------------------------------------------
 
 
@@ -263,6 +282,7 @@ def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
 def create_server(ctx: Ctx) -> Response:
     """POST /servers -> 202 {"server": {id, links, OS-DCF:diskConfig, security_groups, adminPass}} + Location."""
     body = ctx.body_as(CreateBody)
+    _check_fields(ctx, ctx.json["server"], "server", _CREATE_FIELDS)
     s = body.server
     check_name(s.name)
     if version(ctx) >= (2, 37) and s.networks is None:
@@ -455,6 +475,7 @@ def show_ips(ctx: Ctx) -> Response:
 # -- writes ---------------------------------------------------------------------------------------------------------
 def update_server(ctx: Ctx) -> Response:
     changes = {k: v for k, v in msgspec.structs.asdict(ctx.body_as(UpdateBody).server).items() if v is not None}
+    _check_fields(ctx, ctx.json["server"], "server", _UPDATE_FIELDS)
     check_name(changes.get("name"))
     renames = {"accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6"}
     changes = {renames.get(k, k): v for k, v in changes.items()}
@@ -579,6 +600,7 @@ def revert_resize(ctx: Ctx) -> Response:
 def rebuild_server(ctx: Ctx) -> Response:
     """-> 202 with the server (the reduced view before 2.75) and adminPass."""
     args = _args(ctx, "rebuild", Rebuild)
+    _check_fields(ctx, ctx.json["rebuild"], "rebuild", _REBUILD_FIELDS)
     check_name(args.name)
     if args.metadata is not None:
         check_metadata(args.metadata)
