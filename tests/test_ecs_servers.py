@@ -134,6 +134,21 @@ def test_address_allocation_skips_addresses_asked_for():
     assert network.allocate_ip(subnet, "10.0.0.3") == "10.0.0.3" and subnet["released"] == []
 
 
+def test_client_token_makes_a_create_idempotent(ecs, info, unique):
+    """X-Client-Token: a repeat answers the first request's job and ids and creates nothing; another token creates."""
+    def made(token):
+        r = ecs.create_post_paid_servers(CreatePostPaidServersRequest(
+            body=server_body(info, f"ct-{unique}"), x_client_token=token))
+        return r.job_id, r.server_ids
+
+    first = made(f"tok-{unique}")
+    assert made(f"tok-{unique}") == first
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"ct-{unique}")).count == 1
+    assert made(f"tok2-{unique}") != first
+    assert ecs.list_servers_details(ListServersDetailsRequest(name=f"ct-{unique}")).count == 2
+    assert err(lambda: made("x" * 65)).status_code == 400
+
+
 def test_create_name_rules(ecs, info):
     assert err(lambda: create(ecs, info, "x" * 65)).error_code == "Ecs.0914"
     assert err(lambda: create(ecs, info, "x" * 60, count=2)).error_code == "Ecs.0914"

@@ -147,6 +147,20 @@ def test_quota_view_counts_types(ecsim_server, unique):
 
 
 # -- IAM ---------------------------------------------------------------------------------------------------------------
+def test_client_token_makes_a_create_idempotent(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    option = CreateVolumeOption(availability_zone=ecsim_server.info["region"] + "a", volume_type="SSD", size=10,
+                                name=f"ct-{unique}")
+
+    def made(token):
+        r = evs.create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=option), x_client_token=token))
+        return r.job_id, r.volume_ids
+
+    first = made(f"tok-{unique}")
+    assert made(f"tok-{unique}") == first
+    assert evs.list_volumes(ListVolumesRequest(name=f"ct-{unique}")).count == 1
+
+
 def test_evs_system_policies(ecsim_server, unique):
     reader = make_user(ecsim_server, f"evs-ro-{unique}", system=["EVS ReadOnlyAccess"])
     evs = ecsim_server.evs(reader["ak"], reader["sk"])

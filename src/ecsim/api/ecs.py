@@ -14,6 +14,7 @@ from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, serve
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
+from ecsim.http import client_tokens
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute
 from ecsim.services.server_rows import get_server, load_server
@@ -184,12 +185,16 @@ def _create(ctx: Ctx) -> tuple[bool, dict | None, list[str]]:
 
 
 def create_servers(ctx: Ctx) -> Response:
-    """POST /v1/{project_id}/cloudservers -> 200 {"job_id", "serverIds"}; dry_run -> 202 with no body."""
-    dry_run, job, ids = _create(ctx)
-    if dry_run:
-        return empty(202)
-    assert job is not None
-    return json_response(200, {"job_id": job["id"], "serverIds": ids})
+    """POST /v1/{project_id}/cloudservers -> 200 {"job_id", "serverIds"}; dry_run -> 202 with no body. A repeat
+    with the same X-Client-Token answers the same and creates nothing."""
+    def produce() -> Response:
+        dry_run, job, ids = _create(ctx)
+        if dry_run:
+            return empty(202)
+        assert job is not None
+        return json_response(200, {"job_id": job["id"], "serverIds": ids})
+
+    return client_tokens.once(ctx, produce)
 
 
 def create_servers_v11(ctx: Ctx) -> Response:

@@ -12,6 +12,7 @@ from msgspec import Struct, field
 from ecsim.api.cinder import filter_literal
 from ecsim.api.cinder_views import evs_volume, volume_summary
 from ecsim.domain.errors import DomainError, InvalidInput
+from ecsim.http import client_tokens
 from ecsim.http.context import Ctx, Response, convert, json_response
 from ecsim.services import block
 
@@ -78,7 +79,12 @@ def _text(value: str | None, what: str, reason: str) -> None:
 
 
 def create_volume(ctx: Ctx) -> Response:
-    """POST /v2.1/{project_id}/cloudvolumes -> {"job_id", "volume_ids"} (pay-per-use)."""
+    """POST /v2.1/{project_id}/cloudvolumes -> {"job_id", "volume_ids"} (pay-per-use); a repeat with the same
+    X-Client-Token answers the same and creates nothing."""
+    return client_tokens.once(ctx, lambda: _create_volume(ctx))
+
+
+def _create_volume(ctx: Ctx) -> Response:
     body = ctx.body_as(CreateBody)
     v = body.volume
     if body.bssParam is not None and body.bssParam.chargingMode not in (None, "postPaid"):

@@ -511,7 +511,26 @@ class SqlStore:
         return None if r is None else (r[0], _decode(r[1]))
 
     def purge_jobs(self, finished_before: float) -> int:
+        """Forget the jobs that ended before this time, and the idempotency answers made before it."""
+        self._execute(self._q("DELETE FROM client_tokens WHERE created < ?"), (finished_before,))
         return int(self._execute(self._q("DELETE FROM jobs WHERE finished < ?"), (finished_before,)).rowcount)
+
+    # -- idempotency keys ---------------------------------------------------------------------------------------------
+    def client_token_get(self, key: str, since: float) -> dict | None:
+        """The answer stored under `key` at `since` or later (older ones are about to be purged)."""
+        r = self._execute(self._q(f"SELECT {self.dialect.doc_column} FROM client_tokens WHERE key = ? "
+                                  "AND created >= ?"), (key, since)).fetchone()
+        return None if r is None else _decode(r[0])
+
+    def client_token_put(self, key: str, created: float, doc: dict, stale_before: float) -> None:
+        """Store the answer, replacing only one made before `stale_before`: a fresh one means another worker
+        answered the same key meanwhile, and this transaction loses (VersionConflict, rolled back)."""
+        cur = self._execute(self._q(
+            "INSERT INTO client_tokens (key, created, doc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "created = excluded.created, doc = excluded.doc WHERE client_tokens.created < ?"),
+            (key, created, self.dialect.doc_param(doc), stale_before))
+        if cur.rowcount != 1:
+            raise VersionConflict(f"X-Client-Token {key} answered concurrently")
 
     # -- meta ---------------------------------------------------------------------------------------------------
     def meta_get(self, key: str) -> Any:

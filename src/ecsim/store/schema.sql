@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished DOUBLE PRECISION NOT NULL,
     doc TEXT NOT NULL
 );
+-- Answers to requests that carried an idempotency key (X-Client-Token), replayed for a repeat; kept a day, as jobs.
+CREATE TABLE IF NOT EXISTS client_tokens (
+    key TEXT PRIMARY KEY,
+    created DOUBLE PRECISION NOT NULL,
+    doc TEXT NOT NULL
+);
 -- Filterable attributes of resources (see store/query.py): a list with a facet filter walks the first index in
 -- creation order; the second serves per-row checks and deletes.
 CREATE TABLE IF NOT EXISTS facets (
