@@ -59,6 +59,13 @@ def test_statement_scoped_to_one_instance(ecsim_server, pair, unique):
     # an action without resource-level support is not granted by a resource-scoped statement
     e = err(lambda: ecs.list_servers_details(ListServersDetailsRequest()))
     assert e.status_code == 403 and "ecs:cloudServers:list" in e.error_msg
+    # the denials say which statement came close and why it did not apply
+    _, _, log = ecsim_server.http("GET", f"/_ecsim/decisions?user={u['name']}&denied=true&limit=3")
+    why = {d["operation"]: d["explanation"] for d in log["decisions"]}
+    assert why["ecs.batch_stop_servers"] == (
+        "ecs:cloudServers:stop (the operation's own action) is not allowed (implicit deny): statement 0 of policy "
+        f"'p-one-{unique}' allows it, but its Resource ({instance(a)}) does not cover "
+        f"ecs:{region}:{account}:instance:{b}")
 
 
 def test_wildcard_instance_urn_and_explicit_deny_on_one(ecsim_server, pair, unique):
@@ -142,6 +149,9 @@ def test_conditions_decide_both_ways(ecsim_server, pair, unique, what, allows, r
     ok_name, no_name = f"c-ok-{unique}", f"c-no-{unique}"
     assert lists(condition_user(ecsim_server, ok_name, allows(ok_name))) >= 2
     assert lists(condition_user(ecsim_server, no_name, refuses(no_name))) == 403
+    _, _, log = ecsim_server.http("GET", f"/_ecsim/decisions?user={no_name}&denied=true&limit=1")
+    explanation = log["decisions"][0]["explanation"]
+    assert f"policy 'p-{no_name}' allows it, but its Condition {next(iter(refuses(no_name)))} " in explanation
 
 
 def test_request_tags_on_create(ecsim_server, unique):

@@ -60,14 +60,19 @@ class ActionResult:
     role: str  # "action" (the operation's own) | "dependency"
     effect: str  # "allow" | "explicit_deny" | "implicit_deny"
     match: Match | None
+    # An implicit deny although an Allow names the action: that statement, and why it did not apply.
+    near_miss: tuple[Match, str] | None = None
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "action": self.action,
             "role": self.role,
             "result": self.effect,
             "statement": self.match.as_dict() if self.match else None,
         }
+        if self.near_miss is not None:
+            out["not_applied"] = {**self.near_miss[0].as_dict(), "because": self.near_miss[1]}
+        return out
 
 
 @dataclass(slots=True)
@@ -93,6 +98,10 @@ class Decision:
         if self.basis == "session":
             return (f"{d.action} ({what}) is not allowed by the session policy of the caller's temporary access key "
                     "(its permissions are the intersection of the user's policies and that policy)")
+        if d.near_miss is not None:
+            m, why = d.near_miss
+            return (f"{d.action} ({what}) is not allowed (implicit deny): statement {m.index} of policy "
+                    f"'{m.policy_name}' allows it, but {why}")
         return f"{d.action} ({what}) is not allowed by any statement of the caller's policies (implicit deny)"
 
 
@@ -151,6 +160,21 @@ class PolicySet:
         return "allow", _match(*first)
 
 
+    def near_miss(self, action: str, context: Context, urns: tuple[str, ...] | None,
+                  instance_level: bool) -> tuple[Match, str] | None:
+        """For an implicit deny: the first Allow naming the action, and why it did not apply (its Resource or
+        which Condition, with the request's value). Computed only for explanations."""
+        _, allow = self.candidates(action)
+        service = action.split(":", 1)[0].lower()
+        for urn in urns or (None,):
+            for p, s in allow:
+                by_resource = instance_level or p.version == "5.0"
+                why = _why_not(s, action, service, context, urn, by_resource)
+                if why is not None:
+                    return _match(p, s), why
+        return None
+
+
 # The request context of one action on one resource (None: no resource of the action's service).
 Context = Callable[[str, str | None], dict[str, Any]]
 
@@ -164,6 +188,25 @@ def _applies(s: Statement, action: str, service: str, context: Context, urn: str
         ctx = context(action, urn)
         return all(c.evaluate(ctx) for c in s.conditions)
     return True
+
+
+def _why_not(s: Statement, action: str, service: str, context: Context, urn: str | None,
+             by_resource: bool) -> str | None:
+    """Why the statement does not apply to this action on this resource; None when it does."""
+    if not s.matches_urn(urn if by_resource else None, service):
+        where = ", ".join(s.resources or ())
+        if urn is None or not by_resource:
+            return (f"its Resource ({where}) names particular resources, and this operation is authorized on "
+                    "\"*\" only (no authorization by resource)")
+        return f"its Resource ({where}) does not cover {urn}"
+    if s.conditions:
+        ctx = context(action, urn)
+        for c in s.conditions:
+            if not c.evaluate(ctx):
+                value = ctx.get(c.key)
+                got = "the request has no value for it" if value is None else f"the request's value is {value!r}"
+                return f"its Condition {c.operator} {c.key} {list(c.values)} is false: {got}"
+    return None
 
 
 def _match(p: Policy, s: Statement) -> Match:
@@ -208,6 +251,9 @@ def decide(
                 first_explicit = r
             elif effect == "implicit_deny" and first_implicit is None:
                 first_implicit = r
+    if first_explicit is None and first_implicit is not None:
+        mine = urns if urn_service == first_implicit.action.split(":", 1)[0].lower() else None
+        first_implicit.near_miss = policyset.near_miss(first_implicit.action, tracked, mine, instance_level)
     denied = first_explicit or first_implicit
     decision = Decision(denied is None, "policy", results, denied)
     if cache_key is not None and not used_context and urns is None:
