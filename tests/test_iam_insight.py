@@ -12,6 +12,7 @@ from huaweicloudsdkecs.v2 import (
     AttachServerVolumeRequest,
     AttachServerVolumeRequestBody,
     ListServersDetailsRequest,
+    PostPaidServerTag,
     ShowServerRequest,
 )
 from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody, ShowVolumeRequest
@@ -64,6 +65,24 @@ def test_simulate_documents_resources_and_context(ecsim_server, target):
     assert out["results"][2]["actions"][0]["statement"]["statement_index"] == 2
     _, out = simulate(ecsim_server, policies=[doc], operations=ops, resources=["0b7c3f0e-0000-4000-8000-00000000000f"])
     assert [r["decision"] for r in out["results"]] == ["implicit_deny", "implicit_deny", "explicit_deny"]
+
+
+def test_simulate_reads_the_path_and_the_resources_tags(ecsim_server, unique):
+    """As the server would decide: the resource a concrete path names, and the tags of resources that exist."""
+    info = ecsim_server.info
+    _, (tagged,) = create(ecsim_server.ecs(), info, f"simtag-{unique}",
+                          server_tags=[PostPaidServerTag(key="team", value="a")])
+    _, (other,) = create(ecsim_server.ecs(), info, f"simtag2-{unique}")
+    doc = {"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["ecs:cloudServers:get"], "Resource": [f"ecs:*:*:instance:{tagged}"]},
+        {"Effect": "Allow", "Action": ["ecs:cloudServers:stop"],
+         "Condition": {"StringEquals": {"g:ResourceTag/team": ["a"]}}}]}
+    show = f"GET /v1/{info['project_id']}/cloudservers/"
+    _, out = simulate(ecsim_server, policies=[doc], operations=[show + tagged, show + other])
+    assert [r["decision"] for r in out["results"]] == ["allowed", "implicit_deny"]
+    for server, decision in ((tagged, "allowed"), (other, "implicit_deny")):
+        _, out = simulate(ecsim_server, policies=[doc], operations=["ecs.batch_stop_servers"], resources=[server])
+        assert out["results"][0]["decision"] == decision
 
 
 @pytest.mark.parametrize(("body", "status", "fragment"), [

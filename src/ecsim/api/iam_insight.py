@@ -15,10 +15,11 @@ from ecsim.catalog import all_operations
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.http.router import MethodNotAllowed, Router
-from ecsim.iam.analysis import compile_documents, resolve_operation, simulate_one, suggest, urns_for
+from ecsim.iam.analysis import compile_documents, path_ids, resolve_operation, simulate_one, suggest, urns_for
 from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import PolicySet
 from ecsim.iam.policy import PolicyError
+from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys
 from ecsim.timefmt import parse_iso
 
 MAX_OPERATIONS = 500
@@ -33,6 +34,19 @@ def _match(method: str, path: str) -> Any:
         return _ROUTER[0].match(method, path)
     except MethodNotAllowed as exc:
         raise PolicyError(f"{method} {path}: the path takes only {', '.join(exc.allowed)}") from None
+
+
+def _resource_keys(rt: Any, op: Any, project_id: str) -> Any:
+    """The condition keys (tags, enterprise project) of the operation's resources that exist in the project."""
+    if op.resource_type not in RESOURCE_TYPES or op.resource_type in NAMED_TYPES:
+        return None
+    kind = RESOURCE_TYPES[op.resource_type][1]
+
+    def keys(urn: str) -> dict:
+        row = rt.store.get(kind, urn.rsplit(":", 1)[-1])
+        return resource_condition_keys(row.doc) if row is not None and row.scope == project_id else {}
+
+    return keys
 
 
 class SimulateBody(Struct, forbid_unknown_fields=True):
@@ -76,7 +90,7 @@ def simulate(ctx: Ctx) -> Response:
     context = global_condition_keys(principal, now=ctx.now, source_ip="127.0.0.1", region=rt.config.region)
     context.update({str(k).lower(): v for k, v in body.context.items()})
     results = []
-    for op in ops:
+    for spec, op in zip(body.operations, ops, strict=True):
         policyset: PolicySet | None
         if documents is not None:
             policyset = documents
@@ -84,8 +98,8 @@ def simulate(ctx: Ctx) -> Response:
             policyset = None
         else:
             policyset = directory.policyset(user, project_id if op.scope == "project" else None)  # type: ignore[arg-type]
-        urns = urns_for(op, body.resources, rt.config.region, principal.domain_id)
-        results.append(simulate_one(policyset, op, context, urns))
+        urns = urns_for(op, body.resources or path_ids(spec, op, _match), rt.config.region, principal.domain_id)
+        results.append(simulate_one(policyset, op, context, urns, _resource_keys(rt, op, project_id)))
     return json_response(200, {
         "principal": {"user_id": principal.user_id, "user_name": principal.user_name, "project_id": project_id,
                       "policies": "documents" if documents is not None else "granted"},

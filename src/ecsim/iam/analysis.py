@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,15 +110,29 @@ def urns_for(op: Operation, resources: Iterable[str], region: str, account_id: s
     return tuple(out) or None
 
 
+def path_ids(spec: str, op: Operation, match: Any) -> list[str]:
+    """The resource a concrete request line names in its path (`GET /v1/<project>/cloudservers/<id>`), as the
+    server would take it; none for a catalog name or a templated path."""
+    m = _LINE.match(spec.strip())
+    if m is None or not (op.resource_from or "").startswith("path:"):
+        return []
+    found = match(m.group(1).upper(), m.group(2).split("?")[0])
+    value = found.params.get(op.resource_from.split(":", 1)[1]) if found else None  # type: ignore[union-attr]
+    return [value] if value and not value.startswith("{") else []
+
+
 def simulate_one(policyset: PolicySet | None, op: Operation, context: dict[str, Any],
-                 urns: tuple[str, ...] | None) -> dict:
-    """One operation's decision: None as the policy set means the principal is an administrator."""
+                 urns: tuple[str, ...] | None, resource_keys: Callable[[str], dict] | None = None) -> dict:
+    """One operation's decision: None as the policy set means the principal is an administrator.
+    `resource_keys(urn)`: the condition keys of a resource that exists (its tags); `context` wins over them."""
     if policyset is None:
         decision: Decision = allow_all(op.actions, op.dependencies)
     else:
-        decision = decide(policyset, op.actions, op.dependencies,
-                          lambda action, _urn: {**context, "g:servicename": action.split(":", 1)[0]}, urns,
-                          instance_level=op.instance_level)
+        def keys(action: str, urn: str | None) -> dict[str, Any]:
+            found = resource_keys(urn) if resource_keys is not None and urn is not None else {}
+            return {**found, **context, "g:servicename": action.split(":", 1)[0]}
+
+        decision = decide(policyset, op.actions, op.dependencies, keys, urns, instance_level=op.instance_level)
     doc = authorization_message(decision, op.name, SIMULATED)
     del doc["request_id"]
     result = "allowed" if decision.allowed else decision.denied.effect  # type: ignore[union-attr]
