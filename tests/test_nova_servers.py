@@ -107,6 +107,29 @@ def test_create_with_security_group_and_group_hint(ecsim_server, unique):
     assert created["name"] == f"sgcli-{unique}"
 
 
+def test_sorted_lists(ecsim_server, unique):
+    """sort_key / sort_dir: by name (and paged by marker in that order), by creation, by id; bad keys 400."""
+    conn, nova = ecsim_server.openstack(), ecsim_server.nova()
+    for name in ("b", "c", "a"):
+        boot(conn, ecsim_server.info, f"srt-{unique}-{name}")
+    names = [s.name for s in conn.compute.servers(name=f"srt-{unique}", sort_key="display_name", sort_dir="asc")]
+    assert names == [f"srt-{unique}-{x}" for x in "abc"]
+    page = nova.servers.list(search_opts={"name": f"srt-{unique}"}, sort_keys=["display_name"], sort_dirs=["desc"],
+                             limit=2)
+    assert [s.name for s in page] == [f"srt-{unique}-c", f"srt-{unique}-b"]
+    rest = nova.servers.list(search_opts={"name": f"srt-{unique}"}, sort_keys=["display_name"], sort_dirs=["desc"],
+                             marker=page[-1].id)
+    assert [s.name for s in rest] == [f"srt-{unique}-a"]
+    oldest = [s.name for s in conn.compute.servers(name=f"srt-{unique}", sort_key="created_at", sort_dir="asc")]
+    assert oldest == [f"srt-{unique}-{x}" for x in "bca"]
+    ids = [s.id for s in conn.compute.servers(name=f"srt-{unique}", sort_key="uuid", sort_dir="asc")]
+    assert ids == sorted(ids)
+    for query, fragment in (("sort_key=bogus", "'bogus' is not one of"), ("sort_dir=up", "'up' is not one of"),
+                            ("sort_key=launched_at", "ecsim sorts servers by")):
+        status, _, fault = raw(ecsim_server, "GET", f"/servers?{query}")
+        assert status == 400 and fragment in fault["badRequest"]["message"], query
+
+
 def test_fixed_ip_with_novaclient(ecsim_server, unique):
     nova, info = ecsim_server.nova(), ecsim_server.info
     nics = [{"net-id": info["subnet_id"], "v4-fixed-ip": "192.168.202.7"}]

@@ -351,8 +351,44 @@ _LIST_PARAMS = {"limit", "marker", "name", "status", "image", "flavor", "changes
                 "description", "host", "node", "uuid", "user_id", "launched_at", "terminated_at"}
 
 
+# Nova's sort keys (schemas/servers.py): the valid ones, and those it accepts and ignores.
+_SORT_KEYS = ("access_ip_v4", "access_ip_v6", "auto_disk_config", "availability_zone", "config_drive", "created_at",
+              "display_description", "display_name", "host", "hostname", "image_ref", "instance_type_id", "kernel_id",
+              "key_name", "launch_index", "launched_at", "locked_by", "node", "power_state", "progress", "project_id",
+              "ramdisk_id", "root_device_name", "task_state", "terminated_at", "updated_at", "user_id", "uuid",
+              "vm_state")
+_SORT_IGNORED = ("architecture", "cell_name", "cleaned", "default_ephemeral_device", "default_swap_device", "deleted",
+                 "deleted_at", "disable_terminate", "ephemeral_gb", "ephemeral_key_uuid", "id", "key_data",
+                 "launched_on", "locked", "memory_mb", "os_type", "reservation_id", "root_gb", "shutdown_terminate",
+                 "user_data", "vcpus", "vm_mode")
+_SORTED_BY = {"created_at": "created", "display_name": "name", "uuid": "id"}  # the ones an index serves
+
+
+def _sort(ctx: Ctx) -> tuple[str, bool]:
+    """(store column, descending) from sort_key / sort_dir. Nova's valid keys beyond the indexed ones are refused
+    with a message saying so, rather than ignored."""
+    keys, dirs = ctx.query.get("sort_key", []), ctx.query.get("sort_dir", [])
+    for key in keys:
+        if key not in _SORT_KEYS and key not in _SORT_IGNORED:
+            raise InvalidInput(f"Invalid input for query parameters sort_key. Value: {key}. '{key}' is not one of "
+                               f"{list(_SORT_KEYS + _SORT_IGNORED)}")
+    for d in dirs:
+        if d not in ("asc", "desc"):
+            raise InvalidInput(f"Invalid input for query parameters sort_dir. Value: {d}. '{d}' is not one of "
+                               "['asc', 'desc']")
+    keys = [k for k in keys if k not in _SORT_IGNORED]
+    descending = (dirs[0] if dirs else "desc") == "desc"
+    if not keys:
+        return "created", descending
+    if keys[0] not in _SORTED_BY or any(k != "uuid" for k in keys[1:]):
+        raise InvalidInput(f"ecsim sorts servers by one of {', '.join(_SORTED_BY)} (then uuid), not by "
+                           f"{', '.join(keys)}.")
+    return _SORTED_BY[keys[0]], descending
+
+
 def _list(ctx: Ctx) -> tuple[list, str | None]:
     check_query(ctx, _LIST_PARAMS)
+    order, descending = _sort(ctx)
     status = (ctx.q("status") or "").upper() or None
     if status is not None and status not in servers.STATUSES:
         if version(ctx) >= (2, 38):
@@ -382,7 +418,8 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
     try:
         rows, _ = compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now,
-                                       limit=REGEX_SCAN if pattern else limit, marker=ctx.q("marker"))
+                                       limit=REGEX_SCAN if pattern else limit, marker=ctx.q("marker"), order=order,
+                                       descending=descending)
     except DomainError as exc:
         if exc.reason == "marker_not_found":
             raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc

@@ -96,17 +96,20 @@ def _fuzzy(text: str | None, *, dot_is_any: bool = False) -> str | None:
 
 
 def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: float, *, limit: int,
-                 offset: int = 0, marker: str | None = None, with_count: bool = False) -> tuple[list[Row], int | None]:
-    """A page of servers, newest first, their docs settled at `now` (rows carry the version for view caches).
-    `project_id` None lists every project's (Nova's all_tenants, for admins)."""
+                 offset: int = 0, marker: str | None = None, with_count: bool = False, order: str = "created",
+                 descending: bool = True) -> tuple[list[Row], int | None]:
+    """A page of servers, newest first (or by `order`: created, name or id), their docs settled at `now` (rows carry
+    the version for view caches). `project_id` None lists every project's (Nova's all_tenants, for admins)."""
     settle_due(rt, project_id, now)
     conds = flt.conds()
     if marker is not None:
         row = rt.store.get("server", marker)
         if row is None or (project_id is not None and row.scope != project_id):
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
-        conds.append(Cond("before", "created", (row.created, row.id)))
-    rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset)
+        at = {"created": row.created, "name": row.doc["name"] if order == "name" else None, "id": row.id}[order]
+        conds.append(Cond("before" if descending else "after", order, (at, row.id)))
+    rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset, order=order,
+                           newest_first=descending)
     total = rt.store.count("server", project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
