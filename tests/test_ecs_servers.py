@@ -51,6 +51,7 @@ def test_create_returns_job_and_servers_become_active(ecs, info, unique):
     assert all(s.status == "SUCCESS" and s.job_type == "createSingleServer" for s in j.entities.sub_jobs)
     s = show(ecs, ids[0])
     assert s.status == "ACTIVE" and s.os_ext_st_svm_state == "active" and s.os_ext_st_spower_state == 1
+    assert s.progress == 0  # Huawei reports none, ACTIVE included
     assert s.name == f"web-{unique}-0001"
     assert s.flavor.id == info["flavor_id"] and s.flavor.vcpus == "1" and s.flavor.ram == "1024"
     assert s.image.id == info["image_id"]

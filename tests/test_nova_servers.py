@@ -124,6 +124,8 @@ def test_sorted_lists(ecsim_server, unique):
     assert oldest == [f"srt-{unique}-{x}" for x in "bca"]
     ids = [s.id for s in conn.compute.servers(name=f"srt-{unique}", sort_key="uuid", sort_dir="asc")]
     assert ids == sorted(ids)
+    status, _, body = raw(ecsim_server, "GET", "/servers?deleted=true")  # the admin's filter: deleted servers only
+    assert status == 200 and body["servers"] == []
     for query, fragment in (("sort_key=bogus", "'bogus' is not one of"), ("sort_dir=up", "'up' is not one of"),
                             ("sort_key=launched_at", "ecsim sorts servers by")):
         status, _, fault = raw(ecsim_server, "GET", f"/servers?{query}")

@@ -48,7 +48,7 @@ def server_detail(rt: Runtime, doc: dict) -> dict:
         "name": doc["name"],
         "description": doc.get("description", ""),
         "status": servers.status(doc),
-        "progress": 100 if doc.get("launched_at") else 0,
+        "progress": 0,  # Huawei does not report progress: 0 whatever the state (its examples, ACTIVE included)
         "created": iso_seconds_z(doc["created"]),
         "updated": iso_seconds_z(doc["updated"]),
         "OS-SRV-USG:launched_at": iso_micros(launched) if launched else "",
@@ -117,7 +117,7 @@ def updated_server(rt: Runtime, doc: dict) -> dict:
     pid = doc["project_id"]
     return {
         "id": doc["id"], "name": doc["name"], "description": doc.get("description", ""),
-        "status": servers.status(doc), "progress": 100 if doc.get("launched_at") else 0, "tenant_id": pid,
+        "status": servers.status(doc), "progress": 0, "tenant_id": pid,
         "user_id": doc["user_id"], "image": doc["image_id"] or "", "created": iso_seconds_z(doc["created"]),
         "updated": iso_seconds_z(doc["updated"]), "hostId": servers.host_id(pid, doc.get("host")),
         "flavor": {"id": doc["flavor_id"], "links": _links(rt, pid, "flavors", doc["flavor_id"])},
