@@ -93,6 +93,8 @@ def test_dry_run_reports_the_same_errors(ecs, info, unique):
     ({"availability_zone": "mars-1a"}, "Ecs.0005"),
     ({"root_volume": None}, "Ecs.0005"),
     ({"admin_pass": "short"}, "Ecs.0011"),
+    ({"description": "a<b>"}, "Ecs.0005"),
+    ({"description": "x" * 86}, "Ecs.0005"),
 ])
 def test_create_validation(ecs, info, unique, kw, code):
     e = err(lambda: create(ecs, info, f"bad-{unique}", **kw))

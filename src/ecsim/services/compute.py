@@ -130,6 +130,11 @@ def validate_name(name: str, *, max_len: int = 64) -> None:
                           reason="name_invalid")
 
 
+def validate_description(text: str | None) -> None:
+    if text and (len(text) > 85 or any(c in text for c in "<>")):
+        raise InvalidInput("description must be at most 85 characters and must not contain '<' or '>'.")
+
+
 def validate_admin_pass(password: str) -> None:
     classes = sum((any(c.islower() for c in password), any(c.isupper() for c in password),
                    any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
@@ -191,8 +196,9 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
     calling), servers without NICs (networks "none"), the first zone by default, and name-1, name-2, ..."""
     if not 1 <= count <= MAX_COUNT:
         raise DomainError(f"count must be between 1 and {MAX_COUNT}.", reason="count_invalid")
-    if face == "ecs":  # Nova checks its own name rule (1-255 characters)
+    if face == "ecs":  # Nova checks its own name rule (1-255 characters) and takes any description
         validate_name(spec.name, max_len=59 if count > 1 and auto_rename else 64)
+        validate_description(spec.description)
     if spec.admin_pass is not None and face == "ecs":  # Nova takes any password
         validate_admin_pass(spec.admin_pass)
     flavor = get_flavor(rt, spec.flavor_id)
@@ -452,9 +458,8 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
     """Name, description, hostname, user data (rename refreshes the name filter's facet)."""
     if "name" in changes:
         validate_name(changes["name"])
-    if "description" in changes and (len(changes["description"]) > 85 or any(c in changes["description"]
-                                                                              for c in "<>")):
-        raise InvalidInput("description must be at most 85 characters and must not contain '<' or '>'.")
+    if "description" in changes:
+        validate_description(changes["description"])
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
         doc.update(changes)
