@@ -144,7 +144,10 @@ def test_suggest_needs_recorded_calls(ecsim_server, unique):
     assert status == 400 and "user" in out["error"]["message"]
     assert ecsim_server.http("GET", "/_ecsim/iam/suggest?until=2000-01-01T00:00:00Z")[0] == 404  # a window: none
     status, _, out = ecsim_server.http("GET", f"/_ecsim/iam/suggest?user=nobody-{unique}")
-    assert status == 404
+    assert status == 404 and f"user 'nobody-{unique}' does not exist" in out["error"]["message"]
+    quiet = make_user(ecsim_server, f"quiet-{unique}")  # exists, made no call
+    status, _, out = ecsim_server.http("GET", f"/_ecsim/iam/suggest?user={quiet['name']}")
+    assert status == 404 and "no recorded calls" in out["error"]["message"]
 
 
 def test_cli_simulate_suggest_log_decode(ecsim_server, target, unique, tmp_path):

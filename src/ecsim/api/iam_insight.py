@@ -123,6 +123,9 @@ def suggest_policy(ctx: Ctx) -> Response:
         raise InvalidInput("name a user, a time window (since / until), or both")
     records = ctx.rt.decisions.query(user=user, since=since, until=until, limit=100_000)
     if not records:
+        directory, boot = ctx.rt.directory, ctx.rt.boot
+        if user and not (directory.user(user) or directory.user_by_name(boot.domain_id, user)):
+            raise NotFound("user", user, f"user {user!r} does not exist and made no recorded call")
         raise NotFound("calls", user or "", "no recorded calls match; make the calls first (every authorized call is "
                        "recorded)")
     return json_response(200, {"calls": len(records), **suggest(records).as_dict()})
