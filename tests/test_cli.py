@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 from click.testing import CliRunner
 from huaweicloudsdkecs.v2 import ListFlavorsRequest
+from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody, ListVolumesRequest
 
 from ecsim.cli import main
 
@@ -33,6 +39,38 @@ def test_serve_rejects_inconsistent_options(tmp_path):
     bad.write_text('[{"id": "x"}]')
     r = CliRunner().invoke(main, ["serve", "--memory", "--flavors", str(bad)])
     assert r.exit_code == 1 and "cannot load flavors" in r.output
+
+
+def test_workers_each_listen_on_the_port(ecsim_launcher, tmp_path):
+    """--workers 2: each worker has a socket of its own on the port, so new connections spread over both (on one
+    shared socket a burst could all land on one); both see one store; a stop, or the supervisor's kill -9, ends
+    them; a port something already serves on is refused."""
+    server = ecsim_launcher(["--data-dir", str(tmp_path / "data"), "--workers", "2"])
+    pids = [server.http("GET", "/_ecsim/health")[2]["pid"] for _ in range(24)]  # a connection each
+    assert len(set(pids)) == 2 and server.proc.pid not in pids
+    made = [server.evs().create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=CreateVolumeOption(
+        availability_zone=server.info["region"] + "a", volume_type="SSD", size=10, name=f"w-{i}")))).volume_ids[0]
+        for i in range(6)]
+    listed = server.evs().list_volumes(ListVolumesRequest(limit=100)).volumes
+    assert {v.id for v in listed} >= set(made)
+    again = subprocess.run([sys.executable, "-m", "ecsim", "serve", "--port", str(server.port), "--workers", "2",
+                            "--data-dir", str(tmp_path / "other"), "--quiet"], capture_output=True, text=True,
+                           timeout=60)
+    assert again.returncode == 1 and "address already in use" in again.stderr
+    workers = set(pids)
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.proc.wait()
+    def running(pid: int) -> bool:  # a zombie has ended
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(running(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(running(p) for p in workers)  # no orphan keeps the port
 
 
 def test_custom_flavors_images_and_fixed_credentials_from_env(ecsim_launcher, tmp_path):

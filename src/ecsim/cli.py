@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from ecsim import __version__
 from ecsim.cli_iam import iam
-from ecsim.config import DEFAULT_QUOTA, ENV_CONFIG, Config
+from ecsim.config import DEFAULT_QUOTA, Config
 
 console = Console(highlight=False)
 
@@ -190,9 +189,10 @@ def _run(rt: object, config: Config) -> None:
 
         uvicorn.run(App(rt), **common)  # type: ignore[arg-type]
     else:
+        from ecsim.http import workers
+
         rt.close()  # type: ignore[attr-defined]
-        os.environ[ENV_CONFIG] = config.to_env()
-        uvicorn.run("ecsim.http.asgi:app", factory=True, workers=config.workers, **common)
+        workers.serve(config, common)
 
 
 @main.command()

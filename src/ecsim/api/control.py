@@ -3,6 +3,8 @@ and the clock. Local and unauthenticated, like the emulator itself."""
 
 from __future__ import annotations
 
+import os
+
 from msgspec import Struct
 
 from ecsim.catalog import all_operations
@@ -13,7 +15,7 @@ from ecsim.timefmt import iso_millis_z, parse_iso
 
 def health(ctx: Ctx) -> Response:
     ctx.rt.store.meta_get("bootstrap")  # touches the store: a dead database shows here as a 503
-    return json_response(200, {"status": "ok", "time": iso_millis_z(ctx.now)})
+    return json_response(200, {"status": "ok", "time": iso_millis_z(ctx.now), "pid": os.getpid()})
 
 
 def info(ctx: Ctx) -> Response:
