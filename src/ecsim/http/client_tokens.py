@@ -31,4 +31,3 @@ def once(ctx: Ctx, produce: Callable[[], Response]) -> Response:
         if 200 <= resp.status < 300 and resp.body:
             tx.client_token_put(key, ctx.now, {"status": resp.status, "body": resp.body.decode()}, since)
         return resp
-

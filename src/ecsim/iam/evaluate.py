@@ -147,18 +147,17 @@ class PolicySet:
         targets: tuple[str | None, ...] = urns or (None,)
         for urn in targets:
             for p, s in deny:
-                if _applies(s, action, service, context, urn, instance_level or p.version == "5.0"):
+                if _applies(s, action, service, context, urn, _by_resource(p, instance_level)):
                     return "explicit_deny", _match(p, s)
         first: _Candidate | None = None
         for urn in targets:
             hit = next(((p, s) for p, s in allow
-                        if _applies(s, action, service, context, urn, instance_level or p.version == "5.0")), None)
+                        if _applies(s, action, service, context, urn, _by_resource(p, instance_level))), None)
             if hit is None:
                 return "implicit_deny", None
             first = first or hit
         assert first is not None
         return "allow", _match(*first)
-
 
     def near_miss(self, action: str, context: Context, urns: tuple[str, ...] | None,
                   instance_level: bool) -> tuple[Match, str] | None:
@@ -168,8 +167,7 @@ class PolicySet:
         service = action.split(":", 1)[0].lower()
         for urn in urns or (None,):
             for p, s in allow:
-                by_resource = instance_level or p.version == "5.0"
-                why = _why_not(s, action, service, context, urn, by_resource)
+                why = _why_not(s, action, service, context, urn, _by_resource(p, instance_level))
                 if why is not None:
                     return _match(p, s), why
         return None
@@ -177,6 +175,12 @@ class PolicySet:
 
 # The request context of one action on one resource (None: no resource of the action's service).
 Context = Callable[[str, str | None], dict[str, Any]]
+
+
+def _by_resource(p: Policy, instance_level: bool) -> bool:
+    """Does the statement's Resource select among the request's resources? 5.0 statements always do; 1.x ones only
+    for operations with authorization by instance."""
+    return instance_level or p.version == "5.0"
 
 
 def _applies(s: Statement, action: str, service: str, context: Context, urn: str | None, by_resource: bool) -> bool:

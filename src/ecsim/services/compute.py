@@ -106,7 +106,7 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
         row = rt.store.get("server", marker)
         if row is None or (project_id is not None and row.scope != project_id):
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
-        at = {"created": row.created, "name": row.doc["name"] if order == "name" else None, "id": row.id}[order]
+        at = row.created if order == "created" else row.doc["name"] if order == "name" else row.id
         conds.append(Cond("before" if descending else "after", order, (at, row.id)))
     rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset, order=order,
                            newest_first=descending)
