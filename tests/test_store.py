@@ -74,6 +74,37 @@ def test_locked_reads_after_update_many_see_what_is_stored(store):
         assert {r.id: r.version for r in rows.values()} == {"s1": 2, "s2": 3}
 
 
+def test_update_many_sets_every_column_of_every_kind(store):
+    """update_many (one statement on PostgreSQL) writes status, settle_at, the doc, the name when renaming and the
+    facets of rows of several kinds, bumps each version once and leaves rows it was not given alone."""
+    with store.write() as tx:
+        for i in (1, 2, 3):
+            tx.insert(put(i))
+        tx.insert(Put("volume", "v1", "p1", {"id": "v1", "size": 10}, name="disk", status="available", created=4.0))
+    puts = [Put("server", "s1", "p1", {"id": "s1", "name": "a", "n": 1.5}, name="a", status="SHUTOFF",
+                settle_at=100.25, facets=(("tag", "new"),)),
+            Put("server", "s2", "p1", {"id": "s2", "name": "b", "nested": {"x": [1, None, "é"]}}, name="b",
+                status="REBOOT"),
+            Put("volume", "v1", "p1", {"id": "v1", "size": 20}, name="disk-2", status="in-use")]
+    with store.write() as tx:
+        tx.update_many(puts, rename=True)
+    s1, s2, s3, v1 = (store.get(k, i) for k, i in (("server", "s1"), ("server", "s2"), ("server", "s3"),
+                                                    ("volume", "v1")))
+    assert (s1.doc, s1.version, s1.settle_at) == ({"id": "s1", "name": "a", "n": 1.5}, 2, 100.25)
+    assert s2.doc["nested"] == {"x": [1, None, "é"]} and s2.version == 2 and s2.settle_at is None
+    assert (s3.doc["name"], s3.version) == ("web-3", 1)
+    assert (v1.doc, v1.version) == ({"id": "v1", "size": 20}, 2)
+    assert [r.id for r in store.select("server", "p1", [Cond("eq", "status", "SHUTOFF")])] == ["s1"]
+    assert [r.id for r in store.select("server", "p1", [Cond("eq", "name", "b")])] == ["s2"]
+    assert [r.id for r in store.select("volume", "p1", [Cond("eq", "name", "disk-2")])] == ["v1"]
+    assert [r.id for r in store.select("server", "p1", [Cond("facet", "tag", "new")])] == ["s1"]
+    assert [r.id for r in store.due(200.0, ("server",))] == ["s1"]
+    with store.write() as tx:  # without rename the name column stays
+        tx.update_many([Put("server", i, "p1", {"id": i}, name="ignored", status="ACTIVE") for i in ("s1", "s2")])
+    assert [r.id for r in store.select("server", "p1", [Cond("eq", "name", "a")])] == ["s1"]
+    assert store.get("server", "s1").version == 3
+
+
 def test_failed_transaction_changes_nothing(store):
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.insert(put(1))
