@@ -27,7 +27,7 @@ from huaweicloudsdkecs.v2 import (
     ShowServerRequest,
 )
 
-from helpers import create, err, job, refs, stop
+from helpers import create, err, job, make_user, refs, stop
 
 NO_HOST = "No valid host was found. There are not enough hosts available."
 
@@ -153,6 +153,27 @@ def test_add_and_remove_member(ecs, info, unique, new_group):
     e = err(lambda: add(ecs, gid, "11111111-2222-3333-4444-555555555555"))
     assert (e.status_code, e.error_code) == (404, "Ecs.0114")
     assert err(lambda: add(ecs, "no-such-group", sid)).status_code == 404
+
+
+def test_current_action_names_grant_the_group_operations_only(ecsim_server, ecs, info, unique):
+    """The current tables name createServerGroup / addServerGroupMember / deleteServerGroupMember /
+    deleteServerGroup for the v1 group APIs (older ones, and the seeds, ecs:cloudServers:create and :delete): a
+    policy with the current names runs each of them, and creates or deletes no server."""
+    u = make_user(ecsim_server, f"grp-{unique}", allow=[
+        "ecs:cloudServers:createServerGroup", "ecs:cloudServers:addServerGroupMember",
+        "ecs:cloudServers:deleteServerGroupMember", "ecs:cloudServers:deleteServerGroup"])
+    mine = ecsim_server.ecs(u["ak"], u["sk"])
+    gid = create_group(mine, f"cur-{unique}").id
+    _, (sid,) = create(ecs, info, f"cur-{unique}")
+    job(ecs, stop(ecs, [sid]))
+    assert add(mine, gid, sid).status_code == 200 and show_group(ecs, gid).members == [sid]
+    assert remove(mine, gid, sid).status_code == 200 and show_group(ecs, gid).members == []
+    e = err(lambda: create(mine, info, f"no-{unique}"))
+    assert (e.status_code, e.error_msg) == (403, "Policy doesn't allow ecs:cloudServers:create to be performed.")
+    e = err(lambda: mine.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs([sid])))))
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001")
+    assert mine.delete_server_group(DeleteServerGroupRequest(server_group_id=gid)).status_code == 204
+    assert err(lambda: show_group(ecs, gid)).status_code == 404
 
 
 def test_member_of_a_deleted_group_can_join_another(ecs, info, unique, new_group):

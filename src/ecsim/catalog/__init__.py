@@ -41,6 +41,10 @@ class Operation:
     # Where to mount the path: None = as is and under the family's prefix (router.FAMILY_PREFIXES); otherwise only
     # under these prefixes (discovery documents whose bare path belongs to another family).
     mounts: tuple[str, ...] | None = None
+    # Current action names accepted for this operation only, per action: the v1 server-group APIs' tables name
+    # ecs:cloudServers:createServerGroup where older ones (and the seeds) say ecs:cloudServers:create; a global
+    # alias would let that name create servers too.
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def primary_action(self) -> str | None:

@@ -138,15 +138,20 @@ op("ecs.batch_detach_volumes", "ecs", "POST", "/v1/{project_id}/batchaction/deta
    access_level="write", sdk="batch_detach_volumes")
 GROUP = "/v1/{project_id}/cloudservers/os-server-groups"
 op("ecs.delete_server_group", "ecs", "DELETE", GROUP + "/{server_group_id}", "ecs:cloudServers:delete",
+   aliases=(("ecs:cloudServers:delete", ("ecs:cloudServers:deleteServerGroup",)),),
    title="Deleting an ECS group", source="seed:004", handler=f"{GROUPS}:delete_group", access_level="write",
    sdk="delete_server_group")
-op("ecs.create_server_group", "ecs", "POST", GROUP, "ecs:cloudServers:create", title="Creating an ECS group",
-   source="seed:004", handler=f"{GROUPS}:create_group", access_level="write", sdk="create_server_group")
+op("ecs.create_server_group", "ecs", "POST", GROUP, "ecs:cloudServers:create",
+   aliases=(("ecs:cloudServers:create", ("ecs:cloudServers:createServerGroup",)),),
+   title="Creating an ECS group", source="seed:004", handler=f"{GROUPS}:create_group", access_level="write",
+   sdk="create_server_group")
 op("ecs.add_server_group_member", "ecs", "POST", GROUP + "/{server_group_id}/action", "ecs:cloudServers:create",
+   aliases=(("ecs:cloudServers:create", ("ecs:cloudServers:addServerGroupMember",)),),
    selector="add_member", title="Adding an ECS to an ECS group", source="seed:004", handler=f"{GROUPS}:add_member",
    resource_type="instance", resource_from="body:add_member.instance_uuid", access_level="write",
    sdk="add_server_group_member")
 op("ecs.delete_server_group_member", "ecs", "POST", GROUP + "/{server_group_id}/action", "ecs:cloudServers:delete",
+   aliases=(("ecs:cloudServers:delete", ("ecs:cloudServers:deleteServerGroupMember",)),),
    selector="remove_member", title="Removing an ECS from an ECS group", source="seed:004",
    handler=f"{GROUPS}:remove_member", resource_type="instance", resource_from="body:remove_member.instance_uuid",
    access_level="write", sdk="delete_server_group_member")

@@ -271,10 +271,10 @@ class App:
         context = _condition_context(ctx, op, resources if any(ps.resource_keys for ps in sets) else None)
         if policyset is not None:
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name,
-                              instance_level=op.instance_level)
+                              instance_level=op.instance_level, aliases=op.aliases)
         if principal.session:
             decision = within_session(decision, principal.session, op.actions, op.dependencies, context, urns,
-                                      cache_key=op.name, instance_level=op.instance_level)
+                                      cache_key=op.name, instance_level=op.instance_level, aliases=op.aliases)
         logged: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
         if resources is not None:
             logged = resources.urns

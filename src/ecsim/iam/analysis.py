@@ -38,6 +38,9 @@ def _action_facts() -> tuple[dict[str, str], dict[str, list[Operation]]]:
                 levels.setdefault(a, op.access_level)
         for a in (*op.actions, *op.dependencies):
             levels.setdefault(a, guess_level(a))
+        for action, names in op.aliases:  # an operation's own further names: as its action
+            for a in names:
+                levels.setdefault(a, levels[action])
     for role in system.SYSTEM_ROLES:
         for s in role.policy["Statement"]:
             for a in s["Action"]:
@@ -132,7 +135,8 @@ def simulate_one(policyset: PolicySet | None, op: Operation, context: dict[str, 
             found = resource_keys(urn) if resource_keys is not None and urn is not None else {}
             return {**found, **context, "g:servicename": action.split(":", 1)[0]}
 
-        decision = decide(policyset, op.actions, op.dependencies, keys, urns, instance_level=op.instance_level)
+        decision = decide(policyset, op.actions, op.dependencies, keys, urns, instance_level=op.instance_level,
+                          aliases=op.aliases)
     doc = authorization_message(decision, op.name, SIMULATED)
     del doc["request_id"]
     result = "allowed" if decision.allowed else decision.denied.effect  # type: ignore[union-attr]

@@ -117,14 +117,16 @@ class PolicySet:
         self.resource_scoped = any(s.resource_matcher is not None for p in policies for s in p.statements)
         self.resource_keys = any(c.key.startswith(RESOURCE_KEY_PREFIXES) for p in policies for s in p.statements
                                  for c in s.conditions)
-        self._candidates: dict[str, tuple[list[_Candidate], list[_Candidate]]] = {}
+        self._candidates: dict[str | tuple[str, ...], tuple[list[_Candidate], list[_Candidate]]] = {}
         # Decisions that consulted no Condition and no resource: the same for every request of this operation.
         self.decisions: dict[str, Decision] = {}
 
-    def candidates(self, action: str) -> tuple[list[_Candidate], list[_Candidate]]:
-        hit = self._candidates.get(action)
+    def candidates(self, action: str, also: tuple[str, ...] = ()) -> tuple[list[_Candidate], list[_Candidate]]:
+        """The statements naming the action (under any of its names, and `also`: names the operation accepts)."""
+        key = (action, *also) if also else action
+        hit = self._candidates.get(key)
         if hit is None:
-            names = action_names(action)
+            names = action_names(action) + also
             deny: list[_Candidate] = []
             allow: list[_Candidate] = []
             for p in self.policies:
@@ -132,17 +134,17 @@ class PolicySet:
                     if s.matches_action(names):
                         (deny if s.effect == "Deny" else allow).append((p, s))
             hit = (deny, allow)
-            self._candidates[action] = hit
+            self._candidates[key] = hit
         return hit
 
     def evaluate(self, action: str, context: Context, urns: tuple[str, ...] | None = None,
-                 instance_level: bool = True) -> tuple[str, Match | None]:
+                 instance_level: bool = True, also: tuple[str, ...] = ()) -> tuple[str, Match | None]:
         """Each resource the request names is decided on its own: a Deny that covers any of them denies; every one
         needs an Allow (a batch is allowed only as a whole). `urns` are the request's resources when they are of
         this action's service. Without `instance_level` (an operation whose 1.1 table says "Authorization by
         Instance ✗", such as a server show) a 1.x statement's Resource matches as for an action naming no resource:
         only `*` applies; 5.0 statements match their resource types whatever the operation."""
-        deny, allow = self.candidates(action)
+        deny, allow = self.candidates(action, also)
         service = action.split(":", 1)[0].lower()
         targets: tuple[str | None, ...] = urns or (None,)
         for urn in targets:
@@ -160,10 +162,10 @@ class PolicySet:
         return "allow", _match(*first)
 
     def near_miss(self, action: str, context: Context, urns: tuple[str, ...] | None,
-                  instance_level: bool) -> tuple[Match, str] | None:
+                  instance_level: bool, also: tuple[str, ...] = ()) -> tuple[Match, str] | None:
         """For an implicit deny: the first Allow naming the action, and why it did not apply (its Resource or
         which Condition, with the request's value). Computed only for explanations."""
-        _, allow = self.candidates(action)
+        _, allow = self.candidates(action, also)
         service = action.split(":", 1)[0].lower()
         for urn in urns or (None,):
             for p, s in allow:
@@ -225,11 +227,13 @@ def decide(
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
     instance_level: bool = True,
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> Decision:
     """Evaluate every action and dependency; `urns` are the resources the request names (None when the policy set
-    has no resource-scoped statement or the operation no resource type), applied to the actions of their service.
-    With a cache_key, a decision that needed no request context (no Condition) and no resources is remembered on
-    the policy set, which lives until the identity data changes."""
+    has no resource-scoped statement or the operation no resource type), applied to the actions of their service;
+    `aliases` gives further names the operation accepts for an action. With a cache_key, a decision that needed no
+    request context (no Condition) and no resources is remembered on the policy set, which lives until the identity
+    data changes."""
     if cache_key is not None and urns is None:
         hit = policyset.decisions.get(cache_key)
         if hit is not None:
@@ -242,13 +246,14 @@ def decide(
         used_context = True
         return context(action, urn)
 
+    also = dict(aliases)
     results: list[ActionResult] = []
     first_explicit: ActionResult | None = None
     first_implicit: ActionResult | None = None
     for role, names in (("action", actions), ("dependency", dependencies)):
         for action in names:
             mine = urns if urn_service == action.split(":", 1)[0].lower() else None
-            effect, match = policyset.evaluate(action, tracked, mine, instance_level)
+            effect, match = policyset.evaluate(action, tracked, mine, instance_level, also.get(action, ()))
             r = ActionResult(action, role, effect, match)
             results.append(r)
             if effect == "explicit_deny" and first_explicit is None:
@@ -257,7 +262,8 @@ def decide(
                 first_implicit = r
     if first_explicit is None and first_implicit is not None:
         mine = urns if urn_service == first_implicit.action.split(":", 1)[0].lower() else None
-        first_implicit.near_miss = policyset.near_miss(first_implicit.action, tracked, mine, instance_level)
+        first_implicit.near_miss = policyset.near_miss(first_implicit.action, tracked, mine, instance_level,
+                                                       also.get(first_implicit.action, ()))
     denied = first_explicit or first_implicit
     decision = Decision(denied is None, "policy", results, denied)
     if cache_key is not None and not used_context and urns is None:
@@ -288,13 +294,14 @@ def within_session(
     urns: tuple[str, ...] | None = None,
     cache_key: str | None = None,
     instance_level: bool = True,
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> Decision:
     """Temporary keys: the user's decision, further narrowed by each session policy (all must allow)."""
     if not decision.allowed:
         return decision
     for session in sessions:
         narrowed = decide(session, actions, dependencies, context, urns, cache_key=cache_key,
-                          instance_level=instance_level)
+                          instance_level=instance_level, aliases=aliases)
         if not narrowed.allowed:
             return Decision(False, "session", narrowed.results, narrowed.denied)
     return decision
