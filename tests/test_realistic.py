@@ -45,6 +45,8 @@ def test_create_goes_through_build_states(slow):
     job_id, ids = create(ecs, slow.info, "build")
     j = job(ecs, job_id)
     assert j.status == "INIT" and j.end_time == "" and j.error_code is None
+    _, _, raw = slow.http("GET", f"/v1/{slow.info['project_id']}/jobs/{job_id}", token=slow.token())
+    assert (raw["end_time"], raw["error_code"], raw["fail_reason"]) == ("", None, None)  # present, null
     s = show(slow, ids[0])
     assert (s.status, s.os_ext_st_stask_state, s.os_ext_st_spower_state) == ("BUILD", "scheduling", 0)
     assert s.addresses == {}

@@ -101,12 +101,10 @@ def _render(job_id: str, job_type: str, begin: float, end: float, result: str, e
         "status": status, "entities": entities, "job_id": job_id, "job_type": job_type,
         "begin_time": iso_millis_z(begin),
     }
-    if status in ("SUCCESS", "FAIL"):
-        out["end_time"] = iso_millis_z(end)
-        out["error_code"] = error_code
-        out["fail_reason"] = fail_reason
-    else:  # a running job has an empty end_time and no error keys (real RUNNING responses)
-        out["end_time"] = ""
+    done = status in ("SUCCESS", "FAIL")
+    out["end_time"] = iso_millis_z(end) if done else ""  # shared/spec/ecs.md 2: "" while running
+    out["error_code"] = error_code if done else None  # ... and null error keys
+    out["fail_reason"] = fail_reason if done else None
     return out
 
 
