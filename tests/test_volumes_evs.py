@@ -92,8 +92,10 @@ def test_update_answers_the_volume_unwrapped(ecsim_server, unique):
 def test_resize_rules(ecsim_server, unique):
     evs = ecsim_server.evs()
     _, [vid] = make(evs, ecsim_server, f"rs-{unique}")
-    job_id = evs.resize_volume(ResizeVolumeRequest(volume_id=vid, body=ResizeVolumeRequestBody(
-        os_extend=OsExtend(new_size=20)))).job_id
+    r = evs.resize_volume(ResizeVolumeRequest(volume_id=vid, body=ResizeVolumeRequestBody(
+        os_extend=OsExtend(new_size=20))))
+    job_id = r.job_id
+    assert r.status_code == 202
     job = evs.show_job(ShowJobRequest(job_id=job_id))
     assert (job.status, job.job_type, job.entities.volume_id) == ("SUCCESS", "extendVolume", vid)
     assert show(evs, vid).size == 20
@@ -167,7 +169,10 @@ def test_evs_system_policies(ecsim_server, unique):
     assert evs.list_volumes(ListVolumesRequest(limit=1)).count >= 0
     e = err(lambda: make(evs, ecsim_server, f"ro-{unique}"))
     assert (e.status_code, e.error_code, e.error_msg) == (
-        403, "EVS.2056", "Policy doesn't allow evs:volumes:create to be performed.")
+        403, "EVS.2056", "action in pdp check deny! (Policy doesn't allow evs:volumes:create to be performed.)")
+    e = err(lambda: evs.list_volumes(ListVolumesRequest(limit=1001)))  # the EVS list's own bound
+    assert (e.status_code, e.error_code, e.error_msg) == (
+        400, "EVS.2142", "invalid filter limit, can not greater than 1000. (limit is 1001.)")
     full = make_user(ecsim_server, f"evs-full-{unique}", system=["EVS FullAccess"])
     _, [vid] = make(ecsim_server.evs(full["ak"], full["sk"]), ecsim_server, f"full-{unique}")
     assert show(evs, vid).name == f"full-{unique}"
@@ -191,7 +196,8 @@ def test_enterprise_project_grants(ecsim_server, unique):
     mine = ecsim_server.evs(u["ak"], u["sk"])
     assert show(mine, inside).enterprise_project_id == ep
     e = err(lambda: show(mine, outside))
-    assert (e.status_code, e.error_msg) == (403, "Policy doesn't allow evs:volumes:get to be performed.")
+    assert (e.status_code, e.error_msg) == (
+        403, "action in pdp check deny! (Policy doesn't allow evs:volumes:get to be performed.)")
     from cinderclient import exceptions as cex
 
     cinder = ecsim_server.cinder("3.0", u["name"], u["password"])

@@ -137,7 +137,7 @@ def resize_volume(ctx: Ctx) -> Response:
     _, job = block.extend_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, body.os_extend.new_size,
                                  in_use_allowed=True, shared_in_use_allowed=False, job=True)
     assert job is not None
-    return json_response(200, {"job_id": job["id"]})
+    return json_response(202, {"job_id": job["id"]})  # shared/spec/cinder_evs.md: 202, unlike create and delete
 
 
 # -- lists --------------------------------------------------------------------------------------------------------
@@ -170,8 +170,10 @@ def _filter(ctx: Ctx) -> block.VolumeFilter:
 
 
 def _list(ctx: Ctx, render: Any, path: str) -> Response:
-    limit = ctx.q_int("limit", 1000, low=1, high=1000)
+    limit = ctx.q_int("limit", 1000, low=1)
     assert limit is not None
+    if limit > 1000:
+        raise DomainError(f"limit is {limit}.", reason="limit_too_large")
     offset = ctx.q_int("offset", 0, low=0) or 0
     key = ctx.q("sort_key", "created_at") or "created_at"
     direction = (ctx.q("sort_dir", "desc") or "desc").lower()

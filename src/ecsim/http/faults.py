@@ -240,7 +240,9 @@ _EVS_TEXTS = {
     "EVS.1005": "size of metadata is too large!",
     "EVS.1007": "volume name and description can not both be empty!",
     "EVS.2046": "invalid imageRef!",
+    "EVS.2056": "action in pdp check deny!",
     "EVS.2094": "system image is not support to create Multiattach/shareable volume !",
+    "EVS.2142": "invalid filter limit, can not greater than 1000.",
     "EVS.5400": "Invalid input received.",
     "EVS.5404": "Resource(Volume, Snapshot, Backup .etc) cound not be found.",
 }
@@ -257,6 +259,7 @@ _EVS_CODES = {
     "az_invalid": "EVS.1036",
     "sort_key": "EVS.1039",
     "sort_dir": "EVS.1040",
+    "limit_too_large": "EVS.2142",
     "metadata": "EVS.1005",
     "name_and_description": "EVS.1007",
     "multiattach_image": "EVS.2094",
@@ -290,8 +293,9 @@ class EvsFaults(Faults):
         return ApiError(status, code, f"{text} ({detail})" if detail and detail != text else text)
 
     def denied(self, action: str, explanation: str) -> ApiError:
-        return ApiError(403, "EVS.2056", denial_message(action),
-                        details=[{"code": "ecsim.explanation", "message": explanation}])
+        err = self._error(403, "EVS.2056", denial_message(action))  # EVS's fixed text, the action in parentheses
+        err.details = [{"code": "ecsim.explanation", "message": explanation}]
+        return err
 
     def project_mismatch(self, err: ProjectMismatch) -> ApiError:
         return self._error(400, "EVS.0001", f"the URL names project {err.url_project}, the caller is scoped to "
