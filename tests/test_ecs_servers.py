@@ -262,6 +262,19 @@ def test_batch_rename_and_update(ecs, info, unique):
     assert show(ecs, ids[0]).description == "hello"
 
 
+def test_failed_batch_rename_names_each_unknown_server(ecsim_server, ecs, info, unique):
+    """ECS's batch-request error format: the error, and "internalError" listing every server that failed; nothing
+    is renamed."""
+    _, (sid,) = create(ecs, info, f"rnx-{unique}")
+    gone = ["11111111-2222-3333-4444-555555555555", "66666666-2222-3333-4444-555555555555"]
+    status, _, body = ecsim_server.http("PUT", f"/v1/{info['project_id']}/cloudservers/server-name", {
+        "name": "x", "servers": [{"id": sid}, *({"id": g} for g in gone)]}, token=ecsim_server.token())
+    assert status == 404 and body["error"]["code"] == "Ecs.0114"
+    assert body["internalError"] == [{"id": g, "error_code": "Ecs.0114",
+                                      "error_message": f"Instance[{g}] could not be found."} for g in gone]
+    assert show(ecs, sid).name == f"rnx-{unique}"
+
+
 def test_delete_removes_servers_and_frees_disks(ecs, info, unique):
     _, ids = create(ecs, info, f"del-{unique}", count=2)
     j = ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs(ids))))

@@ -16,6 +16,7 @@ from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
 from ecsim.http import client_tokens
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
+from ecsim.http.faults import faults_for
 from ecsim.services import compute
 from ecsim.services.server_rows import get_server, load_server
 from ecsim.store import Row
@@ -360,8 +361,15 @@ def batch_reboot(ctx: Ctx) -> Response:
 def batch_rename(ctx: Ctx) -> Response:
     """PUT /v1/{project_id}/cloudservers/server-name -> 200 {"response": [{"id"}]} (synchronous, no job)."""
     body = ctx.body_as(RenameBody)
-    ids = compute.rename_servers(ctx.rt, ctx.project, _ids(body.servers), body.name, now=ctx.now,
-                                 dry_run=body.dry_run)
+    try:
+        ids = compute.rename_servers(ctx.rt, ctx.project, _ids(body.servers), body.name, now=ctx.now,
+                                     dry_run=body.dry_run)
+    except NotFound as exc:  # the batch-request error format: each failing server in "internalError"
+        err = faults_for("ecs").translate(exc)
+        err.extra = {"internalError": [
+            {"id": sid, "error_code": err.code, "error_message": f"Instance[{sid}] could not be found."}
+            for sid in exc.details.get("missing") or (exc.ident,)]}  # type: ignore[union-attr]
+        raise err from None
     return json_response(200, {"response": [{"id": i} for i in ids]})
 
 

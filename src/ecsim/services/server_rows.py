@@ -78,11 +78,12 @@ def lock_servers(tx: SqlStore, project_id: str, ids: list[str], now: float) -> l
                           reason="too_many_servers")
     unique = list(dict.fromkeys(ids))
     rows = tx.get_many("server", unique, for_update=True)
+    missing = [sid for sid in unique if sid not in rows or rows[sid].scope != project_id]
+    if missing:  # every one named (ECS batch errors list each failing server)
+        raise NotFound("instance", missing[0], f"Instance[{missing[0]}] could not be found.", missing=missing)
     docs = []
     for sid in unique:
-        row = rows.get(sid)
-        if row is None or row.scope != project_id:
-            raise NotFound("instance", sid, f"Instance[{sid}] could not be found.")
+        row = rows[sid]
         doc = row.doc
         if row.settle_at is not None:  # settled rows are never deleted ones (those are removed)
             settle(doc, now)
