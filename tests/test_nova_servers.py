@@ -171,6 +171,9 @@ def test_actions_and_state_rules_with_novaclient(ecsim_server, unique):
     rebuilt = nova.servers.rebuild(s, OTHER_IMAGE, name=f"nc-rb-{unique}", password="Rebuild!Passw0rd")
     assert rebuilt.adminPass == "Rebuild!Passw0rd" and rebuilt.image["id"] == OTHER_IMAGE
     assert nova.servers.get(s.id).name == f"nc-rb-{unique}"
+    with pytest.raises(nova_exc.Forbidden) as exc:  # the metadata limit holds for rebuild as for create
+        nova.servers.rebuild(s, OTHER_IMAGE, meta={str(i): "v" for i in range(11)})
+    assert "metadata_items" in str(exc.value) and nova.servers.get(s.id).metadata == {}
     nova.servers.delete(s)
     with pytest.raises(nova_exc.NotFound):
         nova.servers.get(s.id)
@@ -279,7 +282,8 @@ def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
                               ({"resize": {"flavorRef": "nope"}}, 400, "badRequest"),
                               ({"confirmResize": None}, 409, "conflictingRequest"),
                               ({"rebuild": {"imageRef": "nope"}}, 400, "badRequest"),
-                              ({"shelve": None}, 400, "badRequest")):
+                              ({"shelve": None}, 400, "badRequest"),
+                              ({"lock": {"locked_reason": None}}, 400, "badRequest")):  # 2.73+: a string
         got, _, fault = raw(ecsim_server, "POST", f"/servers/{s.id}/action", body)
         assert (got, next(iter(fault))) == (status, key), body
     got, _, fault = raw(ecsim_server, "POST", "/servers/0b7c3f0e-0000-4000-8000-000000000000/action", {"os-stop": None})

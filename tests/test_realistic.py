@@ -89,6 +89,24 @@ def test_stop_start_reboot_show_intermediate_states(slow):
     assert show(slow, ids[0]).status == "ACTIVE"
 
 
+def test_hard_reboot_interrupts_a_soft_one(slow):
+    """Nova lets a HARD reboot replace a reboot in flight (task_states.ALLOW_REBOOT), a SOFT one needs no task."""
+    from novaclient import exceptions as nex
+
+    _, (sid,) = create(slow.ecs(), slow.info, "hung")
+    advance(slow, 30)
+    nova = slow.nova("2.1")
+    nova.servers.reboot(sid, reboot_type="SOFT")
+    assert show(slow, sid).status == "REBOOT"
+    with pytest.raises(nex.Conflict):
+        nova.servers.reboot(sid, reboot_type="SOFT")
+    nova.servers.reboot(sid, reboot_type="HARD")
+    assert (show(slow, sid).status, show(slow, sid).os_ext_st_stask_state) == ("HARD_REBOOT", "rebooting_hard")
+    nova.servers.reboot(sid, reboot_type="HARD")  # again, from HARD_REBOOT
+    advance(slow, 10)
+    assert show(slow, sid).status == "ACTIVE"
+
+
 def test_delete_takes_time_then_the_server_is_gone(slow):
     from huaweicloudsdkecs.v2 import DeleteServersRequest, DeleteServersRequestBody
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import msgspec
-from msgspec import Struct, field
+from msgspec import UNSET, Struct, UnsetType, field
 
 from ecsim.api import nova_views as views
 from ecsim.api.nova import MAX_LIMIT, Strict, check_name, check_query, links, version
@@ -131,7 +131,7 @@ class Rebuild(Strict):
 
 
 class Lock(Strict):
-    locked_reason: str | None = None
+    locked_reason: str | UnsetType = UNSET  # a string when given: null is 400 (Nova's schema)
 
 
 # Request fields newer than Nova's first microversion (nova.md 5.1, 5.4): before it a request naming one is refused as
@@ -643,6 +643,9 @@ def rebuild_server(ctx: Ctx) -> Response:
     check_name(args.name)
     if args.metadata is not None:
         check_metadata(args.metadata)
+        if len(args.metadata) > compute.MAX_METADATA:  # as for create (Nova checks both alike)
+            raise DomainError(f"Quota exceeded for metadata_items: at most {compute.MAX_METADATA} items.",
+                              reason="quota")
     _check_key(ctx, args.key_name)
     changes: dict = {}
     for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
@@ -665,7 +668,8 @@ def rebuild_server(ctx: Ctx) -> Response:
 def lock_server(ctx: Ctx) -> Response:
     reason = None
     if version(ctx) >= (2, 73):  # before 2.73 any value is accepted
-        reason = _args(ctx, "lock", Lock).locked_reason
+        given = _args(ctx, "lock", Lock).locked_reason
+        reason = None if given is UNSET else given
         if reason is not None and not 1 <= len(reason) <= 255:
             raise InvalidInput("Invalid input for field/attribute locked_reason: must be 1 to 255 characters.")
     by = "admin" if ctx.is_admin else "owner"

@@ -143,8 +143,21 @@ def check_stop(doc: dict) -> None:
     _require(doc, "stop", ("active", "error"))
 
 
+# A HARD reboot may interrupt these (Nova's task_states.ALLOW_REBOOT): how a hung soft reboot is recovered.
+_HARD_REBOOT_TASKS = (None, "rebooting", "reboot_pending", "reboot_started", "rebooting_hard", "resuming",
+                      "unpausing", "pausing", "suspending")
+
+
 def check_reboot(doc: dict, hard: bool) -> None:
-    _require(doc, "reboot", ("active", "stopped", "error") if hard else ("active",))
+    if not hard:
+        _require(doc, "reboot", ("active",))
+        return
+    if is_deleted(doc):
+        raise StateConflict("instance", doc["id"], "reboot", "vm_state", "deleted")
+    if doc.get("task_state") not in _HARD_REBOOT_TASKS:
+        raise StateConflict("instance", doc["id"], "reboot", "task_state", doc.get("task_state"))
+    if doc.get("vm_state") not in ("active", "stopped", "error", "paused", "suspended"):
+        raise StateConflict("instance", doc["id"], "reboot", "vm_state", doc.get("vm_state"))
 
 
 def check_delete(doc: dict) -> None:
@@ -171,6 +184,7 @@ def stop(doc: dict, now: float, timing: Timing, hard: bool = False) -> None:
 
 def reboot(doc: dict, now: float, timing: Timing, hard: bool) -> None:
     check_reboot(doc, hard)
+    doc.pop("_steps", None)  # a HARD reboot replaces the reboot in flight (none other passes the check)
     task = "rebooting_hard" if hard else "rebooting"
     schedule(doc, now, [
         (0.0, {"task_state": task}),
