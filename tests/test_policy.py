@@ -100,6 +100,10 @@ def test_system_policies_hold_their_contents():
      "unknown global condition key"),
     ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"IpAddress": {"g:SourceIp": ["1.2.3"]}})]},
      "not an IP address"),
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"Bool": {"g:MFAPresent": ["yes"]}})]},
+     "'yes' is not true or false"),  # never read as false: that would grant without MFA
+    ({"Version": "1.1", "Statement": [allow("ecs:*:*", Condition={"Null": {"g:SourceIp": ["1"]}})]},
+     "'1' is not true or false"),
     ({"Version": "1.1", "Statement": [allow("ecs:*:*", Resource=["instance-1"])]}, "not a resource URN"),
     ({"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["a:b:c"], "Extra": 1}]}, "unknown element"),
     ({"Version": "1.1", "Statement": [allow("evs:volumes:get", Resource=["evs:*:*:volume:v1"])]},

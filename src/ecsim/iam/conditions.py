@@ -38,6 +38,13 @@ def _bool(v: Any) -> bool:
     return str(v).strip().lower() == "true"
 
 
+def _bool_value(v: str) -> bool:
+    """A condition's own boolean: exactly true or false (anything else is a policy error, never "false")."""
+    if v.lower() not in ("true", "false"):
+        raise ValueError(v)
+    return v.lower() == "true"
+
+
 def _ip(value: Any) -> Any:
     return ipaddress.ip_address(str(value))
 
@@ -67,12 +74,13 @@ _TESTS: dict[str, tuple[Callable[[Any, Any], bool], bool, Callable[[str], Any]]]
     "DateLessThanEquals": (lambda r, c: _date(r) <= c, False, _date),
     "DateGreaterThan": (lambda r, c: _date(r) > c, False, _date),
     "DateGreaterThanEquals": (lambda r, c: _date(r) >= c, False, _date),
-    "Bool": (lambda r, c: _bool(r) == c, False, _bool),
+    "Bool": (lambda r, c: _bool(r) == c, False, _bool_value),
     "IpAddress": (lambda r, c: _ip(r) in c, False, lambda v: ipaddress.ip_network(v, strict=False)),
     "NotIpAddress": (lambda r, c: _ip(r) in c, True, lambda v: ipaddress.ip_network(v, strict=False)),
 }
 _VALUE_KINDS = (("IpAddress", "an IP address or CIDR"), ("NotIpAddress", "an IP address or CIDR"),
-                ("Date", "an ISO 8601 time"), ("Number", "a number"))
+                ("Date", "an ISO 8601 time"), ("Number", "a number"), ("Bool", "true or false"),
+                ("Null", "true or false"), ("IsNullOrEmpty", "true or false"))
 # Operators whose meaning is about presence.
 _PRESENCE = {"Null", "IsNullOrEmpty"}
 KNOWN_GLOBAL_KEYS = {
@@ -93,6 +101,7 @@ class Condition:
     key: str  # lower-cased
     values: tuple[str, ...]
     compiled: tuple[Any, ...]  # the values as the operator's test takes them
+    written: str  # the key as the policy spells it (for explanations)
 
     def evaluate(self, context: dict[str, Any]) -> bool:
         present = self.key in context and context[self.key] is not None
@@ -158,13 +167,13 @@ def parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
                 raise PolicyError(f"{where}.{operator}.{k} must be a value or a non-empty list of values")
             svals = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in vals)
             compiled = []
-            for v in svals if op in _TESTS else ():  # compiled once here: networks, dates, numbers, patterns
+            for v in svals:  # compiled once here: networks, dates, numbers, patterns, booleans
                 try:
-                    compiled.append(_TESTS[op][2](v))
+                    compiled.append(_TESTS[op][2](v) if op in _TESTS else _bool_value(v))
                 except ValueError as exc:
                     what = next((w for prefix, w in _VALUE_KINDS if op.startswith(prefix)), "a valid value")
                     raise PolicyError(f"{where}.{operator}.{k}: {v!r} is not {what}") from exc
-            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals, tuple(compiled)))
+            out.append(Condition(operator, op, if_exists, quantifier, k.lower(), svals, tuple(compiled), k))
     return tuple(out)
 
 

@@ -211,7 +211,7 @@ def _why_not(s: Statement, action: str, service: str, context: Context, urn: str
             if not c.evaluate(ctx):
                 value = ctx.get(c.key)
                 got = "the request has no value for it" if value is None else f"the request's value is {value!r}"
-                return f"its Condition {c.operator} {c.key} {list(c.values)} is false: {got}"
+                return f"its Condition {c.operator} {c.written} {list(c.values)} is false: {got}"
     return None
 
 
