@@ -17,6 +17,7 @@ from huaweicloudsdkecs.v2 import (
     DeleteServersRequestBody,
     DetachServerVolumeRequest,
     ListServerBlockDevicesRequest,
+    ListServerVolumeAttachmentsRequest,
     ShowServerBlockDeviceRequest,
     ShowServerRequest,
     VolumeBatchDetachRequest,
@@ -73,6 +74,9 @@ def test_attach_and_detach_one_disk_everywhere(ecsim_server, unique):
     assert [d.boot_index for d in devices.volume_attachments].count(0) == 1
     one = ecs.show_server_block_device(ShowServerBlockDeviceRequest(server_id=sid, volume_id=vid))
     assert one.volume_attachment.server_id == sid
+    nova_shape = ecs.list_server_volume_attachments(ListServerVolumeAttachmentsRequest(server_id=sid))
+    assert {(a.id, a.volume_id, a.server_id, a.device) for a in nova_shape.volume_attachments} == {
+        (d.volume_id, d.volume_id, sid, d.device) for d in devices.volume_attachments}
 
     e = err(lambda: attach(ecsim_server, sid, vid))
     assert (e.status_code, e.error_code) == (400, "Ecs.0057")

@@ -8,6 +8,7 @@ from msgspec import Struct, field
 from ecsim.domain.errors import DomainError, InvalidInput
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import attachments
+from ecsim.services.server_rows import get_server
 
 
 class VolumeAttachment(Struct):
@@ -88,6 +89,14 @@ def list_block_devices(ctx: Ctx) -> Response:
     server, disks = attachments.block_devices(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
     return json_response(200, {"attachableQuantity": _attachable(disks),
                                "volumeAttachments": [_device(server, d) for d in disks]})
+
+
+def list_volume_attachments(ctx: Ctx) -> Response:
+    """GET /v1/{project_id}/cloudservers/{server_id}/os-volume_attachments: Nova's shape, the id is the volume's."""
+    server = get_server(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
+    return json_response(200, {"volumeAttachments": [
+        {"id": v["id"], "volumeId": v["id"], "serverId": server["id"], "device": v["device"]}
+        for v in server.get("volumes", [])]})
 
 
 def show_block_device(ctx: Ctx) -> Response:

@@ -101,6 +101,11 @@ op("ecs.list_server_block_devices", "ecs", "GET", "/v1/{project_id}/cloudservers
    "ecs:cloudServers:get", title="Querying disks attached to an ECS", source="table:ecs",
    handler=f"{DISKS}:list_block_devices", resource_type="instance", resource_from="path:server_id",
    access_level="read", sdk="list_server_block_devices")
+op("ecs.list_server_volume_attachments", "ecs", "GET",
+   "/v1/{project_id}/cloudservers/{server_id}/os-volume_attachments", "ecs:cloudServers:get",
+   title="Querying the disks attached to an ECS (Nova's shape)", source="table:ecs",
+   handler=f"{DISKS}:list_volume_attachments", resource_type="instance", resource_from="path:server_id",
+   access_level="read", sdk="list_server_volume_attachments")
 op("ecs.show_server_block_device", "ecs", "GET",
    "/v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}", "ecs:cloudServers:get",
    title="Querying a disk attached to an ECS", source="table:ecs", handler=f"{DISKS}:show_block_device",
