@@ -53,10 +53,12 @@ def test_workers_each_listen_on_the_port(ecsim_launcher, tmp_path):
         for i in range(6)]
     listed = server.evs().list_volumes(ListVolumesRequest(limit=100)).volumes
     assert {v.id for v in listed} >= set(made)
-    again = subprocess.run([sys.executable, "-m", "ecsim", "serve", "--port", str(server.port), "--workers", "2",
-                            "--data-dir", str(tmp_path / "other"), "--quiet"], capture_output=True, text=True,
-                           timeout=60)
-    assert again.returncode == 1 and "address already in use" in again.stderr
+    for workers in ("2", "1"):  # refused before anything is created or written
+        again = subprocess.run([sys.executable, "-m", "ecsim", "serve", "--port", str(server.port), "--workers",
+                                workers, "--data-dir", str(tmp_path / "other"), "--quiet", "--credentials-file",
+                                str(tmp_path / "creds.json")], capture_output=True, text=True, timeout=60)
+        assert again.returncode == 1 and "address already in use" in again.stderr
+        assert not (tmp_path / "other").exists() and not (tmp_path / "creds.json").exists()
     workers = set(pids)
     os.kill(server.proc.pid, signal.SIGKILL)
     server.proc.wait()

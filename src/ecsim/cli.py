@@ -94,6 +94,7 @@ def serve(quiet: bool, quota: tuple[str, ...], seed_servers: int, seed_volumes: 
         raise click.UsageError("--memory keeps state in one process; use --workers 1, a --data-dir or --store")
     if config.profile == "realistic" and config.time_scale <= 0:
         raise click.UsageError("--time-scale must be positive")
+    _check_port(config.host, config.port)  # before anything is created, announced or written
     rt = _runtime(config)
     if seed_servers or seed_volumes:
         from ecsim.services.seed import seed as run_seed
@@ -106,6 +107,19 @@ def serve(quiet: bool, quota: tuple[str, ...], seed_servers: int, seed_volumes: 
             json.dump(info, fh, indent=2)
     _banner(info, config, quiet)
     _run(rt, config)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port that is taken, up front: a credentials file written for a server that then cannot listen
+    would point its reader at whatever holds the port."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is no owner
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on {host}:{port}: {(exc.strerror or str(exc)).lower()}") from exc
 
 
 def _runtime(config: Config) -> object:
