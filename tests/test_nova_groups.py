@@ -193,6 +193,14 @@ def test_no_valid_host_is_an_error_server_and_max_server_per_host(ecsim_launcher
     assert [s.status for s in loose] == ["ACTIVE"] * 4 + ["ERROR"]
     assert len({s.host_id for s in loose[:4]}) == 2  # two on each host
 
+    together = conn.compute.create_server_group(name="together", policy="affinity")
+    region = info["region"]
+    placed = [conn.compute.get_server(conn.compute.create_server(
+        name=f"a{i}", flavor_id=info["flavor_id"], image_id=info["image_id"], networks="auto",
+        availability_zone=region + zone, scheduler_hints={"group": together.id}).id) for i, zone in enumerate("aab")]
+    assert [s.status for s in placed] == ["ACTIVE", "ACTIVE", "ERROR"]  # the members' host is in the other zone
+    assert placed[0].host_id == placed[1].host_id and placed[2].fault["message"].startswith("No valid host")
+
 
 def test_unknown_group_hint_is_400(ecsim_server, unique):
     info, missing = ecsim_server.info, "4b8a1d2c-0000-4000-8000-000000000000"

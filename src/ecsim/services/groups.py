@@ -98,8 +98,11 @@ def hosts_for(tx: SqlStore, rt: Runtime, project_id: str, group_id: str | None, 
     if new_members and len(rows) + count > limit:
         raise DomainError(f"Quota exceeded for server_group_members: the group {group_id} has {len(rows)} of "
                           f"{limit} members.", reason="group_member_quota")
+    policy = _policy(doc)
+    if policy == "affinity" and any(r.doc.get("host") and r.doc.get("availability_zone") != az for r in rows):
+        return [None] * count  # the members' host is in another zone: no host here is it
     taken = [r.doc["host"] for r in rows if r.doc.get("availability_zone") == az and r.doc.get("host")]
-    return groups.place(_policy(doc), hosts, taken, count, _per_host(doc))
+    return groups.place(policy, hosts, taken, count, _per_host(doc))
 
 
 def add_member(rt: Runtime, project_id: str, group_id: str, server_id: str, *, now: float) -> None:
