@@ -259,3 +259,47 @@ def test_dependency_in_another_service_with_a_wildcard_resource(ecsim_server, pa
     body = AttachServerVolumeRequestBody(volume_attachment=AttachServerVolumeOption(volume_id=vid))
     r = ecsim_server.ecs(u["ak"], u["sk"]).attach_server_volume(AttachServerVolumeRequest(server_id=a, body=body))
     assert job(ecsim_server.ecs(), r.job_id).status == "SUCCESS"
+
+
+def test_enterprise_project_grants_cover_batches_and_creates(ecsim_server, unique):
+    """A grant on an enterprise project (EP) covers a batch whose body names only that EP's servers, and creates
+    into that EP (whose condition key g:EnterpriseProjectId the create body sets); a batch reaching outside it, or
+    a create into the default EP, needs a grant there."""
+    from huaweicloudsdkecs.v2 import PostPaidServerExtendParam
+    from huaweicloudsdkiam.v3 import (
+        AssociateRoleToUserOnEnterpriseProjectRequest,
+        CreateCloudServiceCustomPolicyRequest,
+        CreateCloudServiceCustomPolicyRequestBody,
+        ServicePolicy,
+        ServicePolicyRoleOption,
+        ServiceStatement,
+    )
+
+    info, admin, iam = ecsim_server.info, ecsim_server.ecs(), ecsim_server.iam()
+    ep = f"ep-{unique}"
+
+    def in_ep(e: str | None) -> PostPaidServerExtendParam | None:
+        return PostPaidServerExtendParam(enterprise_project_id=e) if e else None
+
+    _, (inside,) = create(admin, info, f"epi-{unique}", extendparam=in_ep(ep))
+    _, (outside,) = create(admin, info, f"epo-{unique}")
+    u = make_user(ecsim_server, f"epb-{unique}")
+    role = iam.create_cloud_service_custom_policy(CreateCloudServiceCustomPolicyRequest(
+        body=CreateCloudServiceCustomPolicyRequestBody(role=ServicePolicyRoleOption(
+            display_name=f"ep-ops-{unique}", type="XA", description="ep", policy=ServicePolicy(version="1.1", statement=[
+                ServiceStatement(effect="Allow", action=["ecs:cloudServers:stop", "ecs:cloudServers:start",
+                                                         "ecs:cloudServers:create"]),
+                ServiceStatement(effect="Deny", action=["ecs:cloudServers:create"],
+                                 condition={"StringNotEquals": {"g:EnterpriseProjectId": [ep]}})]))))).role
+    iam.associate_role_to_user_on_enterprise_project(AssociateRoleToUserOnEnterpriseProjectRequest(
+        enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
+    mine = ecsim_server.ecs(u["ak"], u["sk"])
+    assert job(admin, stop(mine, [inside])).status == "SUCCESS"
+    for ids in ([outside], [inside, outside]):
+        e = err(lambda ids=ids: start(mine, ids))
+        assert (e.status_code, e.error_code) == (403, "Pdp.0001")
+    assert job(admin, start(mine, [inside])).status == "SUCCESS"
+    _, (made,) = create(mine, info, f"epn-{unique}", extendparam=in_ep(ep))
+    assert admin.show_server(ShowServerRequest(server_id=made)).server.enterprise_project_id == ep
+    e = err(lambda: create(mine, info, f"epd-{unique}"))  # the default EP "0": not granted
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001")

@@ -34,6 +34,10 @@ class Operation:
     # Where the body carries the tags the request puts on what it creates ("server.server_tags"): the condition
     # keys g:TagKeys and g:RequestTag/<key> ("Authorization by Tag" in the permission tables).
     request_tags: str | None = None
+    # Where a create's body names the enterprise project of what it creates ("server.extendparam.
+    # enterprise_project_id"; absent: the default project "0"): what a grant on an enterprise project and the
+    # condition key g:EnterpriseProjectId see.
+    request_ep: str | None = None
     sdk: tuple[str, ...] = field(default_factory=tuple)
     # Callers acting on themselves need no permission (IAM: own user, own access keys): where the target user
     # comes from — "path:user_id", "query:user_id", "body:credential.user_id" or "access_key" (the key's owner).

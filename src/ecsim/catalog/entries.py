@@ -49,10 +49,12 @@ JOBS = "ecsim.api.jobs"
 
 op("ecs.create_post_paid_servers", "ecs", "POST", "/v1/{project_id}/cloudservers", "ecs:cloudServers:create",
    title="Creating ECSs (pay-per-use)", source="table:ecs", handler=f"{ECS}:create_servers",
-   access_level="write", sdk="create_post_paid_servers", request_tags="server.server_tags")
+   access_level="write", sdk="create_post_paid_servers", request_tags="server.server_tags",
+   request_ep="server.extendparam.enterprise_project_id")
 op("ecs.create_servers", "ecs", "POST", "/v1.1/{project_id}/cloudservers", "ecs:cloudServers:create",
    title="Creating ECSs", source="table:ecs", handler=f"{ECS}:create_servers_v11", access_level="write",
-   sdk="create_servers", request_tags="server.server_tags")
+   sdk="create_servers", request_tags="server.server_tags",
+   request_ep="server.extendparam.enterprise_project_id")
 op("ecs.list_servers_details", "ecs", "GET", "/v1/{project_id}/cloudservers/detail", "ecs:cloudServers:list",
    title="Querying details about ECSs", source="table:ecs", handler=f"{ECS}:list_servers_details",
    access_level="list", sdk="list_servers_details")
@@ -438,7 +440,8 @@ for _prefix, _sdk in (("/v2.1", "create_volume"), ("/v2", ())):
     _tag = _prefix.strip("/").replace(".", "")
     op(f"evs.create_volume.{_tag}", "evs", "POST", _prefix + "/{project_id}/cloudvolumes", "evs:volumes:create",
        title="Creating EVS disks", source="table:evs", handler=f"{EVS}:create_volume",
-       access_level="write", sdk=_sdk, request_tags="volume.tags")
+       access_level="write", sdk=_sdk, request_tags="volume.tags",
+       request_ep="volume.enterprise_project_id")
     op(f"evs.resize_volume.{_tag}", "evs", "POST",
        _prefix + "/{project_id}/cloudvolumes/{volume_id}/action", "evs:volumes:extend", selector="os-extend",
        title="Expanding EVS disk capacity", source="table:evs", handler=f"{EVS}:resize_volume",

@@ -36,7 +36,13 @@ from ecsim.iam.evaluate import (
     encode_authorization_message,
     within_session,
 )
-from ecsim.iam.resources import NAMED_TYPES, RequestResources, request_tag_keys, resource_condition_keys
+from ecsim.iam.resources import (
+    NAMED_TYPES,
+    RequestResources,
+    request_ep,
+    request_tag_keys,
+    resource_condition_keys,
+)
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
 
@@ -257,10 +263,13 @@ class App:
             assert user is not None
             project = ctx.project_id if op.scope == "project" else None
             ep = None
-            if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user) \
-                    and (op.resource_from or "").startswith("path:"):
-                resources = _resources(ctx, op)
-                ep = _enterprise_project(resources)
+            if project is not None and op.enterprise_project and rt.directory.has_enterprise_grants(user):
+                if op.request_ep:  # a create: the project it creates in
+                    ep = request_ep(_json_or_none(ctx), op.request_ep)
+                elif op.resource_type is not None and op.resource_from:
+                    with contextlib.suppress(DomainError):  # a malformed body names nothing
+                        resources = _resources(ctx, op)
+                        ep = _enterprise_project(resources)
             policyset = rt.directory.policyset(user, project, ep)
         # Every policy set that decides: the user's, then a temporary key's session policies, which narrow it.
         sets = (*((policyset,) if policyset is not None else ()), *principal.session)
@@ -325,10 +334,22 @@ def _resources(ctx: Ctx, op: Operation) -> RequestResources:
 
 
 def _enterprise_project(resources: RequestResources) -> str | None:
-    """The enterprise project of the resource an operation names in its path, for grants on enterprise projects;
-    None when it is no resource of this project."""
-    doc = resources.doc(resources.urns[0]) if resources.urns else None
-    return None if doc is None else doc.get("enterprise_project_id") or "0"
+    """The enterprise project of the resources an operation names (in its path, or a batch's in its body), for
+    grants on enterprise projects; None when one is no resource of this project or they are in several."""
+    eps = set()
+    for urn in resources.urns:
+        doc = resources.doc(urn)
+        if doc is None:
+            return None
+        eps.add(doc.get("enterprise_project_id") or "0")
+    return eps.pop() if len(eps) == 1 else None
+
+
+def _json_or_none(ctx: Ctx) -> Any:
+    try:
+        return ctx.json
+    except DomainError:  # malformed: its handler refuses it
+        return None
 
 
 def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | None) -> Context:
@@ -345,8 +366,9 @@ def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | No
                                                region=ctx.rt.config.region,
                                                user_agent=ctx.headers.get("user-agent")))
             if op.request_tags:
-                with contextlib.suppress(DomainError):  # a malformed body: refused by its handler, with no tags
-                    cache.update(request_tag_keys(ctx.json, op.request_tags))
+                cache.update(request_tag_keys(_json_or_none(ctx), op.request_tags))
+            if op.request_ep:
+                cache["g:enterpriseprojectid"] = request_ep(_json_or_none(ctx), op.request_ep)
         out = dict(cache)
         out["g:servicename"] = action.split(":", 1)[0]
         doc = resources.doc(urn) if resources is not None and urn is not None else None

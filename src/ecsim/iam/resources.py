@@ -78,12 +78,24 @@ def resource_condition_keys(doc: dict) -> dict[str, Any]:
     return keys
 
 
-def request_tag_keys(body: Any, path: str) -> dict[str, Any]:
-    """g:TagKeys and g:RequestTag/<key> of the tags a request puts on what it creates, found at `path` in its body
-    ("server.server_tags"); none when it puts none."""
+def body_at(body: Any, path: str) -> Any:
+    """The member of a request body at a dotted path ("server.server_tags"), None where there is none."""
     node = body
     for part in path.split("."):
         node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def request_ep(body: Any, path: str) -> str:
+    """The enterprise project a create puts what it creates in: named at `path`, else the default one."""
+    value = body_at(body, path)
+    return value if isinstance(value, str) and value else "0"
+
+
+def request_tag_keys(body: Any, path: str) -> dict[str, Any]:
+    """g:TagKeys and g:RequestTag/<key> of the tags a request puts on what it creates, found at `path` in its body
+    ("server.server_tags"); none when it puts none."""
+    node = body_at(body, path)
     tags = tag_pairs(node) if isinstance(node, list | dict) else {}
     keys: dict[str, Any] = {f"g:requesttag/{k.lower()}": v for k, v in tags.items()}
     if tags:
