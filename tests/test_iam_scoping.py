@@ -303,3 +303,18 @@ def test_enterprise_project_grants_cover_batches_and_creates(ecsim_server, uniqu
     assert admin.show_server(ShowServerRequest(server_id=made)).server.enterprise_project_id == ep
     e = err(lambda: create(mine, info, f"epd-{unique}"))  # the default EP "0": not granted
     assert (e.status_code, e.error_code) == (403, "Pdp.0001")
+
+    def simulated(operation: str, **body) -> str:  # the simulator answers as the server did
+        _, _, out = ecsim_server.http("POST", "/_ecsim/iam/simulate", {"user": u["name"], "operations": [operation],
+                                                                        **body})
+        return out["results"][0]["decision"]
+
+    pid = info["project_id"]
+    stop_line = f"POST /v1/{pid}/cloudservers/action os-stop"
+    assert simulated(stop_line, resources=[inside]) == "allowed"
+    assert simulated(stop_line, resources=[inside, outside]) == "implicit_deny"
+    assert simulated("ecs.create_post_paid_servers", context={"g:EnterpriseProjectId": ep}) == "allowed"
+    assert simulated("ecs.create_post_paid_servers") == "implicit_deny"
+    status, _, out = ecsim_server.http("POST", "/_ecsim/iam/simulate", {  # the path's project is the one asked
+        "user": u["name"], "operations": [stop_line], "project_id": "0" * 32})
+    assert status == 400 and pid in out["error"]["message"]

@@ -15,7 +15,15 @@ from ecsim.catalog import all_operations
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.http.router import MethodNotAllowed, Router
-from ecsim.iam.analysis import compile_documents, path_ids, resolve_operation, simulate_one, suggest, urns_for
+from ecsim.iam.analysis import (
+    compile_documents,
+    path_ids,
+    path_params,
+    resolve_operation,
+    simulate_one,
+    suggest,
+    urns_for,
+)
 from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import PolicySet
 from ecsim.iam.policy import PolicyError
@@ -49,6 +57,21 @@ def _resource_keys(rt: Any, op: Any, project_id: str) -> Any:
     return keys
 
 
+def _enterprise_project(rt: Any, op: Any, urns: tuple[str, ...] | None, project_id: str) -> str | None:
+    """The enterprise project shared by the operation's resources that exist in the project (as the server takes
+    it for grants on enterprise projects); None when one does not exist or they are in several."""
+    if not urns or op.resource_type not in RESOURCE_TYPES or op.resource_type in NAMED_TYPES:
+        return None
+    kind = RESOURCE_TYPES[op.resource_type][1]
+    eps = set()
+    for u in urns:
+        row = rt.store.get(kind, u.rsplit(":", 1)[-1])
+        if row is None or row.scope != project_id:
+            return None
+        eps.add(row.doc.get("enterprise_project_id") or "0")
+    return eps.pop() if len(eps) == 1 else None
+
+
 class SimulateBody(Struct, forbid_unknown_fields=True):
     operations: list[str]
     user: str | None = None  # a user name or id of the bootstrap account
@@ -68,10 +91,6 @@ def simulate(ctx: Ctx) -> Response:
     rt = ctx.rt
     boot = rt.boot
     directory = rt.directory
-    project_id = body.project_id or boot.project_id
-    project = directory.project(project_id)
-    if project is None:
-        raise NotFound("project", project_id, f"project {project_id} does not exist")
     user = None
     if body.user is not None:
         user = directory.user(body.user) or directory.user_by_name(boot.domain_id, body.user)
@@ -80,8 +99,18 @@ def simulate(ctx: Ctx) -> Response:
     try:
         ops = [resolve_operation(spec, _match) for spec in body.operations]
         documents = compile_documents(body.policies) if body.policies is not None else None
+        params = [path_params(spec, _match) for spec in body.operations]
     except PolicyError as exc:
         raise InvalidInput(str(exc)) from None
+    # The project: as given, else the one concrete request lines name in their paths, else the region's.
+    named = {p["project_id"] for p in params if "project_id" in p}
+    if (body.project_id is not None and named - {body.project_id}) or len(named) > 1:
+        raise InvalidInput(f"the operations' paths name projects {sorted(named)}; simulate one project at a time "
+                           f"(project_id {body.project_id or 'not given'})")
+    project_id = body.project_id or (named.pop() if named else boot.project_id)
+    project = directory.project(project_id)
+    if project is None:
+        raise NotFound("project", project_id, f"project {project_id} does not exist")
     domain = directory.domain(user["domain_id"] if user else boot.domain_id) or {}
     principal = SimpleNamespace(
         user_id=user["id"] if user else "simulated-user", user_name=user["name"] if user else "simulated-user",
@@ -91,15 +120,23 @@ def simulate(ctx: Ctx) -> Response:
     context.update({str(k).lower(): v for k, v in body.context.items()})
     results = []
     for spec, op in zip(body.operations, ops, strict=True):
+        urns = urns_for(op, body.resources or path_ids(spec, op, _match), rt.config.region, principal.domain_id)
+        op_context = context
+        if op.request_ep:  # a create: the enterprise project it creates in (the default one unless set)
+            op_context = {**context, "g:enterpriseprojectid": context.get("g:enterpriseprojectid") or "0"}
         policyset: PolicySet | None
         if documents is not None:
             policyset = documents
         elif directory.is_admin(user):  # type: ignore[arg-type]
             policyset = None
-        else:
-            policyset = directory.policyset(user, project_id if op.scope == "project" else None)  # type: ignore[arg-type]
-        urns = urns_for(op, body.resources or path_ids(spec, op, _match), rt.config.region, principal.domain_id)
-        results.append(simulate_one(policyset, op, context, urns, _resource_keys(rt, op, project_id)))
+        else:  # the user's grants, as the server picks them: the project's, and an enterprise project's
+            ep = None
+            if op.scope == "project" and op.enterprise_project and directory.has_enterprise_grants(user):
+                ep = op_context["g:enterpriseprojectid"] if op.request_ep else \
+                    _enterprise_project(rt, op, urns, project_id)
+            policyset = directory.policyset(user, project_id if op.scope == "project" else None,  # type: ignore[arg-type]
+                                            ep)
+        results.append(simulate_one(policyset, op, op_context, urns, _resource_keys(rt, op, project_id)))
     return json_response(200, {
         "principal": {"user_id": principal.user_id, "user_name": principal.user_name, "project_id": project_id,
                       "policies": "documents" if documents is not None else "granted"},

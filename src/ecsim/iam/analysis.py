@@ -113,15 +113,20 @@ def urns_for(op: Operation, resources: Iterable[str], region: str, account_id: s
     return tuple(out) or None
 
 
-def path_ids(spec: str, op: Operation, match: Any) -> list[str]:
-    """The resource a concrete request line names in its path (`GET /v1/<project>/cloudservers/<id>`), as the
-    server would take it; none for a catalog name or a templated path."""
+def path_params(spec: str, match: Any) -> dict[str, str]:
+    """The values a concrete request line gives its path's parameters (`GET /v1/<project>/cloudservers/<id>`), as
+    the server would take them; none for a catalog name, templated ones left out."""
     m = _LINE.match(spec.strip())
-    if m is None or not (op.resource_from or "").startswith("path:"):
+    found = match(m.group(1).upper(), m.group(2).split("?")[0]) if m is not None else None
+    return {k: v for k, v in found.params.items() if not v.startswith("{")} if found else {}
+
+
+def path_ids(spec: str, op: Operation, match: Any) -> list[str]:
+    """The resource a concrete request line names in its path, as the server would take it."""
+    if not (op.resource_from or "").startswith("path:"):
         return []
-    found = match(m.group(1).upper(), m.group(2).split("?")[0])
-    value = found.params.get(op.resource_from.split(":", 1)[1]) if found else None  # type: ignore[union-attr]
-    return [value] if value and not value.startswith("{") else []
+    value = path_params(spec, match).get(op.resource_from.split(":", 1)[1])  # type: ignore[union-attr]
+    return [value] if value else []
 
 
 def simulate_one(policyset: PolicySet | None, op: Operation, context: dict[str, Any],
