@@ -274,6 +274,29 @@ def test_request_fields_follow_the_microversion(ecsim_server, unique):
     assert len(list(ecsim_server.openstack().compute.servers(name=f"mvf-{unique}"))) == 2
 
 
+def test_legacy_v2_drops_unknown_members(ecsim_server, unique):
+    """Nova's /v2 runs the 2.1 schemas "relaxed": members they do not know are dropped (fields of later
+    microversions too), where /v2.1 answers 400."""
+    info = ecsim_server.info
+    v2 = f"/compute/v2/{info['project_id']}"
+    s = boot(ecsim_server.openstack(), info, f"v2r-{unique}")
+    body = {"reboot": {"type": "HARD", "extra": 1}}
+    assert raw(ecsim_server, "POST", f"/servers/{s.id}/action", body)[0] == 400
+    assert raw(ecsim_server, "POST", f"/servers/{s.id}/action", body, version=None, prefix=v2)[0] == 202
+    rebuild = {"rebuild": {"imageRef": info["image_id"], "description": "later", "foo": "bar"}}
+    assert raw(ecsim_server, "POST", f"/servers/{s.id}/action", rebuild, version="2.1")[0] == 400
+    status, _, out = raw(ecsim_server, "POST", f"/servers/{s.id}/action", rebuild, version=None, prefix=v2)
+    assert status == 202 and "description" not in out["server"]
+    created = {"server": {"name": f"v2c-{unique}", "imageRef": info["image_id"], "flavorRef": info["flavor_id"],
+                          "networks": "auto", "description": "dropped", "unknown": {"x": 1}}}
+    status, _, out = raw(ecsim_server, "POST", "/servers", created, version=None, prefix=v2)
+    assert status == 202
+    assert ecsim_server.openstack().compute.get_server(out["server"]["id"]).description is None
+    group = {"server_group": {"name": f"v2g-{unique}", "policies": ["affinity"], "foo": 1}}
+    assert raw(ecsim_server, "POST", "/os-server-groups", group, version=None, prefix=v2)[0] == 200
+    assert raw(ecsim_server, "POST", "/os-server-groups", group, version="2.1")[0] == 400
+
+
 def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
     s = boot(ecsim_server.openstack(), ecsim_server.info, f"bad-{unique}")
     for body, status, key in (({"reboot": {"type": "WARM"}}, 400, "badRequest"), ({"reboot": None}, 400, "badRequest"),

@@ -142,13 +142,18 @@ _REBUILD_FIELDS = {"description": ((2, 19), None), "key_name": ((2, 54), None), 
                    "personality": (None, (2, 56))}
 
 
-def _check_fields(ctx: Ctx, body: Any, where: str, fields: dict[str, tuple]) -> None:
-    """400 for a field the request's microversion does not have (Nova's schemas: additionalProperties false)."""
+def _check_fields(ctx: Ctx, where: str, fields: dict[str, tuple]) -> None:
+    """400 for a field of the body's `where` member that the request's microversion does not have (Nova's schemas:
+    additionalProperties false); the legacy /v2 API drops it (relaxed schemas). Before the body is converted."""
+    body = ctx.json.get(where) if isinstance(ctx.json, dict) else None
     if not isinstance(body, dict):
         return
     v = version(ctx)
     for key, (first, last) in fields.items():
         if key in body and ((first is not None and v < first) or (last is not None and v > last)):
+            if ctx.relaxed:
+                del body[key]
+                continue
             raise InvalidInput(f"Invalid input for field/attribute {where}. Value: {body}. Additional "
                                f"properties are not allowed ('{key}' was unexpected)")
 
@@ -281,8 +286,8 @@ def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
 
 def create_server(ctx: Ctx) -> Response:
     """POST /servers -> 202 {"server": {id, links, OS-DCF:diskConfig, security_groups, adminPass}} + Location."""
+    _check_fields(ctx, "server", _CREATE_FIELDS)
     body = ctx.body_as(CreateBody)
-    _check_fields(ctx, ctx.json["server"], "server", _CREATE_FIELDS)
     s = body.server
     check_name(s.name)
     if version(ctx) >= (2, 37) and s.networks is None:
@@ -513,8 +518,8 @@ def show_ips(ctx: Ctx) -> Response:
 
 # -- writes ---------------------------------------------------------------------------------------------------------
 def update_server(ctx: Ctx) -> Response:
+    _check_fields(ctx, "server", _UPDATE_FIELDS)
     changes = {k: v for k, v in msgspec.structs.asdict(ctx.body_as(UpdateBody).server).items() if v is not None}
-    _check_fields(ctx, ctx.json["server"], "server", _UPDATE_FIELDS)
     check_name(changes.get("name"))
     renames = {"accessIPv4": "access_ipv4", "accessIPv6": "access_ipv6"}
     changes = {renames.get(k, k): v for k, v in changes.items()}
@@ -585,11 +590,11 @@ def _args(ctx: Ctx, key: str, typ: type | None = None) -> Any:
     """The action's value: null and {} both mean "no arguments" (openstacksdk sends null, Tempest {})."""
     value = ctx.json[key]
     if typ is None:
-        if value not in (None, {}):
+        if value not in (None, {}) and not ctx.relaxed:
             raise InvalidInput(f"Invalid input for field/attribute {key}. Value: {value}. Additional properties "
                                "are not allowed")
         return None
-    return convert({} if value is None else value, typ, f"$.{key}")
+    return convert({} if value is None else value, typ, f"$.{key}", relaxed=ctx.relaxed)
 
 
 def _batch(ctx: Ctx, action: str, *, hard: bool = False) -> Response:
@@ -638,8 +643,8 @@ def revert_resize(ctx: Ctx) -> Response:
 
 def rebuild_server(ctx: Ctx) -> Response:
     """-> 202 with the server (the reduced view before 2.75) and adminPass."""
+    _check_fields(ctx, "rebuild", _REBUILD_FIELDS)
     args = _args(ctx, "rebuild", Rebuild)
-    _check_fields(ctx, ctx.json["rebuild"], "rebuild", _REBUILD_FIELDS)
     check_name(args.name)
     if args.metadata is not None:
         check_metadata(args.metadata)

@@ -149,6 +149,11 @@ class Ctx:
                     raise InvalidInput(f"The request body is not valid JSON: {exc}", reason="malformed") from exc
         return self._json
 
+    @property
+    def relaxed(self) -> bool:
+        """Nova's legacy /v2 API validates with "relaxed" schemas: members they do not know are dropped, not 400."""
+        return self.op is not None and self.op.family == "nova" and self.op.path.startswith("/v2/")
+
     def body_as(self, typ: type[T], *, required: bool = True) -> T:
         """Validate the JSON body against a msgspec type; errors name the offending field."""
         data = self.json
@@ -157,7 +162,7 @@ class Ctx:
                 data = {}
             else:
                 raise InvalidInput("The request body cannot be left blank.", reason="empty_body")
-        return convert(data, typ)
+        return convert(data, typ, relaxed=self.relaxed)
 
     def wrapped(self, key: str, typ: type[T]) -> T:
         """The body `{"<key>": {...}}` with its member validated against `typ` (Keystone/IAM style bodies)."""
@@ -169,7 +174,10 @@ class Ctx:
         return convert(data[key], typ, f"$.{key}")
 
 
-def convert(data: Any, typ: type[T], where: str = "$") -> T:
+def convert(data: Any, typ: type[T], where: str = "$", *, relaxed: bool = False) -> T:
+    """`data` as `typ`; `relaxed` drops the members of objects the type does not have instead of refusing them."""
+    if relaxed:
+        data = _known_members(data, msgspec.inspect.type_info(typ))
     try:
         return msgspec.convert(data, typ, strict=True)
     except msgspec.ValidationError as exc:
@@ -177,3 +185,17 @@ def convert(data: Any, typ: type[T], where: str = "$") -> T:
         if where != "$":
             message = message.replace("`$", f"`{where}") if "`$" in message else f"{message} - at `{where}`"
         raise InvalidInput(f"Invalid request body: {message}") from exc
+
+
+def _known_members(data: Any, info: Any) -> Any:
+    """`data` without the object members the type (msgspec.inspect) has no field for, at any depth."""
+    ins = msgspec.inspect
+    if isinstance(info, ins.UnionType):
+        shape = ins.StructType if isinstance(data, dict) else ins.ListType if isinstance(data, list) else None
+        info = next((t for t in info.types if shape is not None and isinstance(t, shape)), None)
+    if isinstance(info, ins.StructType) and isinstance(data, dict):
+        fields = {f.encode_name: f.type for f in info.fields}
+        return {k: _known_members(v, fields[k]) for k, v in data.items() if k in fields}
+    if isinstance(info, ins.ListType) and isinstance(data, list):
+        return [_known_members(v, info.item_type) for v in data]
+    return data
