@@ -17,6 +17,7 @@ from huaweicloudsdkecs.v2 import (
     DeleteServersRequestBody,
     ListCloudServersRequest,
     ListFlavorsRequest,
+    ListResizeFlavorsRequest,
     ListServersDetailsRequest,
     PostPaidServerNic,
     PostPaidServerTag,
@@ -24,6 +25,7 @@ from huaweicloudsdkecs.v2 import (
     PrePaidServerNic,
     PrePaidServerRootVolume,
     ShowJobRequest,
+    ShowServerLimitsRequest,
     ShowServerRequest,
     UpdateServerOption,
     UpdateServerRequest,
@@ -299,6 +301,28 @@ def test_flavors(ecs, info):
     one = ecs.list_flavors(ListFlavorsRequest(flavor_id="m7.large.8")).flavors
     assert [x.id for x in one] == ["m7.large.8"] and one[0].ram == 16384
     assert len(ecs.list_flavors(ListFlavorsRequest(limit=5)).flavors) == 5
+
+
+def test_resize_flavors_limits_and_unserved_names(ecsim_server, ecs, info, unique):
+    _, (sid,) = create(ecs, info, f"rf-{unique}")
+    targets = ecs.list_resize_flavors(ListResizeFlavorsRequest(instance_uuid=sid)).flavors
+    ids = [f.id for f in targets]
+    assert info["flavor_id"] not in ids and "c7.xlarge.2" in ids and ids == sorted(ids)
+    assert targets[0].extra_specs is not None and targets[0].vcpus.isdigit()
+    by_ram = ecs.list_resize_flavors(ListResizeFlavorsRequest(source_flavor_id=info["flavor_id"],
+                                                              sort_key="memory_mb", sort_dir="desc", limit=3))
+    assert [f.ram for f in by_ram.flavors] == sorted((f.ram for f in targets), reverse=True)[:3]
+    e = err(lambda: ecs.list_resize_flavors(ListResizeFlavorsRequest()))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0005")
+    before = ecs.show_server_limits(ShowServerLimitsRequest()).absolute
+    create(ecs, info, f"rf2-{unique}")
+    after = ecs.show_server_limits(ShowServerLimitsRequest()).absolute
+    assert after.total_instances_used == before.total_instances_used + 1 and after.max_total_instances > 0
+    assert after.total_cores_used > before.total_cores_used and after.max_server_meta == 10
+    # the real API's other resources under /cloudservers/ are no server ids: unserved, a 404 of the gateway
+    status, _, body = ecsim_server.http("GET", f"/v1/{info['project_id']}/cloudservers/flavor-sell-policies",
+                                        token=ecsim_server.token())
+    assert (status, body["error_code"]) == (404, "APIGW.0101")
 
 
 def test_images_through_ims(ecsim_server):

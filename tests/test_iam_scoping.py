@@ -284,13 +284,14 @@ def test_enterprise_project_grants_cover_batches_and_creates(ecsim_server, uniqu
     _, (inside,) = create(admin, info, f"epi-{unique}", extendparam=in_ep(ep))
     _, (outside,) = create(admin, info, f"epo-{unique}")
     u = make_user(ecsim_server, f"epb-{unique}")
+    policy = ServicePolicy(version="1.1", statement=[
+        ServiceStatement(effect="Allow", action=["ecs:cloudServers:stop", "ecs:cloudServers:start",
+                                                 "ecs:cloudServers:create"]),
+        ServiceStatement(effect="Deny", action=["ecs:cloudServers:create"],
+                         condition={"StringNotEquals": {"g:EnterpriseProjectId": [ep]}})])
     role = iam.create_cloud_service_custom_policy(CreateCloudServiceCustomPolicyRequest(
         body=CreateCloudServiceCustomPolicyRequestBody(role=ServicePolicyRoleOption(
-            display_name=f"ep-ops-{unique}", type="XA", description="ep", policy=ServicePolicy(version="1.1", statement=[
-                ServiceStatement(effect="Allow", action=["ecs:cloudServers:stop", "ecs:cloudServers:start",
-                                                         "ecs:cloudServers:create"]),
-                ServiceStatement(effect="Deny", action=["ecs:cloudServers:create"],
-                                 condition={"StringNotEquals": {"g:EnterpriseProjectId": [ep]}})]))))).role
+            display_name=f"ep-ops-{unique}", type="XA", description="ep", policy=policy)))).role
     iam.associate_role_to_user_on_enterprise_project(AssociateRoleToUserOnEnterpriseProjectRequest(
         enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
     mine = ecsim_server.ecs(u["ak"], u["sk"])

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Struct, field
 
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail, updated_server
+from ecsim.config import quota_limit
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
@@ -321,6 +322,44 @@ def list_flavors(ctx: Ctx) -> Response:
         flavors = [f for f in flavors if f.id == ctx.q("flavor_id")]
     if az is not None:
         flavors = [f for f in flavors if f.sellable_in(az)]
+    base = ctx.rt.config.base_url()
+    return json_response(200, {"flavors": [flavor_entry(base, ctx.project, f, azs) for f in _page(ctx, flavors)]})
+
+
+_RESIZE_SORT = {"flavorid": lambda f: f.id, "name": lambda f: f.id, "memory_mb": lambda f: (f.ram, f.id),
+                "vcpus": lambda f: (f.vcpus, f.id), "root_gb": lambda f: (f.disk, f.id)}
+
+
+def list_resize_flavors(ctx: Ctx) -> Response:
+    """GET /v1/{project_id}/cloudservers/resize_flavors?instance_uuid=|source_flavor_id=|source_flavor_name=: the
+    flavors a server (or one of that flavor) can change to: the others sold in its zone (any zone without a
+    server). sort_key flavorid (default), name, memory_mb, vcpus or root_gb; sort_dir asc (default) or desc."""
+    azs = ctx.rt.config.availability_zones
+    source, zones = ctx.q("source_flavor_id") or ctx.q("source_flavor_name"), azs
+    if ctx.q("instance_uuid"):
+        server = get_server(ctx.rt, ctx.project, ctx.q("instance_uuid") or "", ctx.now)
+        source, zones = server["flavor_id"], [server["availability_zone"]]
+    elif source is None:
+        raise InvalidInput("One of instance_uuid, source_flavor_id and source_flavor_name is required.")
+    elif source not in ctx.rt.flavors:
+        raise InvalidInput(f"The flavor {source} does not exist.")
+    key, direction = ctx.q("sort_key") or "flavorid", (ctx.q("sort_dir") or "asc").lower()
+    if key not in _RESIZE_SORT or direction not in ("asc", "desc"):
+        raise InvalidInput(f"sort_key must be one of {', '.join(_RESIZE_SORT)} and sort_dir asc or desc.")
+    flavors = sorted((f for f in ctx.rt.flavors.values() if f.id != source and any(f.sellable_in(z) for z in zones)),
+                     key=_RESIZE_SORT[key], reverse=direction == "desc")
+    base = ctx.rt.config.base_url()
+    out = []
+    for f in _page(ctx, flavors):
+        entry = flavor_entry(base, ctx.project, f, azs)
+        del entry["attachableQuantity"]
+        entry["extra_specs"] = entry.pop("os_extra_specs")  # this list's name for them (ListResizeFlavorsResult)
+        out.append(entry)
+    return json_response(200, {"flavors": out})
+
+
+def _page(ctx: Ctx, flavors: list) -> list:
+    """A page of a flavor list: after `marker` (a flavor id), at most `limit` (1 to 1000, default 1000)."""
     marker = ctx.q("marker")
     if marker:
         ids = [f.id for f in flavors]
@@ -328,9 +367,27 @@ def list_flavors(ctx: Ctx) -> Response:
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
         flavors = flavors[ids.index(marker) + 1:]
     limit = ctx.q_int("limit", 1000, low=1, high=1000)
-    flavors = flavors[:limit]
-    base = ctx.rt.config.base_url()
-    return json_response(200, {"flavors": [flavor_entry(base, ctx.project, f, azs) for f in flavors]})
+    return flavors[:limit]
+
+
+def show_limits(ctx: Ctx) -> Response:
+    """GET /v1/{project_id}/cloudservers/limits -> {"absolute": {...}}: the project's quotas and what it uses (the
+    numbers Nova's limits give; ecsim sells no spot servers)."""
+    config = ctx.rt.config
+    used = compute.usage(ctx.rt, ctx.project)
+    absolute = {
+        "maxTotalInstances": quota_limit(config, "instances"), "totalInstancesUsed": used["instances"],
+        "maxTotalCores": quota_limit(config, "cores"), "totalCoresUsed": used["cores"],
+        "maxTotalRAMSize": quota_limit(config, "ram"), "totalRAMUsed": used["ram"],
+        "maxServerGroups": quota_limit(config, "server_groups"), "totalServerGroupsUsed": used["server_groups"],
+        "maxServerGroupMembers": quota_limit(config, "server_group_members"),
+        "maxServerMeta": compute.MAX_METADATA, "maxImageMeta": 128, "maxPersonality": 5,
+        "maxPersonalitySize": 10240, "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
+        "totalSecurityGroupsUsed": 1, "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0,
+        "maxTotalSpotInstances": 0, "maxTotalSpotCores": 0, "maxTotalSpotRAMSize": 0, "totalSpotInstancesUsed": 0,
+        "totalSpotCoresUsed": 0, "totalSpotRAMUsed": 0, "limit_by_flavor": [],
+    }
+    return json_response(200, {"absolute": absolute})
 
 
 # -- writes -------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from msgspec import Struct, field
 
-from ecsim.catalog import all_operations
+from ecsim.catalog import all_operations, reserved_names
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.http.router import MethodNotAllowed, Router
@@ -37,7 +37,7 @@ _ROUTER: list[Router] = []
 def _match(method: str, path: str) -> Any:
     """Concrete paths (`POST /v1/<project>/cloudservers/action`) resolve as the server routes them."""
     if not _ROUTER:
-        _ROUTER.append(Router(all_operations()))
+        _ROUTER.append(Router(all_operations(), reserved_names()))
     try:
         return _ROUTER[0].match(method, path)
     except MethodNotAllowed as exc:

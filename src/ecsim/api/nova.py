@@ -119,20 +119,10 @@ def show_flavor(ctx: Ctx) -> Response:
 
 
 # -- limits ---------------------------------------------------------------------------------------------------------
-def _in_use(ctx: Ctx, project_id: str) -> dict[str, int]:
-    """What a project uses of the quotas ecsim counts."""
-    rt = ctx.rt
-    usage = rt.store.group_count("server", project_id, "flavor_id")
-    return {"instances": sum(usage.values()),
-            "cores": sum(n * rt.flavors[f].vcpus for f, n in usage.items() if f in rt.flavors),
-            "ram": sum(n * rt.flavors[f].ram for f, n in usage.items() if f in rt.flavors),
-            "server_groups": rt.store.count("server_group", project_id)}
-
-
 def limits(ctx: Ctx) -> Response:
     """GET .../limits: the project's compute quotas and what it uses."""
     rt = ctx.rt
-    used = _in_use(ctx, ctx.project)
+    used = compute.usage(ctx.rt, ctx.project)
     absolute = {
         "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": used["instances"],
         "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": used["cores"],
@@ -189,7 +179,7 @@ def show_quota_set(ctx: Ctx) -> Response:
 def show_quota_detail(ctx: Ctx) -> Response:
     """GET .../os-quota-sets/{tenant_id}/detail: each quota as {limit, in_use, reserved}."""
     project_id = _quota_project(ctx)
-    used = _in_use(ctx, project_id)
+    used = compute.usage(ctx.rt, project_id)
     quotas = _quota_set(ctx, project_id)
     out: dict = {"id": quotas.pop("id")}
     for key, limit in quotas.items():

@@ -75,5 +75,12 @@ def all_operations() -> list[Operation]:
     return OPERATIONS
 
 
+def reserved_names() -> dict[str, frozenset[str]]:
+    """Per path, the names its next parameter never takes (see http/router.Router)."""
+    from ecsim.catalog.entries import RESERVED
+
+    return RESERVED
+
+
 def by_name() -> dict[str, Operation]:
     return {op.name: op for op in all_operations()}

@@ -13,6 +13,13 @@ OPERATIONS: list[Operation] = []
 # OpenStack-native APIs are authorized on the IAM project only, never through an enterprise project grant
 # (shared/spec/iam.md, Summary 5).
 NATIVE = ("nova", "cinder")
+# Names under a path that are the real API's other resources, never ids (hw_sdk_endpoints.txt): unserved, they are
+# 404 rather than "server <name> not found".
+RESERVED = {
+    "/v1/{project_id}/cloudservers": frozenset({
+        "actions", "batch-resize", "flavor-sell-policies", "nics", "os-reset-passwords", "resource_instances",
+        "tags"}),
+}
 
 
 def op(name: str, family: str, method: str, path: str, actions: str | tuple[str, ...], **kw: object) -> Operation:
@@ -170,6 +177,12 @@ op("ecs.show_server_group", "ecs", "GET", GROUP + "/{server_group_id}", "ecs:clo
 op("ecs.list_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/flavors", "ecs:cloudServerFlavors:get",
    title="Querying ECS flavors", source="table:ecs", handler=f"{ECS}:list_flavors", access_level="list",
    sdk="list_flavors")
+op("ecs.list_resize_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/resize_flavors",
+   "ecs:cloudServerFlavors:get", title="Querying the target flavors of a flavor change", source="table:ecs",
+   handler=f"{ECS}:list_resize_flavors", access_level="list", sdk="list_resize_flavors")
+op("ecs.show_server_limits", "ecs", "GET", "/v1/{project_id}/cloudservers/limits", "ecs:cloudServerQuotas:get",
+   title="Querying tenant quotas", source="table:ecs", handler=f"{ECS}:show_limits", access_level="read",
+   sdk="show_server_limits")
 op("ecs.show_job", "ecs", "GET", "/v1/{project_id}/jobs/{job_id}", "ecs:cloudServers:get",
    title="Querying job execution status", source="table:ecs", handler=f"{JOBS}:show_job", access_level="read",
    sdk="show_job")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecsim.auth.authenticate import AuthError, ProjectMismatch, authenticate, scope_project
-from ecsim.catalog import Operation, all_operations
+from ecsim.catalog import Operation, all_operations, reserved_names
 from ecsim.domain.errors import DomainError
 from ecsim.http import microversion
 from ecsim.http.context import Ctx, Response
@@ -65,7 +65,7 @@ class App:
         self.rt = rt
         ops = [op for op in (operations or all_operations()) if op.handler]
         self.handlers: dict[str, Handler] = {op.name: resolve_handler(op.handler) for op in ops}  # type: ignore[arg-type]
-        self.router = Router(ops)
+        self.router = Router(ops, reserved_names())
         self._flusher: asyncio.Task | None = None
         self._committing: asyncio.Future | None = None
 

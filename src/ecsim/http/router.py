@@ -22,6 +22,7 @@ class Node:
     literals: dict[str, Node] = field(default_factory=dict)
     param: tuple[str, Node] | None = None
     ops: dict[str, list[Operation]] = field(default_factory=dict)
+    reserved: frozenset[str] = frozenset()  # names the parameter never takes (the real API's other resources)
 
 
 @dataclass(slots=True)
@@ -42,12 +43,23 @@ def split(path: str) -> list[str]:
 
 
 class Router:
-    def __init__(self, operations: list[Operation]) -> None:
+    def __init__(self, operations: list[Operation], reserved: dict[str, frozenset[str]] | None = None) -> None:
+        """`reserved`: per path, names that are not values of the parameter after it (`/cloudservers/tags` is no
+        server: unserved, it is a 404 of the gateway, not "server tags not found" after an authorization for a
+        server show)."""
         self.root = Node()
         for op in operations:
             mounts = op.mounts if op.mounts is not None else ("", *FAMILY_PREFIXES.get(op.family, ()))
             for prefix in mounts:
                 self.add((prefix + op.path).rstrip("/") or "/", op, prefix)
+        for template, names in (reserved or {}).items():
+            node: Node | None = self.root
+            for seg in split(template):
+                node = node.param[1] if seg.startswith("{") and node and node.param else \
+                    node.literals.get(seg) if node else None
+            if node is None:
+                raise ValueError(f"no route reaches {template}")
+            node.reserved = names
 
     def add(self, template: str, op: Operation, prefix: str) -> None:
         node = self.root
@@ -92,7 +104,7 @@ class Router:
             found = self._walk(child, segs, i + 1, params)
             if found is not None:
                 return found
-        if node.param is not None:
+        if node.param is not None and seg not in node.reserved:
             name, child = node.param
             params[name] = seg
             found = self._walk(child, segs, i + 1, params)

@@ -143,6 +143,15 @@ def validate_admin_pass(password: str) -> None:
                           "letters, lowercase letters, digits and special characters.", reason="password_weak")
 
 
+def usage(rt: Runtime, project_id: str) -> dict[str, int]:
+    """What a project uses of the compute quotas ecsim counts (Nova's and ECS's limits)."""
+    by_flavor = rt.store.group_count("server", project_id, "flavor_id")
+    return {"instances": sum(by_flavor.values()),
+            "cores": sum(n * rt.flavors[f].vcpus for f, n in by_flavor.items() if f in rt.flavors),
+            "ram": sum(n * rt.flavors[f].ram for f, n in by_flavor.items() if f in rt.flavors),
+            "server_groups": rt.store.count("server_group", project_id)}
+
+
 def check_quota(tx: SqlStore, rt: Runtime, project_id: str, instances: int, cores: int, ram: int) -> None:
     """Room for this many more instances, cores and MiB of RAM (a resize asks for the difference)."""
     usage = tx.group_count("server", project_id, "flavor_id")
