@@ -188,6 +188,21 @@ def test_request_tags_on_create(ecsim_server, unique):
     assert [creates(u, t) for t in ({"env": "x", "team": "a"}, {"team": "a"})] == [202, 403]
 
 
+def test_volume_type_condition_on_evs_create(ecsim_server, unique):
+    """evs:VolumeType (a condition key of evs:volumes:create) is the type the create body asks for."""
+    u = make_user(ecsim_server, f"vt-{unique}", allow=["evs:volumes:create"],
+                  condition={"StringEquals": {"evs:VolumeType": ["SSD"]}})
+    evs = ecsim_server.evs(u["ak"], u["sk"])
+
+    def body(volume_type: str) -> CreateVolumeRequest:
+        return CreateVolumeRequest(body=CreateVolumeRequestBody(volume=CreateVolumeOption(
+            availability_zone=ecsim_server.info["region"] + "a", volume_type=volume_type, size=10,
+            name=f"vt-{unique}")))
+
+    assert evs.create_volume(body("SSD")).volume_ids
+    assert err(lambda: evs.create_volume(body("SAS"))).status_code == 403
+
+
 def test_a_client_cannot_choose_its_source_ip(ecsim_server, unique):
     """X-Forwarded-For is not believed (no --forwarded-allow-ips): g:SourceIp is the connection's address."""
     u = make_user(ecsim_server, f"xff-{unique}", allow=["ecs:cloudServers:list"],

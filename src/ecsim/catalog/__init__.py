@@ -38,6 +38,9 @@ class Operation:
     # enterprise_project_id"; absent: the default project "0"): what a grant on an enterprise project and the
     # condition key g:EnterpriseProjectId see.
     request_ep: str | None = None
+    # Service condition keys a create's body sets: (key, lower-cased, and where the body has it), e.g.
+    # ("evs:volumetype", "volume.volume_type").
+    request_keys: tuple[tuple[str, str], ...] = ()
     sdk: tuple[str, ...] = field(default_factory=tuple)
     # Callers acting on themselves need no permission (IAM: own user, own access keys): where the target user
     # comes from — "path:user_id", "query:user_id", "body:credential.user_id" or "access_key" (the key's owner).

@@ -454,7 +454,7 @@ for _prefix, _sdk in (("/v2.1", "create_volume"), ("/v2", ())):
     op(f"evs.create_volume.{_tag}", "evs", "POST", _prefix + "/{project_id}/cloudvolumes", "evs:volumes:create",
        title="Creating EVS disks", source="table:evs", handler=f"{EVS}:create_volume",
        access_level="write", sdk=_sdk, request_tags="volume.tags",
-       request_ep="volume.enterprise_project_id")
+       request_ep="volume.enterprise_project_id", request_keys=(("evs:volumetype", "volume.volume_type"),))
     op(f"evs.resize_volume.{_tag}", "evs", "POST",
        _prefix + "/{project_id}/cloudvolumes/{volume_id}/action", "evs:volumes:extend", selector="os-extend",
        title="Expanding EVS disk capacity", source="table:evs", handler=f"{EVS}:resize_volume",

@@ -39,6 +39,7 @@ from ecsim.iam.evaluate import (
 from ecsim.iam.resources import (
     NAMED_TYPES,
     RequestResources,
+    body_at,
     request_ep,
     request_tag_keys,
     resource_condition_keys,
@@ -369,6 +370,10 @@ def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | No
                 cache.update(request_tag_keys(_json_or_none(ctx), op.request_tags))
             if op.request_ep:
                 cache["g:enterpriseprojectid"] = request_ep(_json_or_none(ctx), op.request_ep)
+            for key, path in op.request_keys:
+                value = body_at(_json_or_none(ctx), path)
+                if isinstance(value, str):
+                    cache[key] = value
         out = dict(cache)
         out["g:servicename"] = action.split(":", 1)[0]
         doc = resources.doc(urn) if resources is not None and urn is not None else None
