@@ -164,6 +164,32 @@ def test_custom_policy_shows_references(ecsim_server, unique):
     assert role.name.startswith(f"custom_{ecsim_server.info['domain_id']}_")
 
 
+def test_a_granted_policys_type_cannot_leave_its_grants_behind(ecsim_server, unique):
+    """Types are checked at grant time (XA on projects, AX on the account): a retype that would make a grant one
+    its new type refuses is a conflict, and the policy stays as it was."""
+    from huaweicloudsdkiam.v3 import (
+        ServicePolicy,
+        ServicePolicyRoleOption,
+        ServiceStatement,
+        UpdateCloudServiceCustomPolicyRequest,
+        UpdateCloudServiceCustomPolicyRequestBody,
+    )
+
+    u = make_user(ecsim_server, f"rt-{unique}", allow=["ecs:cloudServers:list"])
+    iam = ecsim_server.iam()
+
+    def retype(kind: str):
+        return iam.update_cloud_service_custom_policy(UpdateCloudServiceCustomPolicyRequest(
+            role_id=u["role_ids"][0], body=UpdateCloudServiceCustomPolicyRequestBody(role=ServicePolicyRoleOption(
+                display_name=f"p-rt-{unique}", type=kind, description="retyped", policy=ServicePolicy(
+                    version="1.1", statement=[ServiceStatement(effect="Allow", action=["ecs:cloudServers:list"])])))))
+
+    e = err(lambda: retype("AX"))  # granted on the region project
+    assert e.status_code == 409 and "revoke" in e.error_msg
+    assert iam.show_custom_policy(ShowCustomPolicyRequest(role_id=u["role_ids"][0])).role.type == "XA"
+    assert retype("XA").role.description == "retyped"  # the same type: fine
+
+
 def test_another_projects_server_is_not_found(ecsim_server, admin_ecs, unique):
     """A sub-project is another project: the admin's servers there are invisible from the region project."""
     from huaweicloudsdkiam.v3 import (

@@ -117,6 +117,12 @@ def update_custom_policy(ctx: Ctx) -> Response:
     _validate_custom(body)
     with ctx.rt.store.write() as tx:
         role = dict(_custom(ctx))
+        if body.type != role["type"]:  # its grants must stay grants its new type allows
+            for grant in tx.select("grant", role["domain_id"], [Cond("jeq", "role_id", role["id"])]):
+                kind = grant.doc["target"]
+                if body.type not in _GRANT_TYPES[kind]:
+                    raise Conflict(f"The policy {role['display_name']} is granted on {_WHERE[kind]}, where a "
+                                   f"{body.type} policy cannot be; revoke that grant before changing its type.")
         role.update({"display_name": body.display_name, "type": body.type, "description": body.description,
                      "description_cn": body.description_cn, "policy": body.policy, "updated": ctx.now})
         Directory.put_role(tx, role, new=False)
