@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecsim.iam import system
-from ecsim.iam.evaluate import PolicySet, decide
+from ecsim.iam.evaluate import PolicySet, decide, within_session
 from ecsim.iam.policy import PolicyError, parse_policy
 
 
@@ -193,3 +193,23 @@ def test_decisions_with_resources_are_not_cached():
     ps = pset(allow("ecs:cloudServers:stop"), deny("ecs:cloudServers:stop", Resource=["ecs:*:*:instance:aaaa"]))
     assert decide(ps, ("ecs:cloudServers:stop",), (), ctx(), urns=(), cache_key="op").allowed  # an empty batch
     assert not decide(ps, ("ecs:cloudServers:stop",), (), ctx(), urns=(A,), cache_key="op").allowed
+
+
+def test_a_near_miss_by_notresource_says_the_resource_is_excluded():
+    policy = parse_policy({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["evs:volumes:get"], "NotResource": ["evs:*:*:volume:x"]}]}, policy_id="p",
+        name="p")
+    urn = "evs:cn-north-4:acct:volume:x"
+    d = decide(PolicySet([policy]), ("evs:volumes:get",), (), lambda action, u: {}, (urn,))
+    assert not d.allowed
+    assert f"statement 0 of policy 'p' allows it, but its NotResource (evs:*:*:volume:x) excludes {urn}" in d.explain()
+
+
+def test_a_session_denial_names_the_session_statement_that_nearly_applied():
+    action = ("ecs:cloudServers:get",)
+    session = pset(allow("ecs:cloudServers:get", Condition={"StringEquals": {"g:UserName": ["bob"]}}))
+    mine = decide(pset(allow("ecs:cloudServers:get")), action, (), ctx({"g:username": "alice"}))
+    d = within_session(mine, (session,), action, (), ctx({"g:username": "alice"}))
+    assert mine.allowed and not d.allowed and d.basis == "session"
+    assert d.explain().endswith("its statement 0 allows it, but its Condition StringEquals g:UserName ['bob'] is "
+                                "false: the request's value is 'alice'")

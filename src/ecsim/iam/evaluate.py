@@ -96,8 +96,10 @@ class Decision:
                 "an explicit Deny overrides every Allow"
             )
         if self.basis == "session":
+            why = "" if d.near_miss is None else \
+                f": its statement {d.near_miss[0].index} allows it, but {d.near_miss[1]}"
             return (f"{d.action} ({what}) is not allowed by the session policy of the caller's temporary access key "
-                    "(its permissions are the intersection of the user's policies and that policy)")
+                    f"(its permissions are the intersection of the user's policies and that policy){why}")
         if d.near_miss is not None:
             m, why = d.near_miss
             return (f"{d.action} ({what}) is not allowed (implicit deny): statement {m.index} of policy "
@@ -204,6 +206,8 @@ def _why_not(s: Statement, action: str, service: str, context: Context, urn: str
         if urn is None or not by_resource:
             return (f"its Resource ({where}) names particular resources, and this operation is authorized on "
                     "\"*\" only (no authorization by resource)")
+        if s.resource_negated:
+            return f"its NotResource ({where}) excludes {urn}"
         return f"its Resource ({where}) does not cover {urn}"
     if s.conditions:
         ctx = context(action, urn)
