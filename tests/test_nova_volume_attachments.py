@@ -288,13 +288,13 @@ def test_server_states_under_the_realistic_profile(ecsim_launcher):
     vol = disk(conn, s.availability_zone, "rs")
     advance(30)
     assert conn.block_storage.get_volume(vol.id).status == "available"
-    # a server still building refuses attaching: Nova's 409 naming the task state
+    # a server still building refuses attaching: Nova's 409 naming the vm state (checked before the task state)
     creating = conn.compute.create_server(name="rs2", flavor_id=info["flavor_id"], image_id=info["image_id"],
                                           networks="auto")
     status, _, body = raw(slow, "POST", attachments_path(creating.id), {"volumeAttachment": {"volumeId": vol.id}})
     assert status == 409
     assert body["conflictingRequest"]["message"] == (
-        f"Cannot 'attach_volume' instance {creating.id} while it is in task_state scheduling")
+        f"Cannot 'attach_volume' instance {creating.id} while it is in vm_state building")
     assert conn.compute.get_server(s.id).status == "ACTIVE"
     # attaching: Nova lists the mapping at once while Cinder shows the volume attaching, then in-use
     att = conn.compute.create_volume_attachment(s, volume_id=vol.id)

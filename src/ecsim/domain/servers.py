@@ -129,10 +129,10 @@ def create_steps(timing: Timing) -> list[tuple[float, dict]]:
 def _require(doc: dict, action: str, vm_states: tuple[str, ...]) -> None:
     if is_deleted(doc):
         raise StateConflict("instance", doc["id"], action, "vm_state", "deleted")
+    if doc.get("vm_state") not in vm_states:  # the vm_state first, as Nova's check_instance_state
+        raise StateConflict("instance", doc["id"], action, "vm_state", doc.get("vm_state"))
     if doc.get("task_state") is not None or busy(doc):
         raise StateConflict("instance", doc["id"], action, "task_state", doc.get("task_state"))
-    if doc.get("vm_state") not in vm_states:
-        raise StateConflict("instance", doc["id"], action, "vm_state", doc.get("vm_state"))
 
 
 def check_start(doc: dict) -> None:
@@ -154,10 +154,10 @@ def check_reboot(doc: dict, hard: bool) -> None:
         return
     if is_deleted(doc):
         raise StateConflict("instance", doc["id"], "reboot", "vm_state", "deleted")
-    if doc.get("task_state") not in _HARD_REBOOT_TASKS:
-        raise StateConflict("instance", doc["id"], "reboot", "task_state", doc.get("task_state"))
     if doc.get("vm_state") not in ("active", "stopped", "error", "paused", "suspended"):
         raise StateConflict("instance", doc["id"], "reboot", "vm_state", doc.get("vm_state"))
+    if doc.get("task_state") not in _HARD_REBOOT_TASKS:
+        raise StateConflict("instance", doc["id"], "reboot", "task_state", doc.get("task_state"))
 
 
 def check_delete(doc: dict) -> None:
