@@ -297,6 +297,23 @@ def test_legacy_v2_drops_unknown_members(ecsim_server, unique):
     assert raw(ecsim_server, "POST", "/os-server-groups", group, version="2.1")[0] == 400
 
 
+def test_validation_errors_in_novas_words(ecsim_server, unique):
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"words-{unique}")
+    for body, message in (
+            ({"reboot": {"type": "medium"}},
+             "Invalid input for field/attribute type. Value: medium. 'medium' is not one of the allowed values"),
+            ({"reboot": {"type": "HARD", "extra": 1}}, "Invalid input for field/attribute reboot. Value: "
+             "{'type': 'HARD', 'extra': 1}. Additional properties are not allowed ('extra' was unexpected)"),
+            ({"resize": {}}, "Invalid input for field/attribute resize. Value: {}. 'flavorRef' is a required property"),
+            ({"rebuild": {"imageRef": ecsim_server.info["image_id"], "name": 5}},
+             "Invalid input for field/attribute name. Value: 5. 5 is not of type 'string', 'null'"),
+            ({}, "Malformed request body"), ([], "Malformed request body"),
+            ({"os-stop": None, "os-start": None}, "Malformed request body"),
+            ({"os-dance": None}, "There is no such action: os-dance")):
+        status, _, fault = raw(ecsim_server, "POST", f"/servers/{s.id}/action", body)
+        assert (status, fault["badRequest"]["message"]) == (400, message), body
+
+
 def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
     s = boot(ecsim_server.openstack(), ecsim_server.info, f"bad-{unique}")
     for body, status, key in (({"reboot": {"type": "WARM"}}, 400, "badRequest"), ({"reboot": None}, 400, "badRequest"),

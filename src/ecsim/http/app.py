@@ -237,6 +237,7 @@ class App:
             raise DomainError(
                 "The request body must be a JSON object with one of the keys: "
                 + ", ".join(o.selector or "" for o in ops), reason="invalid" if body is not None else "empty_body",
+                action_body=True,
             )
         keys = [o for o in ops if o.selector in body]
         if len(keys) != 1:  # other members are the handler's to check (EVS resize sends bssParam alongside)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_plus
 
@@ -182,9 +183,27 @@ def convert(data: Any, typ: type[T], where: str = "$", *, relaxed: bool = False)
         return msgspec.convert(data, typ, strict=True)
     except msgspec.ValidationError as exc:
         message = str(exc)
+        problem, _, at = message.partition(" - at `")
+        steps: list = [int(i) if i else name for name, i in _PATH_STEP.findall(at.rstrip("`"))]
+        value = _at(data, steps)
         if where != "$":
             message = message.replace("`$", f"`{where}") if "`$" in message else f"{message} - at `{where}`"
-        raise InvalidInput(f"Invalid request body: {message}") from exc
+        # `schema`: for families with their own wording of validation errors (Nova's): the problem, where (the
+        # path's steps from the body's root) and the value there.
+        raise InvalidInput(f"Invalid request body: {message}",
+                           schema=(problem, where.split(".")[1:] + steps, value)) from exc
+
+
+_PATH_STEP = re.compile(r"\.([^.\[`]+)|\[(\d+)\]")
+
+
+def _at(data: Any, steps: list) -> Any:
+    for step in steps:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _known_members(data: Any, info: Any) -> Any:

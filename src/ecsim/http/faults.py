@@ -3,6 +3,8 @@ project mismatches and store outages, each in the family's own status codes, cod
 
 from __future__ import annotations
 
+import re
+
 from ecsim.auth.authenticate import AuthError, ProjectMismatch
 from ecsim.domain.errors import DomainError, NotFound
 from ecsim.http.errors import ApiError
@@ -173,6 +175,28 @@ class CinderFaults(Faults):
         return ApiError(413, None, "Request is too large.")
 
 
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "object": "object",
+               "array": "array", "null": "null"}
+
+
+def nova_schema_message(problem: str, steps: list, value: object) -> str:
+    """A body validation error in Nova's words (its jsonschema validator's): `Invalid input for field/attribute
+    <field>. Value: <value>. <what jsonschema says>`, or what jsonschema says alone at the body's root."""
+    if m := re.match(r"Object contains unknown field `(.+)`$", problem):
+        what = f"Additional properties are not allowed ('{m.group(1)}' was unexpected)"
+    elif m := re.match(r"Object missing required field `(.+)`$", problem):
+        what = f"'{m.group(1)}' is a required property"
+    elif problem.startswith("Invalid enum value"):
+        what = f"{value!r} is not one of the allowed values"
+    elif m := re.match(r"Expected `(.+)`, got `(.+)`$", problem):
+        types = ", ".join(repr(_JSON_TYPES.get(t.strip(), t.strip())) for t in m.group(1).split("|"))
+        what = f"{value!r} is not of type {types}"
+    else:
+        what = problem
+    field = next((s for s in reversed(steps) if isinstance(s, str)), None)
+    return what if field is None else f"Invalid input for field/attribute {field}. Value: {value}. {what}"
+
+
 class NovaFaults(Faults):
     """Nova v2 / v2.1: `{"<faultName>": {"code", "message"}}`; wrong states and locks 409, quotas 403, another
     project's server 404."""
@@ -184,10 +208,12 @@ class NovaFaults(Faults):
             if err.kind == "instance":
                 return ApiError(404, None, f"Instance {err.ident} could not be found.")
             return ApiError(404, None, err.message)
-        if err.reason == "malformed":
-            return ApiError(400, None, "Malformed request body")
+        if err.reason == "malformed" or err.details.get("action_body") or err.details.get("others"):
+            return ApiError(400, None, "Malformed request body")  # action_peek: not one key of an object
         if err.reason == "unknown_action":
             return ApiError(400, None, f"There is no such action: {err.details.get('action')}")
+        if "schema" in err.details:
+            return ApiError(400, None, nova_schema_message(*err.details["schema"]))  # type: ignore[misc]
         status = {"state": 409, "locked": 409, "conflict": 409, "quota": 403, "forbidden": 403}.get(err.reason, 400)
         return ApiError(status, None, err.message)
 
