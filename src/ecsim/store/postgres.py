@@ -27,15 +27,7 @@ from psycopg import sql as pgsql
 from psycopg.types.json import Jsonb, set_json_dumps
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ecsim.store.base import (
-    DECISION_COLUMNS,
-    Dialect,
-    Put,
-    SqlStore,
-    StoreUnavailable,
-    VersionConflict,
-    prune_decisions,
-)
+from ecsim.store.base import DECISION_COLUMNS, Dialect, SqlStore, StoreUnavailable, VersionConflict, prune_decisions
 
 CHANNEL = "ecsim_changes"
 CONNECT_TIMEOUT = 3
@@ -43,13 +35,6 @@ GETCONN_TIMEOUT = 1.0  # while the database is away, fail the request fast (503)
 STATEMENT_TIMEOUT_MS = 10_000
 _encode = msgspec.json.encode
 _COPY_DECISIONS = f"COPY decisions ({', '.join(DECISION_COLUMNS)}) FROM STDIN"
-# update_many's statement: `kind = ANY / id = ANY` lets the primary key find the rows before the join.
-_UPDATE_FROM_JSON = (
-    "UPDATE resources AS r SET {}status = v.status, settle_at = v.settle_at, version = r.version + 1, doc = v.doc "
-    "FROM jsonb_to_recordset(%s::jsonb) AS v(kind text, id text, name text, status text, settle_at float8, "
-    "doc jsonb) WHERE r.kind = ANY(%s) AND r.id = ANY(%s) AND r.kind = v.kind AND r.id = v.id")
-_UPDATE_FROM_JSON_RENAME = _UPDATE_FROM_JSON.format("name = v.name, ")
-_UPDATE_FROM_JSON = _UPDATE_FROM_JSON.format("")
 
 set_json_dumps(lambda obj: _encode(obj).decode())  # how Jsonb(doc) parameters are encoded
 
@@ -192,19 +177,6 @@ class PostgresStore(SqlStore):
         conn = self._connection()
         with self._errors(), conn.cursor() as cur:
             cur.executemany(sql, rows)
-
-    def update_many(self, puts: Sequence[Put], *, rename: bool = False) -> None:
-        """One statement for all the rows, their new values sent as one JSON array: psycopg's executemany spends
-        about 10 µs of Python per row (a third of a batch request's client time), an array of Jsonb parameters
-        more still (measured in docs/benchmarks.md)."""
-        if len(puts) < 2:
-            super().update_many(puts, rename=rename)
-            return
-        values = _encode([{"kind": p.kind, "id": p.id, "name": p.name, "status": p.status,
-                           "settle_at": p.settle_at, "doc": p.doc} for p in puts]).decode()
-        self._execute(_UPDATE_FROM_JSON_RENAME if rename else _UPDATE_FROM_JSON,
-                      (values, list({p.kind for p in puts}), [p.id for p in puts]))
-        self._write_facets([p for p in puts if p.facets is not None], replace=True)
 
     # The decision log has a connection of its own: its writes never join (or open) a group of state writes, and
     # they commit without waiting for the WAL flush (a log, not state: SQLite keeps it unsynced too).
