@@ -11,7 +11,6 @@ import msgspec
 from msgspec import Struct, field
 
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail, updated_server
-from ecsim.config import quota_limit
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
@@ -373,20 +372,9 @@ def _page(ctx: Ctx, flavors: list) -> list:
 def show_limits(ctx: Ctx) -> Response:
     """GET /v1/{project_id}/cloudservers/limits -> {"absolute": {...}}: the project's quotas and what it uses (the
     numbers Nova's limits give; ecsim sells no spot servers)."""
-    config = ctx.rt.config
-    used = compute.usage(ctx.rt, ctx.project)
-    absolute = {
-        "maxTotalInstances": quota_limit(config, "instances"), "totalInstancesUsed": used["instances"],
-        "maxTotalCores": quota_limit(config, "cores"), "totalCoresUsed": used["cores"],
-        "maxTotalRAMSize": quota_limit(config, "ram"), "totalRAMUsed": used["ram"],
-        "maxServerGroups": quota_limit(config, "server_groups"), "totalServerGroupsUsed": used["server_groups"],
-        "maxServerGroupMembers": quota_limit(config, "server_group_members"),
-        "maxServerMeta": compute.MAX_METADATA, "maxImageMeta": 128, "maxPersonality": 5,
-        "maxPersonalitySize": 10240, "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
-        "totalSecurityGroupsUsed": 1, "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0,
-        "maxTotalSpotInstances": 0, "maxTotalSpotCores": 0, "maxTotalSpotRAMSize": 0, "totalSpotInstancesUsed": 0,
-        "totalSpotCoresUsed": 0, "totalSpotRAMUsed": 0, "limit_by_flavor": [],
-    }
+    absolute = {**compute.absolute_limits(ctx.rt, ctx.project), "maxTotalSpotInstances": 0, "maxTotalSpotCores": 0,
+                "maxTotalSpotRAMSize": 0, "totalSpotInstancesUsed": 0, "totalSpotCoresUsed": 0, "totalSpotRAMUsed": 0,
+                "limit_by_flavor": []}
     return json_response(200, {"absolute": absolute})
 
 

@@ -27,7 +27,7 @@ from ecsim.iam.analysis import (
 from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import PolicySet
 from ecsim.iam.policy import PolicyError
-from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys
+from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys, shared_ep
 from ecsim.timefmt import parse_iso
 
 MAX_OPERATIONS = 500
@@ -58,18 +58,13 @@ def _resource_keys(rt: Any, op: Any, project_id: str) -> Any:
 
 
 def _enterprise_project(rt: Any, op: Any, urns: tuple[str, ...] | None, project_id: str) -> str | None:
-    """The enterprise project shared by the operation's resources that exist in the project (as the server takes
-    it for grants on enterprise projects); None when one does not exist or they are in several."""
+    """The enterprise project of the operation's resources, as the server takes it for grants on enterprise
+    projects (None: one does not exist in the project, or they are in several)."""
     if not urns or op.resource_type not in RESOURCE_TYPES or op.resource_type in NAMED_TYPES:
         return None
     kind = RESOURCE_TYPES[op.resource_type][1]
-    eps = set()
-    for u in urns:
-        row = rt.store.get(kind, u.rsplit(":", 1)[-1])
-        if row is None or row.scope != project_id:
-            return None
-        eps.add(row.doc.get("enterprise_project_id") or "0")
-    return eps.pop() if len(eps) == 1 else None
+    rows = (rt.store.get(kind, u.rsplit(":", 1)[-1]) for u in urns)
+    return shared_ep(r.doc if r is not None and r.scope == project_id else None for r in rows)
 
 
 class SimulateBody(Struct, forbid_unknown_fields=True):

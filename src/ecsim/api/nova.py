@@ -121,20 +121,7 @@ def show_flavor(ctx: Ctx) -> Response:
 # -- limits ---------------------------------------------------------------------------------------------------------
 def limits(ctx: Ctx) -> Response:
     """GET .../limits: the project's compute quotas and what it uses."""
-    rt = ctx.rt
-    used = compute.usage(ctx.rt, ctx.project)
-    absolute = {
-        "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": used["instances"],
-        "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": used["cores"],
-        "maxTotalRAMSize": quota_limit(rt.config, "ram"), "totalRAMUsed": used["ram"],
-        "maxServerGroups": quota_limit(rt.config, "server_groups"),
-        "totalServerGroupsUsed": used["server_groups"],
-        "maxServerGroupMembers": quota_limit(rt.config, "server_group_members"),
-        "maxServerMeta": compute.MAX_METADATA, "maxPersonality": 5, "maxPersonalitySize": 10240,
-        "maxTotalKeypairs": 100, "maxSecurityGroups": 10, "maxSecurityGroupRules": 20,
-        "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 1,
-        "maxImageMeta": 128,
-    }
+    absolute = compute.absolute_limits(ctx.rt, ctx.project)
     if version(ctx) >= (2, 36):  # proxy limits dropped
         for key in ("maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps", "totalFloatingIpsUsed",
                     "totalSecurityGroupsUsed"):

@@ -43,6 +43,7 @@ from ecsim.iam.resources import (
     request_ep,
     request_tag_keys,
     resource_condition_keys,
+    shared_ep,
 )
 from ecsim.runtime import Runtime
 from ecsim.store import StoreUnavailable, VersionConflict
@@ -271,7 +272,7 @@ class App:
                 elif op.resource_type is not None and op.resource_from:
                     with contextlib.suppress(DomainError):  # a malformed body names nothing
                         resources = _resources(ctx, op)
-                        ep = _enterprise_project(resources)
+                        ep = shared_ep(resources.doc(urn) for urn in resources.urns)
             policyset = rt.directory.policyset(user, project, ep)
         # Every policy set that decides: the user's, then a temporary key's session policies, which narrow it.
         sets = (*((policyset,) if policyset is not None else ()), *principal.session)
@@ -335,18 +336,6 @@ def _resources(ctx: Ctx, op: Operation) -> RequestResources:
                             region=ctx.rt.config.region, account_id=p.domain_id, scope=scope)
 
 
-def _enterprise_project(resources: RequestResources) -> str | None:
-    """The enterprise project of the resources an operation names (in its path, or a batch's in its body), for
-    grants on enterprise projects; None when one is no resource of this project or they are in several."""
-    eps = set()
-    for urn in resources.urns:
-        doc = resources.doc(urn)
-        if doc is None:
-            return None
-        eps.add(doc.get("enterprise_project_id") or "0")
-    return eps.pop() if len(eps) == 1 else None
-
-
 def _json_or_none(ctx: Ctx) -> Any:
     try:
         return ctx.json
@@ -367,12 +356,13 @@ def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | No
             cache.update(global_condition_keys(p, now=ctx.now, source_ip=ctx.client_ip,
                                                region=ctx.rt.config.region,
                                                user_agent=ctx.headers.get("user-agent")))
+            body = _json_or_none(ctx) if op.request_tags or op.request_ep or op.request_keys else None
             if op.request_tags:
-                cache.update(request_tag_keys(_json_or_none(ctx), op.request_tags))
+                cache.update(request_tag_keys(body, op.request_tags))
             if op.request_ep:
-                cache["g:enterpriseprojectid"] = request_ep(_json_or_none(ctx), op.request_ep)
+                cache["g:enterpriseprojectid"] = request_ep(body, op.request_ep)
             for key, path in op.request_keys:
-                value = body_at(_json_or_none(ctx), path)
+                value = body_at(body, path)
                 if isinstance(value, str):
                     cache[key] = value
         out = dict(cache)

@@ -53,13 +53,17 @@ class Router:
             for prefix in mounts:
                 self.add((prefix + op.path).rstrip("/") or "/", op, prefix)
         for template, names in (reserved or {}).items():
-            node: Node | None = self.root
-            for seg in split(template):
-                node = node.param[1] if seg.startswith("{") and node and node.param else \
-                    node.literals.get(seg) if node else None
-            if node is None:
+            self._reach(template).reserved = names
+
+    def _reach(self, template: str) -> Node:
+        """The node a route's path prefix leads to."""
+        node = self.root
+        for seg in split(template):
+            step = node.param[1] if seg.startswith("{") and node.param else node.literals.get(seg)
+            if step is None:
                 raise ValueError(f"no route reaches {template}")
-            node.reserved = names
+            node = step
+        return node
 
     def add(self, template: str, op: Operation, prefix: str) -> None:
         node = self.root

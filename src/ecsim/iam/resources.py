@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -90,6 +91,17 @@ def request_ep(body: Any, path: str) -> str:
     """The enterprise project a create puts what it creates in: named at `path`, else the default one."""
     value = body_at(body, path)
     return value if isinstance(value, str) and value else "0"
+
+
+def shared_ep(docs: Iterable[dict | None]) -> str | None:
+    """The enterprise project all these resources are in (what a grant on an enterprise project needs); None when
+    one is unknown (None) or they are in several."""
+    eps = set()
+    for doc in docs:
+        if doc is None:
+            return None
+        eps.add(doc.get("enterprise_project_id") or "0")
+    return eps.pop() if len(eps) == 1 else None
 
 
 def request_tag_keys(body: Any, path: str) -> dict[str, Any]:

@@ -152,6 +152,21 @@ def usage(rt: Runtime, project_id: str) -> dict[str, int]:
             "server_groups": rt.store.count("server_group", project_id)}
 
 
+def absolute_limits(rt: Runtime, project_id: str) -> dict[str, int]:
+    """The project's compute limits and what it uses, as Nova's limits name them (ECS's name them alike)."""
+    used = usage(rt, project_id)
+    return {
+        "maxTotalInstances": quota_limit(rt.config, "instances"), "totalInstancesUsed": used["instances"],
+        "maxTotalCores": quota_limit(rt.config, "cores"), "totalCoresUsed": used["cores"],
+        "maxTotalRAMSize": quota_limit(rt.config, "ram"), "totalRAMUsed": used["ram"],
+        "maxServerGroups": quota_limit(rt.config, "server_groups"), "totalServerGroupsUsed": used["server_groups"],
+        "maxServerGroupMembers": quota_limit(rt.config, "server_group_members"),
+        "maxServerMeta": MAX_METADATA, "maxPersonality": 5, "maxPersonalitySize": 10240, "maxTotalKeypairs": 100,
+        "maxSecurityGroups": 10, "maxSecurityGroupRules": 20, "maxTotalFloatingIps": 10, "totalFloatingIpsUsed": 0,
+        "totalSecurityGroupsUsed": 1, "maxImageMeta": 128,
+    }
+
+
 def check_quota(tx: SqlStore, rt: Runtime, project_id: str, instances: int, cores: int, ram: int) -> None:
     """Room for this many more instances, cores and MiB of RAM (a resize asks for the difference)."""
     usage = tx.group_count("server", project_id, "flavor_id")
