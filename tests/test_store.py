@@ -75,8 +75,8 @@ def test_locked_reads_after_update_many_see_what_is_stored(store):
 
 
 def test_update_many_sets_every_column_of_every_kind(store):
-    """update_many (one statement on PostgreSQL) writes status, settle_at, the doc, the name when renaming and the
-    facets of rows of several kinds, bumps each version once and leaves rows it was not given alone."""
+    """update_many writes status, settle_at, the doc, the name when renaming and the facets of rows of several
+    kinds, bumps each version once and leaves rows it was not given alone."""
     with store.write() as tx:
         for i in (1, 2, 3):
             tx.insert(put(i))
