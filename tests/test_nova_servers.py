@@ -272,6 +272,11 @@ def test_request_fields_follow_the_microversion(ecsim_server, unique):
     got, _, fault = raw(ecsim_server, "POST", f"/servers/{sid}/action", rebuild, version="2.53")
     assert got == 400 and "'key_name' was unexpected" in fault["badRequest"]["message"]
     assert len(list(ecsim_server.openstack().compute.servers(name=f"mvf-{unique}"))) == 2
+    # rebuild's 2.75 view: the show's fields, but user_data only at the top (Tempest's v2_75 schema)
+    got, _, body = raw(ecsim_server, "POST", f"/servers/{sid}/action", {"rebuild": {"imageRef": info["image_id"]}},
+                       version="2.75")
+    assert got == 202 and "user_data" in body["server"] and "OS-EXT-SRV-ATTR:user_data" not in body["server"]
+    assert "OS-EXT-SRV-ATTR:hostname" in body["server"]
 
 
 def test_legacy_v2_drops_unknown_members(ecsim_server, unique):
@@ -295,6 +300,25 @@ def test_legacy_v2_drops_unknown_members(ecsim_server, unique):
     group = {"server_group": {"name": f"v2g-{unique}", "policies": ["affinity"], "foo": 1}}
     assert raw(ecsim_server, "POST", "/os-server-groups", group, version=None, prefix=v2)[0] == 200
     assert raw(ecsim_server, "POST", "/os-server-groups", group, version="2.1")[0] == 400
+
+
+def test_changes_since_and_before_filter_before_the_page_is_cut(ecsim_server, unique):
+    """changes-since (and from 2.66 changes-before) select by the last change, and a page of `limit` holds that
+    many matches (Nova filters in its query), whatever the list order."""
+    conn, info = ecsim_server.openstack(), ecsim_server.info
+    oldest, *_ = [boot(conn, info, f"cs-{unique}-{i}") for i in range(3)]
+    assert ecsim_server.http("POST", "/_ecsim/clock", {"advance": 5})[0] == 200
+    mark = ecsim_server.http("GET", "/_ecsim/clock")[2]["now"]
+    conn.compute.stop_server(oldest)
+    query = f"?name=cs-{unique}&limit=2&changes-since={mark}"
+    _, _, page = raw(ecsim_server, "GET", "/servers" + query)
+    assert [s["id"] for s in page["servers"]] == [oldest.id]
+    assert [s.id for s in conn.compute.servers(name=f"cs-{unique}", changes_since=mark, limit=1)] == [oldest.id]
+    _, _, page = raw(ecsim_server, "GET", f"/servers/detail?name=cs-{unique}&changes-before={mark}", version="2.66")
+    assert len(page["servers"]) == 2 and oldest.id not in {s["id"] for s in page["servers"]}
+    status, _, _ = raw(ecsim_server, "GET", f"/servers?changes-since={mark}&changes-before=2020-01-01T00:00:00Z",
+                       version="2.66")
+    assert status == 400
 
 
 def test_validation_errors_in_novas_words(ecsim_server, unique):

@@ -418,23 +418,24 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     limit = ctx.q_int("limit", MAX_LIMIT, low=0)
     assert limit is not None
     limit = min(limit, MAX_LIMIT)
-    since = ctx.q("changes-since")
+    since_ts = _time_filter(ctx, "changes-since")
+    before_ts = _time_filter(ctx, "changes-before") if version(ctx) >= (2, 66) else None
+    if since_ts is not None and before_ts is not None and before_ts < since_ts:
+        raise InvalidInput("The value of changes-since must be less than or equal to changes-before.")
+    # A regular expression or a time window has no index: they look at the newest REGEX_SCAN servers, and the
+    # page is cut from what matches (before `limit`, as Nova filters in its query).
+    scan = pattern is not None or since_ts is not None or before_ts is not None
     try:
-        since_ts = parse_iso(since) if since else None
-    except ValueError as exc:
-        raise InvalidInput(f"Invalid filter field: changes-since: {since}") from exc
-    try:
-        rows, _ = compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now,
-                                       limit=REGEX_SCAN if pattern else limit, marker=ctx.q("marker"), order=order,
-                                       descending=descending)
+        rows, _ = compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now, limit=REGEX_SCAN if scan else limit,
+                                       marker=ctx.q("marker"), order=order, descending=descending)
     except DomainError as exc:
         if exc.reason == "marker_not_found":
             raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc
         raise
-    if pattern is not None:  # a scan of the newest REGEX_SCAN servers: regular expressions have no index
-        rows = [r for r in rows if pattern.search(r.doc["name"])][:limit]
-    if since_ts is not None:
-        rows = [r for r in rows if r.doc["updated"] >= since_ts]
+    if scan:
+        rows = [r for r in rows if (pattern is None or pattern.search(r.doc["name"]))
+                and (since_ts is None or r.doc["updated"] >= since_ts)
+                and (before_ts is None or r.doc["updated"] <= before_ts)][:limit]
     next_link = None
     if limit and len(rows) == limit:
         query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],
@@ -442,6 +443,14 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         collection = "servers/detail" if ctx.path.rstrip("/").endswith("/detail") else "servers"
         next_link = f"{links(ctx).api}/{collection}?{query}"
     return rows, next_link
+
+
+def _time_filter(ctx: Ctx, name: str) -> float | None:
+    raw = ctx.q(name)
+    try:
+        return parse_iso(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid filter field: {name}: {raw}") from exc
 
 
 _FALSE = {"0", "f", "false", "off", "n", "no"}
@@ -667,6 +676,7 @@ def rebuild_server(ctx: Ctx) -> Response:
         view["key_name"] = doc.get("key_name")
     if version(ctx) >= (2, 57):
         view["user_data"] = doc.get("user_data")
+    view.pop("OS-EXT-SRV-ATTR:user_data", None)  # rebuild's view (2.75+) has only the top-level user_data
     return json_response(202, {"server": view}, [(b"location", view["links"][0]["href"].encode())])
 
 
