@@ -95,6 +95,29 @@ def test_query_parameter_validation(ecsim_server, token, pid):
               400, "Ecs.0005")
 
 
+@pytest.mark.parametrize("path", ["/v1/{pid}/cloudservers/detail", "/v2/{pid}/cloudvolumes/detail",
+                                  "/v3/{pid}/volumes/detail", "/v2.1/{pid}/os-server-groups"])
+def test_an_offset_beyond_any_store_is_an_empty_page(ecsim_server, token, pid, path):
+    status, _, body = ecsim_server.http("GET", path.format(pid=pid) + "?offset=999999999999999999999", token=token)
+    assert status == 200 and not next(v for k, v in body.items() if isinstance(v, list))
+
+
+def test_openstack_action_bodies_take_one_key(ecsim_server, token, pid, server_id):
+    """Nova's and Cinder's dispatch (action_peek): a valid action with another key is refused, not run."""
+    status, _, body = ecsim_server.http("POST", f"/v2.1/{pid}/servers/{server_id}/action",
+                                        {"lock": None, "x": 1}, token=token)
+    assert (status, body["badRequest"]["message"]) == (400, "Malformed request body")
+    _, _, shown = ecsim_server.http("GET", f"/v2.1/{pid}/servers/{server_id}", token=token,
+                                    headers={"X-OpenStack-Nova-API-Version": "2.9"})
+    assert shown["server"]["locked"] is False
+    volume = ecsim_server.cinder("3.0").volumes.create(1, name="one-key")
+    status, _, body = ecsim_server.http("POST", f"/v3/{pid}/volumes/{volume.id}/action",
+                                        {"os-reserve": None, "x": 1}, token=token)
+    assert (status, body["badRequest"]["message"]) == (400, "Additional properties are not allowed ('x' was "
+                                                             "unexpected)")
+    assert ecsim_server.cinder("3.0").volumes.get(volume.id).status == "available"
+
+
 def test_url_project_that_is_not_the_callers(ecsim_server, token):
     other = "0123456789abcdef0123456789abcdef"
     msg = ecs_error(ecsim_server.http("GET", f"/v1/{other}/cloudservers/detail", token=token), 400, "Ecs.0023")

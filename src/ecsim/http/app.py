@@ -241,12 +241,15 @@ class App:
                 action_body=True,
             )
         keys = [o for o in ops if o.selector in body]
-        if len(keys) != 1:  # other members are the handler's to check (EVS resize sends bssParam alongside)
+        # Other members are the handler's to check (EVS resize sends bssParam alongside), but OpenStack's action
+        # dispatch (action_peek) takes bodies of exactly one key.
+        if len(keys) != 1 or (len(body) > 1 and ops[0].family in OPENSTACK_FAMILIES):
             known = ", ".join(o.selector or "" for o in ops)
             found = ", ".join(sorted(body))
-            first, *rest = body
+            action = keys[0].selector if keys else next(iter(body))
             raise DomainError(f"Unknown or ambiguous action {found!r}; expected exactly one of: {known}.",
-                              reason="unknown_action", action=first, others=rest, matched=len(keys))
+                              reason="unknown_action", action=action, others=[k for k in body if k != action],
+                              matched=len(keys))
         return keys[0]
 
     def _authorize(self, ctx: Ctx, op: Operation) -> None:

@@ -146,7 +146,7 @@ class CinderFaults(Faults):
         if err.reason == "malformed":
             return ApiError(400, None, "Malformed request body")
         if err.reason == "unknown_action":
-            if err.details.get("matched", 0) > 1:  # several actions: the first one's schema refuses the others
+            if err.details.get("matched") and err.details["others"]:  # the action's schema refuses the rest
                 others = ", ".join(repr(k) for k in err.details["others"])
                 verb = "was" if len(err.details["others"]) == 1 else "were"
                 return ApiError(400, None, f"Additional properties are not allowed ({others} {verb} unexpected)")

@@ -103,6 +103,7 @@ def prune_decisions(execute: Callable[..., Any], q: Callable[[str], str], keep: 
     return max(cutoff, pruned_to)
 
 
+MAX_OFFSET = 1 << 53
 SCHEMA_VERSION = 3  # 1: first release; 2: per-scope counts; 3: facets (filled by the runtime, see Runtime.create)
 
 
@@ -326,6 +327,10 @@ class SqlStore:
         order: str = "created",
     ) -> list[Row]:
         """Rows in `order` (created, or another indexed column), ties broken by id."""
+        if offset > MAX_OFFSET:  # beyond any store (and beyond what SQL integers hold): an empty page
+            return []
+        if limit is not None:
+            limit = min(limit, MAX_OFFSET)
         split = query.split_in(conds) if limit is not None and order == "created" else None
         if split is not None:
             runs = [self.select(kind, scope, c, newest_first=newest_first, limit=offset + (limit or 0))
