@@ -150,6 +150,7 @@ def test_change_os_with_only_user_data(ecs, info, other_image, unique):
     (True, {"adminpass": "short"}, "Ecs.0011"),
     (True, {"adminpass": PASS, "mode": "sometimes"}, "Ecs.0005"),
     (True, {"adminpass": PASS, "image": "00000000-0000-0000-0000-000000000000"}, "Ecs.0031"),
+    (True, {"adminpass": PASS, "image": ""}, "Ecs.0005"),  # not a reinstall in disguise
 ])
 def test_change_os_rules(ecs, info, other_image, unique, stopped, kw, code):
     sid = server(ecs, info, f"chbad-{unique}", stopped=stopped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from msgspec import Struct, field
 
+from ecsim.domain.errors import InvalidInput
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import lifecycle
 
@@ -80,6 +81,8 @@ def _login(o: OsChange | OsReinstall) -> lifecycle.Login:
 def change_os(ctx: Ctx) -> Response:
     """POST /v2|v1/{project_id}/cloudservers/{server_id}/changeos."""
     o = ctx.body_as(ChangeOsBody).os_change
+    if not o.imageid:  # required: without it this would be a reinstall
+        raise InvalidInput("os-change.imageid is required.")
     job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
                             image_id=o.imageid, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
