@@ -28,7 +28,6 @@ from ecsim.iam.conditions import global_condition_keys
 from ecsim.iam.evaluate import PolicySet
 from ecsim.iam.policy import PolicyError
 from ecsim.iam.resources import NAMED_TYPES, RESOURCE_TYPES, resource_condition_keys, shared_ep
-from ecsim.timefmt import parse_iso
 
 MAX_OPERATIONS = 500
 _ROUTER: list[Router] = []
@@ -139,18 +138,10 @@ def simulate(ctx: Ctx) -> Response:
     })
 
 
-def _time(ctx: Ctx, name: str) -> float | None:
-    raw = ctx.q(name)
-    try:
-        return parse_iso(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be an ISO 8601 time") from exc
-
-
 def suggest_policy(ctx: Ctx) -> Response:
     """GET /_ecsim/iam/suggest?user=&since=&until=: the least policy allowing every call recorded for them."""
     user = ctx.q("user")
-    since, until = _time(ctx, "since"), _time(ctx, "until")
+    since, until = ctx.q_time("since"), ctx.q_time("until")
     if not user and since is None and until is None:
         raise InvalidInput("name a user, a time window (since / until), or both")
     records = ctx.rt.decisions.query(user=user, since=since, until=until, limit=100_000)

@@ -25,7 +25,6 @@ from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json
 from ecsim.services import compute, groups, keypairs, lifecycle
 from ecsim.services.server_rows import get_server, load_server
 from ecsim.store import Cond, Row
-from ecsim.timefmt import parse_iso
 
 REGEX_SCAN = 10000  # servers a regular-expression name filter looks at
 
@@ -418,8 +417,8 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     limit = ctx.q_int("limit", MAX_LIMIT, low=0)
     assert limit is not None
     limit = min(limit, MAX_LIMIT)
-    since_ts = _time_filter(ctx, "changes-since")
-    before_ts = _time_filter(ctx, "changes-before") if version(ctx) >= (2, 66) else None
+    since_ts = ctx.q_time("changes-since")
+    before_ts = ctx.q_time("changes-before") if version(ctx) >= (2, 66) else None
     if since_ts is not None and before_ts is not None and before_ts < since_ts:
         raise InvalidInput("The value of changes-since must be less than or equal to changes-before.")
     # A regular expression or a time window has no index: they look at the newest REGEX_SCAN servers, and the
@@ -443,14 +442,6 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         collection = "servers/detail" if ctx.path.rstrip("/").endswith("/detail") else "servers"
         next_link = f"{links(ctx).api}/{collection}?{query}"
     return rows, next_link
-
-
-def _time_filter(ctx: Ctx, name: str) -> float | None:
-    raw = ctx.q(name)
-    try:
-        return parse_iso(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput(f"Invalid filter field: {name}: {raw}") from exc
 
 
 _FALSE = {"0", "f", "false", "off", "n", "no"}

@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 import msgspec
 
 from ecsim.domain.errors import InvalidInput
+from ecsim.timefmt import parse_iso
 
 if TYPE_CHECKING:
     from ecsim.catalog import Operation
@@ -125,6 +126,14 @@ class Ctx:
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise InvalidInput(f"Query parameter {name} must be {bounds}, got {value}.")
         return value
+
+    def q_time(self, name: str) -> float | None:
+        """An ISO 8601 time (epoch seconds), None when absent."""
+        raw = self.q(name)
+        try:
+            return parse_iso(raw) if raw else None
+        except ValueError as exc:
+            raise InvalidInput(f"Query parameter {name} must be an ISO 8601 time, got {raw!r}.") from exc
 
     def q_bool(self, name: str) -> bool | None:
         raw = self.q(name)
