@@ -74,8 +74,21 @@ def test_list_filters_count_and_next_link(ecsim_server, unique):
     by_id = evs.list_volumes(ListVolumesRequest(ids=str([ids[0], ids[2]])))
     assert sorted(v.id for v in by_id.volumes) == sorted([ids[0], ids[2]])
     assert evs.list_volumes(ListVolumesRequest(name=f"lst-{unique}-0002", status="error")).count == 0
-    e = err(lambda: evs.list_volumes(ListVolumesRequest(sort_key="size")))
+    e = err(lambda: evs.list_volumes(ListVolumesRequest(sort_key="weight")))
     assert (e.status_code, e.error_code) == (400, "EVS.1039")
+
+
+def test_list_sorted_by_size_pages_by_marker(ecsim_server, unique):
+    evs = ecsim_server.evs()
+    made = {size: make(evs, ecsim_server, f"sz-{unique}", size=size, metadata={"sz": unique})[1][0]
+            for size in (30, 10, 20)}
+    meta = f'{{"sz": "{unique}"}}'
+    page = evs.list_volumes(ListVolumesRequest(metadata=meta, sort_key="size", sort_dir="asc", limit=2))
+    assert [v.size for v in page.volumes] == [10, 20] and page.count == 3
+    rest = evs.list_volumes(ListVolumesRequest(metadata=meta, sort_key="size", sort_dir="asc", marker=made[20]))
+    assert [v.id for v in rest.volumes] == [made[30]]
+    largest = ecsim_server.cinder("3.0").volumes.list(search_opts={"metadata": {"sz": unique}}, sort="size:desc")
+    assert [v.size for v in largest] == [30, 20, 10]
 
 
 def test_update_answers_the_volume_unwrapped(ecsim_server, unique):
