@@ -26,6 +26,7 @@ Needs wrk (`apt-get install wrk`); PostgreSQL targets need ECSIM_TEST_POSTGRES o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -375,6 +376,9 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--conns", default="1,8", help="comma-separated connection counts")
     ap.add_argument("--out", default=None, help="also write the table (markdown) to this file")
+    ap.add_argument("--postgres", default=None, metavar="URL",
+                    help="PostgreSQL targets use this store, already loaded (`ecsim seed --store URL`), and keep it; "
+                    "for repeated runs (default: a fresh schema, seeded, dropped afterwards)")
     args = ap.parse_args()
     args.conns = [int(c) for c in args.conns.split(",")]
     args.scenarios = args.scenarios.split(",")
@@ -391,10 +395,11 @@ def main() -> None:
         if "memory" in wanted:
             targets.append(run_ecsim("memory, 1 worker", ["--memory"], args, work))
         if "postgres" in wanted or "postgres-2w" in wanted:
-            with postgres_schema(os.environ.get("ECSIM_TEST_POSTGRES", POSTGRES_URL)) as url:
-                seeded = False
+            fresh = postgres_schema(os.environ.get("ECSIM_TEST_POSTGRES", POSTGRES_URL))
+            with contextlib.nullcontext(args.postgres) if args.postgres else fresh as url:
+                seeded = bool(args.postgres)
                 if "postgres" in wanted:
-                    targets.append(run_ecsim("postgres, 1 worker", ["--store", url], args, work))
+                    targets.append(run_ecsim("postgres, 1 worker", ["--store", url], args, work, seed=not seeded))
                     seeded = True
                 if "postgres-2w" in wanted:
                     targets.append(run_ecsim("postgres, 2 workers", ["--store", url, "--workers", "2"], args,
