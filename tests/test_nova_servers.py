@@ -358,6 +358,29 @@ def test_action_bad_input_and_unknown_servers(ecsim_server, unique):
     assert status == 200
 
 
+def test_content_types_as_nova_reads_them(ecsim_server, unique):
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"ctype-{unique}")
+    token = ecsim_server.token()
+
+    def call(method, path, ctype, body=None, version="2.79"):
+        return ecsim_server.http(method, compute(ecsim_server) + path, body, token=token, headers={
+            "Content-Type": ctype, "X-OpenStack-Nova-API-Version": version})
+
+    for ctype in ("application/xml", "text/html", "application/JSON"):  # refused even without a body
+        for method, path, body in (("GET", f"/servers/{s.id}", None), ("POST", f"/servers/{s.id}/action",
+                                                                       {"lock": None})):
+            status, _, fault = call(method, path, ctype, body)
+            assert (status, fault) == (415, {"badMediaType": {"code": 415, "message": "Unsupported Content-Type"}})
+    assert ecsim_server.openstack().compute.get_server(s.id).is_locked is False  # the refused lock did nothing
+    assert call("GET", f"/servers/{s.id}", "application/xml", version="1.1")[0] == 406  # the version is read first
+    # No type, text/plain and the vendor type: the body is read as JSON all the same.
+    for ctype, action in ((None, "lock"), ("text/plain", "unlock"), ("application/vnd.openstack.compute+json",
+                                                                    "lock"), ("application/json; charset=UTF-8",
+                                                                              "unlock")):
+        assert call("POST", f"/servers/{s.id}/action", ctype, {action: None})[0] == 202, ctype
+        assert ecsim_server.openstack().compute.get_server(s.id).is_locked is (action == "lock")
+
+
 def openstack_cli(server, *args: str, parse: bool = True) -> dict | list | None:
     """`openstack <args>` as the admin; with `parse`, its `-f json` output parsed."""
     info = server.info

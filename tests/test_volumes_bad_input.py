@@ -37,6 +37,27 @@ def volume(server, token, base, vid) -> dict:
     return server.http("GET", f"{base}/volumes/{vid}", token=token)[2]["volume"]
 
 
+def test_content_types_as_cinder_reads_them(ecsim_server, token, base, vol, unique):
+    def count():
+        return len(ecsim_server.http("GET", f"{base}/volumes?name=ct-{unique}", token=token)[2]["volumes"])
+
+    create = {"volume": {"size": 1, "name": f"ct-{unique}"}}
+    for ctype in ("text/plain", "application/xml", "application/vnd.openstack.compute+json", ""):
+        got = ecsim_server.http("POST", f"{base}/volumes", create, {"Content-Type": ctype}, token=token)
+        assert fault(got, 415, "badMediaType") == "Unsupported Content-Type"
+    # Without a Content-Type the body is ignored: a create without its volume.
+    msg = fault(ecsim_server.http("POST", f"{base}/volumes", create, {"Content-Type": None}, token=token), 400,
+                "badRequest")
+    assert "volume" in msg
+    assert count() == 0
+    # Without a body the type is not looked at; Cinder's own JSON types are read.
+    assert ecsim_server.http("GET", f"{base}/volumes/{vol}", headers={"Content-Type": "text/xml"}, token=token)[0] \
+        == 200
+    for ctype in ("application/vnd.openstack.volume+json", "application/json;charset=UTF-8"):
+        assert ecsim_server.http("POST", f"{base}/volumes", create, {"Content-Type": ctype}, token=token)[0] == 202
+    assert count() == 2
+
+
 @pytest.mark.parametrize("raw", [b"{", b"[1,2", b"\xff\xfe", b'{"volume": '])
 def test_malformed_json(ecsim_server, token, base, raw):
     msg = fault(ecsim_server.http("POST", f"{base}/volumes", raw=raw, token=token), 400, "badRequest")

@@ -197,6 +197,7 @@ class App:
             versions = microversion.for_operation(op)
             if versions is not None:
                 ctx.version, ctx.response_headers = microversion.negotiate(versions, headers)
+            ctx.body = faults_for(family).request_body(headers.get("content-type"), body)
             if op.selector is not None:
                 op = self._select(ctx, match.ops)
             ctx.op = op

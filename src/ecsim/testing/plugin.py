@@ -92,8 +92,8 @@ class EcsimServer:
              token: str | None = None, raw: bytes | None = None, timeout: float = 30.0
              ) -> tuple[int, dict[str, str], Any]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        h = {"Content-Type": "application/json"}
-        h.update(headers or {})
+        h = {"Content-Type": "application/json", **(headers or {})}
+        h = {k: v for k, v in h.items() if v is not None}  # a header given as None is not sent
         if token:
             h["X-Auth-Token"] = token
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
