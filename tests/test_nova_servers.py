@@ -124,8 +124,8 @@ def test_sorted_lists(ecsim_server, unique):
     assert oldest == [f"srt-{unique}-{x}" for x in "bca"]
     ids = [s.id for s in conn.compute.servers(name=f"srt-{unique}", sort_key="uuid", sort_dir="asc")]
     assert ids == sorted(ids)
-    status, _, body = raw(ecsim_server, "GET", "/servers?deleted=true")  # the admin's filter: deleted servers only
-    assert status == 200 and body["servers"] == []
+    status, _, body = raw(ecsim_server, "GET", "/servers/detail?deleted=true")  # the admin's filter: deleted only
+    assert status == 200 and {s["status"] for s in body["servers"]} <= {"DELETED"}
     for query, fragment in (("sort_key=bogus", "'bogus' is not one of"), ("sort_dir=up", "'up' is not one of"),
                             ("sort_key=launched_at", "ecsim sorts servers by")):
         status, _, fault = raw(ecsim_server, "GET", f"/servers?{query}")
@@ -319,6 +319,41 @@ def test_changes_since_and_before_filter_before_the_page_is_cut(ecsim_server, un
     status, _, _ = raw(ecsim_server, "GET", f"/servers?changes-since={mark}&changes-before=2020-01-01T00:00:00Z",
                        version="2.66")
     assert status == 400
+
+
+def test_changes_since_shows_deleted_servers(ecsim_server, unique):
+    """A time window lists the servers deleted in it too (status DELETED), as Nova does until its database is
+    archived; a plain list and a show do not; admins can ask for deleted ones alone."""
+    user = make_user(ecsim_server, f"del-{unique}", system=["ECS FullAccess"])
+    nova_user, nova_admin = ecsim_server.nova(user=user["name"], password=user["password"]), ecsim_server.nova()
+    mark = ecsim_server.http("GET", "/_ecsim/clock")[2]["now"]
+    kept, gone = (nova_user.servers.create(f"del-{unique}-{n}", ecsim_server.info["image_id"],
+                                           ecsim_server.info["flavor_id"], nics="auto") for n in ("kept", "gone"))
+    nova_user.servers.delete(gone)
+    window = {"name": f"del-{unique}", "changes-since": mark}
+    listed = {s.id: s.status for s in nova_user.servers.list(search_opts=window)}
+    assert listed == {kept.id: "ACTIVE", gone.id: "DELETED"}
+    shown = next(s for s in nova_user.servers.list(search_opts=window) if s.id == gone.id)
+    assert shown.to_dict()["OS-EXT-STS:vm_state"] == "deleted" and shown.to_dict()["OS-SRV-USG:terminated_at"]
+    assert [s.id for s in nova_user.servers.list(search_opts={"name": f"del-{unique}"})] == [kept.id]
+    with pytest.raises(nova_exc.NotFound):
+        nova_user.servers.get(gone.id)
+    conn = ecsim_server.openstack()
+    assert [s.id for s in conn.compute.servers(name=f"del-{unique}", changes_since=mark, status="ACTIVE")] == [kept.id]
+    # Paged across both: the marker may be a deleted server.
+    first = nova_user.servers.list(search_opts=window, limit=1)
+    rest = nova_user.servers.list(search_opts=window, marker=first[0].id)
+    assert {first[0].id, *(s.id for s in rest)} == {kept.id, gone.id} and len(rest) == 1
+    # Admins: deleted=true (or status=DELETED) lists deleted servers alone, deleted=false keeps them out of a window.
+    assert [s.id for s in nova_admin.servers.list(search_opts={"name": f"del-{unique}", "deleted": True})] == [gone.id]
+    assert [s.id for s in nova_admin.servers.list(search_opts={"name": f"del-{unique}", "status": "DELETED"})] \
+        == [gone.id]
+    assert [s.id for s in nova_admin.servers.list(search_opts={**window, "deleted": "false"})] == [kept.id]
+    with pytest.raises(nova_exc.Forbidden, match="Only administrators may list deleted instances"):
+        nova_user.servers.list(search_opts={"status": "DELETED"})
+    # After a day they are forgotten.
+    assert ecsim_server.http("POST", "/_ecsim/clock", {"advance": 86401})[0] == 200
+    assert [s.id for s in nova_user.servers.list(search_opts=window)] == [kept.id]
 
 
 def test_validation_errors_in_novas_words(ecsim_server, unique):

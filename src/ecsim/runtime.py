@@ -96,7 +96,7 @@ class Runtime:
         immutable state. A row with a pending transition is rendered afresh (its view depends on the clock)."""
         if row.settle_at is not None:
             return msgspec.json.encode(render(row.doc))
-        full = (*key, row.id, row.version)
+        full = (*key, row.kind, row.id, row.version)  # kind: a deleted server's row restarts at version 1
         body = self.view_cache.get(full)
         if body is None:
             if len(self.view_cache) >= 8192:
@@ -147,10 +147,14 @@ class Runtime:
             tx.notify_change()
 
     def purge_expired_jobs(self) -> None:
+        """Forget the jobs, idempotency answers and deleted servers past their retention."""
         from ecsim.domain.jobs import JOB_RETENTION_SECONDS
+        from ecsim.services.server_rows import purge_deleted
 
+        now = self.clock.now()
         with self.store.write() as tx:
-            tx.purge_jobs(self.clock.now() - JOB_RETENTION_SECONDS)
+            tx.purge_jobs(now - JOB_RETENTION_SECONDS)
+            purge_deleted(tx, now)
 
     def close(self) -> None:
         self.decisions.close()

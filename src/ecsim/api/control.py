@@ -97,4 +97,5 @@ def set_clock(ctx: Ctx) -> Response:
             raise InvalidInput("advance must not be negative: the clock only moves forward")
         c.advance(body.advance)
     ctx.rt.save_clock()
+    ctx.rt.purge_expired_jobs()  # what the new time puts past its retention goes now, not at the next sweep
     return show_clock(ctx)

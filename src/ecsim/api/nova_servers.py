@@ -23,7 +23,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.services import compute, groups, keypairs, lifecycle
-from ecsim.services.server_rows import get_server, load_server
+from ecsim.services.server_rows import DELETED_KIND, get_server, load_server
 from ecsim.store import Cond, Row
 
 REGEX_SCAN = 10000  # servers a regular-expression name filter looks at
@@ -393,13 +393,17 @@ def _sort(ctx: Ctx) -> tuple[str, bool]:
 def _list(ctx: Ctx) -> tuple[list, str | None]:
     check_query(ctx, _LIST_PARAMS)
     order, descending = _sort(ctx)
-    if ctx.is_admin and (ctx.q("deleted") or "false").lower() not in _FALSE:
-        return [], None  # only deleted servers (an admin filter): ecsim forgets a server once its delete is done
     status = (ctx.q("status") or "").upper() or None
     if status is not None and status not in servers.STATUSES:
         if version(ctx) >= (2, 38):
             raise InvalidInput(f"Invalid status value: {ctx.q('status')}")
         return [], None  # before 2.38 an unknown status matches nothing
+    deleted = ctx.q("deleted") if ctx.is_admin else None  # Nova drops the filter for everyone else
+    only_deleted = deleted is not None and deleted.lower() in _TRUE - {""}
+    if status == "DELETED":
+        if not ctx.is_admin:
+            raise DomainError("Only administrators may list deleted instances", reason="forbidden")
+        only_deleted = True
     name = ctx.q("name")
     pattern = None
     if name and any(c in name for c in "^$*+?[](){}|\\"):  # Nova's name filter is a regular expression
@@ -421,16 +425,23 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     before_ts = ctx.q_time("changes-before") if version(ctx) >= (2, 66) else None
     if since_ts is not None and before_ts is not None and before_ts < since_ts:
         raise InvalidInput("The value of changes-since must be less than or equal to changes-before.")
+    # A time window also shows the servers deleted in the last day (unless an admin says deleted=false).
+    window = since_ts is not None or before_ts is not None
+    kinds = (DELETED_KIND,) if only_deleted else ("server", DELETED_KIND) if window and deleted is None \
+        else ("server",)
     # A regular expression or a time window has no index: they look at the newest REGEX_SCAN servers, and the
     # page is cut from what matches (before `limit`, as Nova filters in its query).
-    scan = pattern is not None or since_ts is not None or before_ts is not None
+    scan = pattern is not None or window
+    marker = ctx.q("marker")
     try:
-        rows, _ = compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now, limit=REGEX_SCAN if scan else limit,
-                                       marker=ctx.q("marker"), order=order, descending=descending)
+        runs = [compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now, limit=REGEX_SCAN if scan else limit,
+                                     marker=marker if len(kinds) == 1 else None, order=order, descending=descending,
+                                     kind=kind)[0] for kind in kinds]
     except DomainError as exc:
         if exc.reason == "marker_not_found":
-            raise InvalidInput(f"marker [{ctx.q('marker')}] not found") from exc
+            raise InvalidInput(f"marker [{marker}] not found") from exc
         raise
+    rows = runs[0] if len(runs) == 1 else _merged(runs, order, descending, marker)
     if scan:
         rows = [r for r in rows if (pattern is None or pattern.search(r.doc["name"]))
                 and (since_ts is None or r.doc["updated"] >= since_ts)
@@ -442,6 +453,20 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
         collection = "servers/detail" if ctx.path.rstrip("/").endswith("/detail") else "servers"
         next_link = f"{links(ctx).api}/{collection}?{query}"
     return rows, next_link
+
+
+def _merged(runs: list[list[Row]], order: str, descending: bool, marker: str | None) -> list[Row]:
+    """Live and deleted servers in one order (a deleted server's row is ordered by its deletion, its doc keeps
+    its creation), from after the marker."""
+    def key(r: Row) -> tuple:
+        return ({"created": r.doc["created"], "name": r.doc["name"]}.get(order, r.id), r.id)
+    rows = sorted((r for run in runs for r in run), key=key, reverse=descending)
+    if marker is not None:
+        at = next((i for i, r in enumerate(rows) if r.id == marker), None)
+        if at is None:
+            raise InvalidInput(f"marker [{marker}] not found")
+        rows = rows[at + 1:]
+    return rows
 
 
 _FALSE = {"0", "f", "false", "off", "n", "no"}

@@ -97,20 +97,20 @@ def _fuzzy(text: str | None, *, dot_is_any: bool = False) -> str | None:
 
 def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: float, *, limit: int,
                  offset: int = 0, marker: str | None = None, with_count: bool = False, order: str = "created",
-                 descending: bool = True) -> tuple[list[Row], int | None]:
+                 descending: bool = True, kind: str = "server") -> tuple[list[Row], int | None]:
     """A page of servers, newest first (or by `order`: created, name or id), their docs settled at `now` (rows carry
-    the version for view caches). `project_id` None lists every project's (Nova's all_tenants, for admins)."""
+    the version for view caches). `project_id` None lists every project's (Nova's all_tenants, for admins).
+    `kind` DELETED_KIND lists what stays of deleted servers, most recently deleted first."""
     settle_due(rt, project_id, now)
     conds = flt.conds()
     if marker is not None:
-        row = rt.store.get("server", marker)
+        row = rt.store.get(kind, marker)
         if row is None or (project_id is not None and row.scope != project_id):
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
         at = row.created if order == "created" else row.doc["name"] if order == "name" else row.id
         conds.append(Cond("before" if descending else "after", order, (at, row.id)))
-    rows = rt.store.select("server", project_id, conds, limit=limit, offset=offset, order=order,
-                           newest_first=descending)
-    total = rt.store.count("server", project_id, flt.conds()) if with_count else None
+    rows = rt.store.select(kind, project_id, conds, limit=limit, offset=offset, order=order, newest_first=descending)
+    total = rt.store.count(kind, project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
         if r.settle_at is not None:  # only rows with pending steps need their doc (and settling) here

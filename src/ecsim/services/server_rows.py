@@ -8,9 +8,14 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.timeline import next_at, settle
 from ecsim.runtime import Runtime
 from ecsim.services.block import save_volume
-from ecsim.store import Put, Row, SqlStore
+from ecsim.store import Cond, Put, Row, SqlStore
 
 MAX_BATCH = 1000
+# What stays of a deleted server, for a day: Nova lists deleted servers to `changes-since` / `changes-before`
+# queries (and to admins asking for `deleted=true`) until its database is archived. Their rows are ordered by when
+# the server was deleted.
+DELETED_KIND = "server_deleted"
+DELETED_RETENTION_SECONDS = 24 * 3600
 
 
 def server_put(doc: dict, now: float, *, with_facets: bool = False) -> Put | None:
@@ -28,8 +33,9 @@ def save_server(tx: SqlStore, doc: dict, now: float, *, new: bool = False, facet
     """`facets` when a filterable attribute changed (name, image, flavor, group, ...)."""
     put = server_put(doc, now, with_facets=new or facets)
     if put is None:
-        if not new:
-            tx.delete("server", doc["id"])
+        if not new and tx.delete("server", doc["id"]):
+            tx.insert(Put(DELETED_KIND, doc["id"], doc["project_id"], doc, name=doc["name"], status=servers.status(doc),
+                          created=doc.get("terminated_at") or now, facets=servers.facets(doc)))
     elif new:
         tx.insert(put)
     else:
@@ -50,6 +56,10 @@ def settle_due(rt: Runtime, project_id: str | None, now: float) -> None:
             save_server(tx, row.doc, now)
         for row in tx.get_many("volume", [r.id for r in due if r.kind == "volume"], for_update=True).values():
             save_volume(tx, row.doc, now)
+
+
+def purge_deleted(tx: SqlStore, now: float) -> int:
+    return tx.delete_where(DELETED_KIND, None, [Cond("before", "created", (now - DELETED_RETENTION_SECONDS, ""))])
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
