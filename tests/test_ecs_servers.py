@@ -218,6 +218,22 @@ def test_list_v11_marker_paging_and_expect_fields(ecs, info, unique):
     assert second.servers[0].addresses is None  # not asked for
 
 
+def test_lists_follow_changes_after_their_views_are_cached(ecs, info, unique):
+    """Pages are rendered from views cached per row version (on PostgreSQL read without the documents first): a
+    change or a delete after a list shows in the next one, through both list APIs."""
+    _, ids = create(ecs, info, f"lc-{unique}", count=3)
+
+    def lists() -> tuple[dict, dict]:
+        v1 = ecs.list_servers_details(ListServersDetailsRequest(name=f"lc-{unique}")).servers
+        v11 = ecs.list_cloud_servers(ListCloudServersRequest(name=f"lc-{unique}")).servers
+        return {s.id: s.status for s in v1}, {s.id: s.status for s in v11}
+
+    assert lists() == ({i: "ACTIVE" for i in ids},) * 2
+    stop(ecs, ids[:1])
+    ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs(ids[1:2]))))
+    assert lists() == ({ids[0]: "SHUTOFF", ids[2]: "ACTIVE"},) * 2
+
+
 def test_batch_stop_start_reboot_and_state_rules(ecs, info, unique):
     _, ids = create(ecs, info, f"act-{unique}", count=2)
     j = job(ecs, stop(ecs, ids, "HARD"))

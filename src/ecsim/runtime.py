@@ -104,6 +104,10 @@ class Runtime:
             body = self.view_cache[full] = msgspec.json.encode(render(row.doc))
         return body
 
+    def view_cached(self, key: tuple, row: Row) -> bool:
+        """Whether row_view(key, row, ...) would answer from the cache, without the row's document."""
+        return row.settle_at is None and (*key, row.kind, row.id, row.version) in self.view_cache
+
     @classmethod
     def create(cls, config: Config, store: SqlStore | None = None) -> Runtime:
         store = store or open_store(config.store_url())

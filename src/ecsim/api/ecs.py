@@ -204,8 +204,11 @@ def create_servers_v11(ctx: Ctx) -> Response:
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
+_DETAIL = ("ecs.server",)
+
+
 def _detail_bytes(ctx: Ctx, row: Row) -> bytes:
-    return ctx.rt.row_view(("ecs.server",), row, lambda doc: server_detail(ctx.rt, doc))
+    return ctx.rt.row_view(_DETAIL, row, lambda doc: server_detail(ctx.rt, doc))
 
 
 def show_server(ctx: Ctx) -> Response:
@@ -238,7 +241,8 @@ def list_servers_details(ctx: Ctx) -> Response:
     )
     marker = ctx.q("marker")
     rows, total = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit,
-                                       offset=0 if marker else (page - 1) * limit, marker=marker, with_count=True)
+                                       offset=0 if marker else (page - 1) * limit, marker=marker, with_count=True,
+                                       view=_DETAIL)
     body = b'{"count":%d,"servers":[' % (total or 0) + b",".join(_detail_bytes(ctx, r) for r in rows) + b"]}"
     return Response(200, body, list(JSON_HEADERS))
 
@@ -293,13 +297,15 @@ def list_cloud_servers(ctx: Ctx) -> Response:
             rows = [load_server(ctx.rt, ctx.project, ident, ctx.now)]
         except NotFound:
             rows = []
-    else:
-        rows, _ = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit, marker=ctx.q("marker"))
-    if "volumes_attached" in expect:  # sizes come from the volumes: not cacheable with the server's version
+    # Sizes come from the volumes: with volumes_attached a view is not cacheable with the server's version.
+    key = None if "volumes_attached" in expect else ("ecs.cloud_server", tuple(sorted(expect)))
+    if not ident:
+        rows, _ = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit, marker=ctx.q("marker"),
+                                       view=key)
+    if key is None:
         sizes = {vid: v["size"] for vid, v in compute.volumes_by_id(ctx.rt, [r.doc for r in rows], ctx.now).items()}
         items = [msgspec.json.encode(cloud_server(ctx.rt, r.doc, expect, sizes)) for r in rows]
     else:
-        key = ("ecs.cloud_server", tuple(sorted(expect)))
         items = [ctx.rt.row_view(key, r, lambda doc: cloud_server(ctx.rt, doc, expect, {})) for r in rows]
     body = b'{"servers":[' + b",".join(items) + b"]"
     if len(rows) == limit and not ident:

@@ -390,7 +390,8 @@ def _sort(ctx: Ctx) -> tuple[str, bool]:
     return _SORTED_BY[keys[0]], descending
 
 
-def _list(ctx: Ctx) -> tuple[list, str | None]:
+def _list(ctx: Ctx, view: tuple | None = None) -> tuple[list, str | None]:
+    """The page of servers the query asks for; `view` as for compute.list_servers."""
     check_query(ctx, _LIST_PARAMS)
     order, descending = _sort(ctx)
     status = (ctx.q("status") or "").upper() or None
@@ -436,7 +437,7 @@ def _list(ctx: Ctx) -> tuple[list, str | None]:
     try:
         runs = [compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now, limit=REGEX_SCAN if scan else limit,
                                      marker=marker if len(kinds) == 1 else None, order=order, descending=descending,
-                                     kind=kind)[0] for kind in kinds]
+                                     kind=kind, view=None if scan else view)[0] for kind in kinds]
     except DomainError as exc:
         if exc.reason == "marker_not_found":
             raise InvalidInput(f"marker [{marker}] not found") from exc
@@ -502,15 +503,18 @@ def list_servers(ctx: Ctx) -> Response:
     return json_response(200, _listing("servers", items, next_link))
 
 
+def _view_key(ctx: Ctx, show: bool) -> tuple:
+    return ("nova.server", version(ctx), links(ctx).api, show)
+
+
 def _view_bytes(ctx: Ctx, row: Row, *, show: bool = False) -> bytes:
     """The encoded view, cached per (microversion, base URL, row version) like the ECS views."""
     lk, v = links(ctx), version(ctx)
-    return ctx.rt.row_view(("nova.server", v, lk.api, show), row,
-                           lambda doc: views.server(ctx.rt, doc, lk, v, show=show))
+    return ctx.rt.row_view(_view_key(ctx, show), row, lambda doc: views.server(ctx.rt, doc, lk, v, show=show))
 
 
 def list_servers_detail(ctx: Ctx) -> Response:
-    rows, next_link = _list(ctx)
+    rows, next_link = _list(ctx, _view_key(ctx, False))
     body = b'{"servers":[' + b",".join(_view_bytes(ctx, r) for r in rows) + b"]"
     if next_link:
         body += b',"servers_links":' + msgspec.json.encode([{"rel": "next", "href": next_link}])

@@ -97,10 +97,13 @@ def _fuzzy(text: str | None, *, dot_is_any: bool = False) -> str | None:
 
 def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: float, *, limit: int,
                  offset: int = 0, marker: str | None = None, with_count: bool = False, order: str = "created",
-                 descending: bool = True, kind: str = "server") -> tuple[list[Row], int | None]:
+                 descending: bool = True, kind: str = "server", view: tuple | None = None
+                 ) -> tuple[list[Row], int | None]:
     """A page of servers, newest first (or by `order`: created, name or id), their docs settled at `now` (rows carry
     the version for view caches). `project_id` None lists every project's (Nova's all_tenants, for admins).
-    `kind` DELETED_KIND lists what stays of deleted servers, most recently deleted first."""
+    `kind` DELETED_KIND lists what stays of deleted servers, most recently deleted first. `view`: the key the caller
+    renders the rows with (Runtime.row_view); where the store prefers it (Dialect.lazy_docs) only the rows whose view
+    is not cached then carry their doc."""
     settle_due(rt, project_id, now)
     conds = flt.conds()
     if marker is not None:
@@ -109,7 +112,11 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
         at = row.created if order == "created" else row.doc["name"] if order == "name" else row.id
         conds.append(Cond("before" if descending else "after", order, (at, row.id)))
-    rows = rt.store.select(kind, project_id, conds, limit=limit, offset=offset, order=order, newest_first=descending)
+    lazy = view is not None and rt.store.dialect.lazy_docs and flt.launched_since is None
+    rows = rt.store.select(kind, project_id, conds, limit=limit, offset=offset, order=order, newest_first=descending,
+                           docs=not lazy)
+    if lazy:
+        rows = _with_docs(rt, kind, rows, view)
     total = rt.store.count(kind, project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
@@ -119,6 +126,24 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
             continue
         out.append(r)
     return out, total
+
+
+def _with_docs(rt: Runtime, kind: str, rows: list[Row], view: tuple) -> list[Row]:
+    """The rows, those whose view is not cached read again with their doc (a page of cached views is mostly ids:
+    PostgreSQL's rendering of documents as text is most of a list's cost there). A row changed in between comes
+    back as it is now; one deleted in between drops out."""
+    missing = [r.id for r in rows if not rt.view_cached(view, r)]
+    if not missing:
+        return rows
+    fresh = rt.store.get_many(kind, missing)
+    out = []
+    for r in rows:
+        if not rt.view_cached(view, r):
+            r = fresh.get(r.id)  # type: ignore[assignment]
+            if r is None:
+                continue
+        out.append(r)
+    return out
 
 
 # -- create -------------------------------------------------------------------------------------------------------

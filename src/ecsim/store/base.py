@@ -78,6 +78,9 @@ DECISION_COLUMNS = ("ts", "request_id", "user_id", "user_name", "operation", "al
 class Dialect:
     param = "?"
     doc_column = "doc"  # how to select the doc so that it arrives as JSON text (decoded lazily by Row)
+    # Whether a page rendered from cached views should leave the docs out of its query and fetch only the missing
+    # ones: worth a second query where sending a doc costs (PostgreSQL renders JSONB as text), not in SQLite.
+    lazy_docs = False
 
     def __init__(self) -> None:
         self.statements: dict[tuple, str] = {}  # hot-path statement texts in this dialect (SqlStore._cached)
@@ -247,9 +250,9 @@ class SqlStore:
         """Inside a write: tell the other processes, on commit, to re-validate their caches."""
 
     # -- reads -------------------------------------------------------------------------------------------------
-    def _row_select(self, alias: str = "") -> str:
+    def _row_select(self, alias: str = "", docs: bool = True) -> str:
         cols = [alias + c for c in _COLS.split(", ")]
-        cols[-1] = self.dialect.doc_column.replace("doc", alias + "doc")
+        cols[-1] = self.dialect.doc_column.replace("doc", alias + "doc") if docs else "NULL"
         return "SELECT " + ", ".join(cols)
 
     def _q(self, sql: str) -> str:
@@ -325,15 +328,17 @@ class SqlStore:
         limit: int | None = None,
         offset: int = 0,
         order: str = "created",
+        docs: bool = True,
     ) -> list[Row]:
-        """Rows in `order` (created, or another indexed column), ties broken by id."""
+        """Rows in `order` (created, or another indexed column), ties broken by id. Without `docs` the rows carry
+        no document (for a caller that renders most of them from cached views and fetches the rest)."""
         if offset > MAX_OFFSET:  # beyond any store (and beyond what SQL integers hold): an empty page
             return []
         if limit is not None:
             limit = min(limit, MAX_OFFSET)
         split = query.split_in(conds) if limit is not None and order == "created" else None
         if split is not None:
-            runs = [self.select(kind, scope, c, newest_first=newest_first, limit=offset + (limit or 0))
+            runs = [self.select(kind, scope, c, newest_first=newest_first, limit=offset + (limit or 0), docs=docs)
                     for c in split]
             merged = sorted((r for run in runs for r in run), key=lambda r: (r.created, r.id),
                             reverse=newest_first)
@@ -344,7 +349,7 @@ class SqlStore:
         if order != "created":
             order_alias = row_alias
             query.check_column(order)
-        sql = (f"{self._row_select(row_alias)} FROM {source} "
+        sql = (f"{self._row_select(row_alias, docs)} FROM {source} "
                f"ORDER BY {order_alias}{order} {direction}, {order_alias}id {direction}")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"

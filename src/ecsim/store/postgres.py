@@ -42,6 +42,7 @@ set_json_dumps(lambda obj: _encode(obj).decode())  # how Jsonb(doc) parameters a
 class PostgresDialect(Dialect):
     param = "%s"
     doc_column = "doc::text"
+    lazy_docs = True
 
     def json_text(self, path: str, doc: str = "doc") -> str:
         return f"({doc}#>>'{{" + ",".join(_ident(p) for p in path.split(".")) + "}')"
