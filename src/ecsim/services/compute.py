@@ -132,18 +132,11 @@ def _with_docs(rt: Runtime, kind: str, rows: list[Row], view: tuple) -> list[Row
     """The rows, those whose view is not cached read again with their doc (a page of cached views is mostly ids:
     PostgreSQL's rendering of documents as text is most of a list's cost there). A row changed in between comes
     back as it is now; one deleted in between drops out."""
-    missing = [r.id for r in rows if not rt.view_cached(view, r)]
+    missing = {r.id for r in rows if not rt.view_cached(view, r)}
     if not missing:
         return rows
-    fresh = rt.store.get_many(kind, missing)
-    out = []
-    for r in rows:
-        if not rt.view_cached(view, r):
-            r = fresh.get(r.id)  # type: ignore[assignment]
-            if r is None:
-                continue
-        out.append(r)
-    return out
+    fresh = rt.store.get_many(kind, list(missing))
+    return [fresh[r.id] if r.id in missing else r for r in rows if r.id not in missing or r.id in fresh]
 
 
 # -- create -------------------------------------------------------------------------------------------------------
