@@ -222,6 +222,16 @@ def test_keystone_bad_input(ecsim_server):
     assert status == 401 and body["error"]["title"] == "Unauthorized"
     status, _, body = ecsim_server.http("POST", "/v3/auth/tokens", {"auth": {"identity": {"methods": "password"}}})
     assert status == 400 and "$.auth.identity.methods" in body["error"]["message"]
+    # A body must be JSON, or come without a Content-Type (Keystone's json_body check).
+    good = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": ecsim_server.info["admin_user"], "password": ecsim_server.info["admin_password"],
+        "domain": {"name": ecsim_server.info["domain_name"]}}}}}}
+    for ctype in ("text/plain", "application/xml", "application/x-www-form-urlencoded"):
+        status, _, body = ecsim_server.http("POST", "/v3/auth/tokens", good, {"Content-Type": ctype})
+        assert status == 400 and body["error"]["message"].startswith(
+            "Expecting to find application/json in Content-Type header"), ctype
+    for ctype in (None, "application/json; charset=UTF-8", "application/vnd.openstack.identity+json"):
+        assert ecsim_server.http("POST", "/v3/auth/tokens", good, {"Content-Type": ctype})[0] == 201, ctype
 
 
 def test_iam_bad_input(ecsim_server, token, unique):

@@ -387,6 +387,17 @@ class KeystoneFaults(Faults):
         return ApiError(405, None, "The method is not allowed for the requested URL.",
                         headers=[("Allow", ", ".join(allowed))])
 
+    def request_body(self, content_type: str | None, body: bytes) -> bytes:
+        # keystone/server/flask/request_processing/json_body.py: a body is JSON (application/json or
+        # application/*+json) or comes without a Content-Type.
+        if body and content_type:
+            media = content_type.split(";", 1)[0].strip().lower()
+            if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+                raise ApiError(400, None, "Expecting to find application/json in Content-Type header. The server "
+                               "could not comply with the request since it is either malformed or otherwise "
+                               "incorrect. The client is assumed to be in error.")
+        return body
+
     def body_too_large(self, limit: int) -> ApiError:
         return ApiError(413, None, f"Request entity too large: the body exceeds {limit} bytes.")
 
