@@ -193,6 +193,21 @@ def test_next_link_and_count(ecsim_server, cinder, unique):
     assert len(second["volumes"]) == 1 and "volumes_links" not in second  # a partial page is the last
 
 
+def test_detail_lists_follow_changes_after_their_views_are_cached(cinder, unique):
+    """Detail pages come from views cached per row version (on PostgreSQL read without the documents first): a
+    change or a delete after a list shows in the next one."""
+    vols = [new(cinder, unique, name=f"lc-{unique}-{i}") for i in range(3)]
+
+    def listed() -> dict:
+        return {v.id: (v.name, v.status) for v in cinder.volumes.list(search_opts={"name~": f"lc-{unique}"})}
+
+    assert listed() == {v.id: (v.name, "available") for v in vols}
+    cinder.volumes.update(vols[0], name=f"lc-{unique}-renamed")
+    cinder.volumes.reserve(vols[1])
+    cinder.volumes.delete(vols[2])
+    assert listed() == {vols[0].id: (f"lc-{unique}-renamed", "available"), vols[1].id: (vols[1].name, "attaching")}
+
+
 def test_summary_at_3_12(cinder, unique):
     before = cinder.volumes.summary(all_tenants=False)["volume-summary"]
     new(cinder, unique, size=3)

@@ -108,6 +108,17 @@ class Runtime:
         """Whether row_view(key, row, ...) would answer from the cache, without the row's document."""
         return row.settle_at is None and (*key, row.kind, row.id, row.version) in self.view_cache
 
+    def with_docs(self, kind: str, rows: list[Row], view: tuple) -> list[Row]:
+        """Rows selected without their documents (SqlStore.select(docs=False)), those whose `view` is not cached read
+        again with their doc: a page of cached views needs little more than ids and versions (on PostgreSQL,
+        rendering documents as text is most of a list's cost). A row changed in between comes back as it is now;
+        one deleted in between drops out."""
+        missing = {r.id for r in rows if not self.view_cached(view, r)}
+        if not missing:
+            return rows
+        fresh = self.store.get_many(kind, list(missing))
+        return [fresh[r.id] if r.id in missing else r for r in rows if r.id not in missing or r.id in fresh]
+
     @classmethod
     def create(cls, config: Config, store: SqlStore | None = None) -> Runtime:
         store = store or open_store(config.store_url())

@@ -11,12 +11,14 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
+
 from ecsim.api import cinder_schemas as schemas
 from ecsim.api import cinder_views as views
 from ecsim.domain import volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http import microversion
-from ecsim.http.context import Ctx, Response, empty, json_response
+from ecsim.http.context import JSON_HEADERS, Ctx, Response, empty, json_response
 from ecsim.services import block
 from ecsim.timefmt import iso_micros
 
@@ -97,8 +99,7 @@ def _first(body: dict, *keys: str) -> str | None:
 def show_volume(ctx: Ctx) -> Response:
     row = block.load_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now)
     root = _root(ctx)
-    view = ctx.rt.row_view(("cinder.volume", root, ctx.version), row,
-                           lambda doc: views.volume_detail(doc, root, ctx.version))
+    view = ctx.rt.row_view(_detail_view(ctx), row, lambda doc: views.volume_detail(doc, root, ctx.version))
     return Response(200, b'{"volume":' + view + b"}")
 
 
@@ -173,9 +174,10 @@ def _sort(ctx: Ctx) -> tuple[str, bool]:
     return key.strip() or "created_at", direction == "desc"
 
 
-def _page(ctx: Ctx) -> tuple[list, bool, int | None]:
+def _page(ctx: Ctx, view: tuple | None = None) -> tuple[list, bool, int | None]:
     """The rows of a volume list, whether it gets a next link, and the total when asked for (3.45 with_count).
-    As in Cinder, a full page (as many as the limit, or the maximum) links to the next one, even if it is empty."""
+    As in Cinder, a full page (as many as the limit, or the maximum) links to the next one, even if it is empty.
+    `view` as for block.list_volumes."""
     limit = ctx.q_int("limit", None, low=0)
     offset = ctx.q_int("offset", 0, low=0) or 0
     page = MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
@@ -183,32 +185,39 @@ def _page(ctx: Ctx) -> tuple[list, bool, int | None]:
     with_count = ctx.version >= (3, 45) and ctx.q("with_count", "false").lower() in schemas.TRUE_STRINGS
     rows, total = block.list_volumes(ctx.rt, ctx.project, _filter(ctx), ctx.now, limit=page, offset=offset,
                                      marker=ctx.q("marker"), sort_key=key, newest_first=desc,
-                                     with_count=with_count)
+                                     with_count=with_count, view=view)
     return rows, bool(rows) and len(rows) == page, total
 
 
-def _list(ctx: Ctx, render: Any, path: str) -> Response:
-    rows, more, total = _page(ctx)
-    body: dict = {"volumes": [render(r.doc) for r in rows]}
+def _list(ctx: Ctx, path: str, view: tuple | None, render: Any) -> Response:
+    """`render(row)`: one volume's encoded view."""
+    rows, more, total = _page(ctx, view)
+    body = b'{"volumes":[' + b",".join(render(r) for r in rows) + b"]"
     if more and rows:
         query = [(k, v) for k, v in ctx.query_pairs if k != "marker"]
         if not any(k == "limit" for k, _ in query):
             query.append(("limit", str(MAX_LIMIT)))
         query.append(("marker", rows[-1].id))
-        body["volumes_links"] = [{"rel": "next", "href": f"{_root(ctx)}/{ctx.project}/{path}?{urlencode(query)}"}]
+        link = {"rel": "next", "href": f"{_root(ctx)}/{ctx.project}/{path}?{urlencode(query)}"}
+        body += b',"volumes_links":' + msgspec.json.encode([link])
     if total is not None:
-        body["count"] = total
-    return json_response(200, body)
+        body += b',"count":%d' % total
+    return Response(200, body + b"}", list(JSON_HEADERS))
 
 
 def list_volumes(ctx: Ctx) -> Response:
     root = _root(ctx)
-    return _list(ctx, lambda v: views.volume_summary(v, root), "volumes")
+    return _list(ctx, "volumes", None, lambda r: msgspec.json.encode(views.volume_summary(r.doc, root)))
+
+
+def _detail_view(ctx: Ctx) -> tuple:
+    return ("cinder.volume", _root(ctx), ctx.version)
 
 
 def list_volumes_detail(ctx: Ctx) -> Response:
-    root = _root(ctx)
-    return _list(ctx, lambda v: views.volume_detail(v, root, ctx.version), "volumes/detail")
+    root, key = _root(ctx), _detail_view(ctx)
+    return _list(ctx, "volumes/detail", key,
+                 lambda r: ctx.rt.row_view(key, r, lambda doc: views.volume_detail(doc, root, ctx.version)))
 
 
 def volumes_summary(ctx: Ctx) -> Response:

@@ -117,7 +117,9 @@ def settle_due(rt: Runtime, project_id: str, now: float) -> None:
 
 def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *, limit: int, offset: int = 0,
                  marker: str | None = None, sort_key: str = "created_at", newest_first: bool = True,
-                 with_count: bool = False) -> tuple[list[Row], int | None]:
+                 with_count: bool = False, view: tuple | None = None) -> tuple[list[Row], int | None]:
+    """A page of volumes, settled at `now`. `view`: the key the caller renders them with (Runtime.row_view); where
+    the store prefers it (Dialect.lazy_docs) only the rows whose view is not cached carry their doc."""
     settle_due(rt, project_id, now)
     order = SORT_KEYS.get(sort_key)
     if order is None:
@@ -147,8 +149,11 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
             value = {"created": row.created, "id": row.id, "name": row.doc["name"],
                      "status": row.doc["status"]}[order]
             conds.append(Cond("before" if newest_first else "after", order, (value, row.id)))
+        lazy = view is not None and rt.store.dialect.lazy_docs
         rows = rt.store.select("volume", project_id, conds, newest_first=newest_first, limit=limit, offset=offset,
-                               order=order)
+                               order=order, docs=not lazy)
+        if lazy:
+            rows = rt.with_docs("volume", rows, view)  # type: ignore[arg-type]
     for r in rows:
         if r.settle_at is not None:
             settle(r.doc, now)

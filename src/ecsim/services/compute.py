@@ -116,7 +116,7 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
     rows = rt.store.select(kind, project_id, conds, limit=limit, offset=offset, order=order, newest_first=descending,
                            docs=not lazy)
     if lazy:
-        rows = _with_docs(rt, kind, rows, view)
+        rows = rt.with_docs(kind, rows, view)
     total = rt.store.count(kind, project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
@@ -126,17 +126,6 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
             continue
         out.append(r)
     return out, total
-
-
-def _with_docs(rt: Runtime, kind: str, rows: list[Row], view: tuple) -> list[Row]:
-    """The rows, those whose view is not cached read again with their doc (a page of cached views is mostly ids:
-    PostgreSQL's rendering of documents as text is most of a list's cost there). A row changed in between comes
-    back as it is now; one deleted in between drops out."""
-    missing = {r.id for r in rows if not rt.view_cached(view, r)}
-    if not missing:
-        return rows
-    fresh = rt.store.get_many(kind, list(missing))
-    return [fresh[r.id] if r.id in missing else r for r in rows if r.id not in missing or r.id in fresh]
 
 
 # -- create -------------------------------------------------------------------------------------------------------
