@@ -149,11 +149,11 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
             value = {"created": row.created, "id": row.id, "name": row.doc["name"],
                      "status": row.doc["status"]}[order]
             conds.append(Cond("before" if newest_first else "after", order, (value, row.id)))
-        lazy = view is not None and rt.store.dialect.lazy_docs
+        lazy = view if rt.store.dialect.lazy_docs else None
         rows = rt.store.select("volume", project_id, conds, newest_first=newest_first, limit=limit, offset=offset,
-                               order=order, docs=not lazy)
-        if lazy:
-            rows = rt.with_docs("volume", rows, view)  # type: ignore[arg-type]
+                               order=order, docs=lazy is None)
+        if lazy is not None:
+            rows = rt.with_docs("volume", rows, lazy)
     for r in rows:
         if r.settle_at is not None:
             settle(r.doc, now)
