@@ -130,6 +130,7 @@ def test_suggested_policy_allows_exactly_the_recorded_calls(ecsim_server, unique
     assert out["policies_1_1"] == [{"type": "XA", "policy": {"Version": "1.1", "Statement": [
         {"Effect": "Allow", "Action": expected}]}}]
     assert out["policy_5_0"]["Version"] == "5.0" and out["policy_5_0"]["Statement"][0]["Action"] == expected
+    assert out["projects"] == [ecsim_server.info["project_id"]]  # where to grant the XA policy
     assert lint(out["policies_1_1"][0]["policy"]) == [] and lint(out["policy_5_0"]) == []
 
     replay(ecsim_server, make_user(ecsim_server, f"least-{unique}", allow=expected))

@@ -156,6 +156,7 @@ class Suggestion:
     actions: list[str]  # the operations' own actions and their dependencies, sorted
     project_actions: list[str]
     account_actions: list[str]
+    projects: list[str]  # where the project-level calls were made: where to grant the project-level (XA) policy
 
     def policy_1_1(self) -> list[dict]:
         """Custom 1.1 policies are project-level (XA) or account-level (AX): one per scope that is needed."""
@@ -171,7 +172,7 @@ class Suggestion:
 
     def as_dict(self) -> dict:
         return {"operations": self.operations, "actions": self.actions, "policies_1_1": self.policy_1_1(),
-                "policy_5_0": self.policy_5_0()}
+                "policy_5_0": self.policy_5_0(), "projects": self.projects}
 
 
 def suggest(records: Iterable[dict]) -> Suggestion:
@@ -179,16 +180,22 @@ def suggest(records: Iterable[dict]) -> Suggestion:
     dependencies, nothing else. Calls that needed no permission (users acting on themselves) add nothing."""
     ops = by_name()
     names: list[str] = []
+    projects: set[str] = set()
     for r in records:
-        if r.get("basis") == "self" or r["operation"] in names or r["operation"] not in ops:
+        op = ops.get(r["operation"])
+        if r.get("basis") == "self" or op is None:
             continue
-        names.append(r["operation"])
+        if op.scope == "project" and r.get("project_id"):
+            projects.add(r["project_id"])
+        if r["operation"] not in names:
+            names.append(r["operation"])
     project: set[str] = set()
     account: set[str] = set()
     for name in names:
         op = ops[name]
         (project if op.scope == "project" else account).update((*op.actions, *op.dependencies))
-    return Suggestion(sorted(names), sorted(project | account), sorted(project), sorted(account - project))
+    return Suggestion(sorted(names), sorted(project | account), sorted(project), sorted(account - project),
+                      sorted(projects))
 
 
 # -- lint ------------------------------------------------------------------------------------------------------------
