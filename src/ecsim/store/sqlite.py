@@ -101,13 +101,17 @@ class SqliteStore(SqlStore):
             # SQLite's 4 KiB: 8 KiB pages were measured (docs/benchmarks.md) and doubled the WAL's bytes per commit.
             c.execute("PRAGMA page_size=16384")
             self._log.execute("PRAGMA page_size=16384")
+            c.execute("PRAGMA cache_size=-65536")
         else:
             for conn in (c, self._log):
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
+            # A file under 1 GiB pays, at most commits that move an index entry, a walk over every bucket of the
+            # page cache (`pcache1TruncateUnsafe`, docs/benchmarks.md): its cost follows the cache's size. 8 MiB
+            # (SQLite's default is 2) keeps a store's hot pages; the OS caches the rest.
+            c.execute("PRAGMA cache_size=-8192")
         c.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         c.execute("PRAGMA busy_timeout=10000")
-        c.execute("PRAGMA cache_size=-65536")
         c.execute("PRAGMA temp_store=MEMORY")
         c.execute("PRAGMA case_sensitive_like=ON")
         self._log.execute("PRAGMA synchronous=OFF")  # a log, not state: no fsync
