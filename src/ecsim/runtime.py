@@ -96,7 +96,7 @@ class Runtime:
         immutable state. A row with a pending transition is rendered afresh (its view depends on the clock)."""
         if row.settle_at is not None:
             return msgspec.json.encode(render(row.doc))
-        full = (*key, row.kind, row.id, row.version)  # kind: a deleted server's row restarts at version 1
+        full = _cache_key(key, row)
         body = self.view_cache.get(full)
         if body is None:
             if len(self.view_cache) >= 8192:
@@ -104,16 +104,16 @@ class Runtime:
             body = self.view_cache[full] = msgspec.json.encode(render(row.doc))
         return body
 
-    def view_cached(self, key: tuple, row: Row) -> bool:
-        """Whether row_view(key, row, ...) would answer from the cache, without the row's document."""
-        return row.settle_at is None and (*key, row.kind, row.id, row.version) in self.view_cache
-
-    def with_docs(self, kind: str, rows: list[Row], view: tuple) -> list[Row]:
-        """Rows selected without their documents (SqlStore.select(docs=False)), those whose `view` is not cached read
-        again with their doc: a page of cached views needs little more than ids and versions (on PostgreSQL,
-        rendering documents as text is most of a list's cost). A row changed in between comes back as it is now;
-        one deleted in between drops out."""
-        missing = {r.id for r in rows if not self.view_cached(view, r)}
+    def select_for_view(self, kind: str, scope: str | None, conds: list, view: tuple | None,
+                        **select: Any) -> list[Row]:
+        """store.select for a page the caller renders with row_view(view, ...). Where the store prefers it
+        (Dialect.lazy_docs: PostgreSQL, where rendering documents as text is most of a list's cost) the page is
+        read without documents and only the rows whose view is not cached are read again; a row changed in between
+        comes back as it is now, one deleted in between drops out."""
+        if view is None or not self.store.dialect.lazy_docs:
+            return self.store.select(kind, scope, conds, **select)
+        rows = self.store.select(kind, scope, conds, docs=False, **select)
+        missing = {r.id for r in rows if r.settle_at is not None or _cache_key(view, r) not in self.view_cache}
         if not missing:
             return rows
         fresh = self.store.get_many(kind, list(missing))
@@ -174,3 +174,7 @@ class Runtime:
     def close(self) -> None:
         self.decisions.close()
         self.store.close()
+
+
+def _cache_key(view: tuple, row: Row) -> tuple:
+    return (*view, row.kind, row.id, row.version)  # kind: a deleted server's row restarts at version 1

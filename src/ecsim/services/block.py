@@ -149,11 +149,8 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
             value = {"created": row.created, "id": row.id, "name": row.doc["name"],
                      "status": row.doc["status"]}[order]
             conds.append(Cond("before" if newest_first else "after", order, (value, row.id)))
-        lazy = view if rt.store.dialect.lazy_docs else None
-        rows = rt.store.select("volume", project_id, conds, newest_first=newest_first, limit=limit, offset=offset,
-                               order=order, docs=lazy is None)
-        if lazy is not None:
-            rows = rt.with_docs("volume", rows, lazy)
+        rows = rt.select_for_view("volume", project_id, conds, view, newest_first=newest_first, limit=limit,
+                                  offset=offset, order=order)
     for r in rows:
         if r.settle_at is not None:
             settle(r.doc, now)

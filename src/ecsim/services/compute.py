@@ -112,11 +112,8 @@ def list_servers(rt: Runtime, project_id: str | None, flt: ServerFilter, now: fl
             raise InvalidInput(f"marker [{marker}] not found", reason="marker_not_found")
         at = row.created if order == "created" else row.doc["name"] if order == "name" else row.id
         conds.append(Cond("before" if descending else "after", order, (at, row.id)))
-    lazy = view if rt.store.dialect.lazy_docs and flt.launched_since is None else None
-    rows = rt.store.select(kind, project_id, conds, limit=limit, offset=offset, order=order, newest_first=descending,
-                           docs=lazy is None)
-    if lazy is not None:
-        rows = rt.with_docs(kind, rows, lazy)
+    rows = rt.select_for_view(kind, project_id, conds, view if flt.launched_since is None else None, limit=limit,
+                              offset=offset, order=order, newest_first=descending)
     total = rt.store.count(kind, project_id, flt.conds()) if with_count else None
     out = []
     for r in rows:
