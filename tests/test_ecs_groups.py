@@ -97,10 +97,10 @@ def test_list_pages_by_marker(ecs, unique, new_group):
     ids = [new_group(f"pg-{unique}-{i}") for i in range(3)]
     full = ecs.list_server_groups(ListServerGroupsRequest())
     assert [x.id for x in full.server_groups if x.id in ids] == ids and full.page_info is None  # oldest first
-    page = ecs.list_server_groups(ListServerGroupsRequest(limit=2, marker=ids[0]))
-    assert [x.id for x in page.server_groups] == ids[1:] and page.page_info.next_marker == ids[2]
-    last = ecs.list_server_groups(ListServerGroupsRequest(limit=2, marker=ids[1]))
-    assert [x.id for x in last.server_groups] == ids[2:] and last.page_info is None  # not full: no next page
+    page = ecs.list_server_groups(ListServerGroupsRequest(limit=1, marker=ids[0]))
+    assert [x.id for x in page.server_groups] == ids[1:2] and page.page_info.next_marker == ids[1]
+    last = ecs.list_server_groups(ListServerGroupsRequest(limit=2, marker=ids[0]))
+    assert [x.id for x in last.server_groups] == ids[1:] and last.page_info is None  # full, but nothing after it
     e = err(lambda: ecs.list_server_groups(ListServerGroupsRequest(marker="no-such-group")))
     assert (e.status_code, e.error_code) == (400, "Ecs.0005")
 

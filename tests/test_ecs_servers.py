@@ -18,6 +18,7 @@ from huaweicloudsdkecs.v2 import (
     ListCloudServersRequest,
     ListFlavorsRequest,
     ListResizeFlavorsRequest,
+    ListServerAzInfoRequest,
     ListServersDetailsRequest,
     PostPaidServerNic,
     PostPaidServerTag,
@@ -339,6 +340,18 @@ def test_resize_flavors_limits_and_unserved_names(ecsim_server, ecs, info, uniqu
     status, _, body = ecsim_server.http("GET", f"/v1/{info['project_id']}/cloudservers/flavor-sell-policies",
                                         token=ecsim_server.token())
     assert (status, body["error_code"]) == (404, "APIGW.0101")
+
+
+def test_availability_zones_and_the_charging_mode_filter(ecs, info, unique):
+    zones = ecs.list_server_az_info(ListServerAzInfoRequest()).availability_zones
+    assert [z.availability_zone_id for z in zones] == [f"{info['region']}{s}" for s in "abc"]
+    assert (zones[0].type, zones[0].mode, zones[0].alias) == ("Core", "single", "AZ1")
+    _, (sid,) = create(ecs, info, f"cm-{unique}")
+    for mode, found in (("postPaid", True), ("0", True), ("prePaid", False), ("1", False), ("spot", False)):
+        page = ecs.list_cloud_servers(ListCloudServersRequest(name=f"cm-{unique}", charging_mode=mode)).servers
+        assert [s.id for s in page] == ([sid] if found else []), mode
+    e = err(lambda: ecs.list_cloud_servers(ListCloudServersRequest(charging_mode="monthly")))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0005")
 
 
 def test_images_through_ims(ecsim_server):

@@ -15,7 +15,7 @@ from huaweicloudsdkiam.v3 import (
     ShowCustomPolicyRequest,
 )
 
-from helpers import create, err, make_user, stop
+from helpers import create, err, job, make_user, stop
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +97,36 @@ def test_grant_on_all_projects_applies(ecsim_server, servers, unique):
     ecsim_server.ecs(u["ak"], u["sk"]).list_servers_details(ListServersDetailsRequest())
 
 
+def test_jobs_are_followed_without_a_permission_of_their_own(ecsim_server, admin_ecs, unique):
+    """No table lists an action for ShowJob (EVS: "no identity-policy permission is needed"): a user allowed only
+    to stop servers, or only to create disks, follows the job it started."""
+    from huaweicloudsdkevs.v2 import CreateVolumeOption, CreateVolumeRequest, CreateVolumeRequestBody
+    from huaweicloudsdkevs.v2 import ShowJobRequest as EvsShowJobRequest
+
+    u = make_user(ecsim_server, f"job-{unique}", allow=["ecs:cloudServers:stop", "evs:volumes:create"])
+    ecs = ecsim_server.ecs(u["ak"], u["sk"])
+    _, mine = create(admin_ecs, ecsim_server.info, f"job-{unique}")
+    assert job(ecs, stop(ecs, mine)).status == "SUCCESS"
+    evs = ecsim_server.evs(u["ak"], u["sk"])
+    made = evs.create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=CreateVolumeOption(
+        availability_zone=ecsim_server.info["region"] + "a", volume_type="SSD", size=10))))
+    assert evs.show_job(EvsShowJobRequest(job_id=made.job_id)).status == "SUCCESS"
+    assert err(lambda: ecs.show_server(ShowServerRequest(server_id=mine[0]))).status_code == 403
+
+
+def test_grant_on_all_projects_covers_global_services(ecsim_server, unique):
+    """iam_02_0519: a grant for all projects includes the global service project, so IAM calls are allowed and
+    global (AX) system policies may be granted there."""
+    u = make_user(ecsim_server, f"allg-{unique}", allow=["iam:users:listUsers"], scope="all_projects")
+    users = ecsim_server.iam(u["ak"], u["sk"]).keystone_list_users(KeystoneListUsersRequest()).users
+    assert u["name"] in [x.name for x in users]
+    sec = make_user(ecsim_server, f"alls-{unique}", system=["Security Administrator"], scope="all_projects")
+    assert ecsim_server.iam(sec["ak"], sec["sk"]).keystone_list_users(KeystoneListUsersRequest()).users
+    other = make_user(ecsim_server, f"allp-{unique}", allow=["ecs:cloudServers:list"], scope="all_projects")
+    assert err(lambda: ecsim_server.iam(other["ak"], other["sk"]).keystone_list_users(
+        KeystoneListUsersRequest())).status_code == 403
+
+
 def test_grant_on_account_does_not_authorize_project_services(ecsim_server, unique):
     u = make_user(ecsim_server, f"dom-{unique}", allow=["ecs:cloudServers:list"], scope="domain")
     e = err(lambda: ecsim_server.ecs(u["ak"], u["sk"]).list_servers_details(ListServersDetailsRequest()))
@@ -162,6 +192,19 @@ def test_custom_policy_shows_references(ecsim_server, unique):
     role = ecsim_server.iam().show_custom_policy(ShowCustomPolicyRequest(role_id=u["role_ids"][0])).role
     assert role.references == 1 and role.catalog == "CUSTOMED"
     assert role.name.startswith(f"custom_{ecsim_server.info['domain_id']}_")
+
+
+def test_custom_policy_is_deleted_once_no_longer_granted(ecsim_server, unique):
+    from huaweicloudsdkiam.v3 import DeleteCustomPolicyRequest, KeystoneRemoveProjectPermissionFromGroupRequest
+
+    u = make_user(ecsim_server, f"del-{unique}", allow=["ecs:cloudServers:list"])
+    iam = ecsim_server.iam()
+    e = err(lambda: iam.delete_custom_policy(DeleteCustomPolicyRequest(role_id=u["role_ids"][0])))
+    assert e.status_code == 409 and "revoke" in e.error_msg
+    iam.keystone_remove_project_permission_from_group(KeystoneRemoveProjectPermissionFromGroupRequest(
+        project_id=ecsim_server.info["project_id"], group_id=u["group_id"], role_id=u["role_ids"][0]))
+    assert iam.delete_custom_policy(DeleteCustomPolicyRequest(role_id=u["role_ids"][0])).message == "Delete success"
+    assert err(lambda: iam.show_custom_policy(ShowCustomPolicyRequest(role_id=u["role_ids"][0]))).status_code == 404
 
 
 def test_a_granted_policys_type_cannot_leave_its_grants_behind(ecsim_server, unique):

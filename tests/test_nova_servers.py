@@ -236,6 +236,27 @@ def test_flavors_and_limits(ecsim_server, unique):
     assert usage["instances"]["In Use"] == limits.absolute.instances_used
 
 
+def test_availability_zones(ecsim_server, unique):
+    """Everyone lists the zones (hosts null); the detail with hosts is Nova's admin-only view."""
+    region = ecsim_server.info["region"]
+    zones = list(ecsim_server.openstack().compute.availability_zones())
+    assert [z.name for z in zones][:2] == [f"{region}a", f"{region}b"] and zones[0].state == {"available": True}
+    detail = {z.zoneName: z for z in ecsim_server.nova().availability_zones.list(detailed=True)}
+    assert f"pod01.{region}a" in detail[f"{region}a"].hosts
+    cli = openstack_cli(ecsim_server, "availability", "zone", "list", "--compute")
+    assert [r["Zone Name"] for r in cli] == [f"{region}{s}" for s in "abc"]
+    u = make_user(ecsim_server, f"az-{unique}", allow=["ecs:availabilityZones:list"])
+    token = ecsim_server.token(u["name"], u["password"])
+    status, _, body = raw(ecsim_server, "GET", "/os-availability-zone", token=token)
+    assert status == 200 and body["availabilityZoneInfo"][0]["hosts"] is None
+    status, _, body = raw(ecsim_server, "GET", "/os-availability-zone/detail", token=token)
+    assert status == 403 and "os-availability-zone:detail" in body["forbidden"]["message"]
+    nobody = make_user(ecsim_server, f"az0-{unique}", allow=["ecs:cloudServers:list"])
+    status, _, body = raw(ecsim_server, "GET", "/os-availability-zone",
+                          token=ecsim_server.token(nobody["name"], nobody["password"]))
+    assert status == 403 and "ecs:availabilityZones:list" in body["forbidden"]["message"]
+
+
 @pytest.mark.parametrize(("body", "status"), [
     (b"{", 400), ({"server": {"name": "x"}}, 400), ({"server": {"name": "", "flavorRef": "s6.small.1",
                                                                 "imageRef": "x", "networks": "auto"}}, 400),

@@ -259,6 +259,17 @@ def _list_by_ids(ctx: Ctx, ids: list[str]) -> Response:
     return json_response(200, {"count": len(out), "servers": out})
 
 
+def list_az_info(ctx: Ctx) -> Response:
+    """GET /v1/{project_id}/availability-zones: the region's zones, all general-purpose ("Core") single zones."""
+    zones = [{"availability_zone_id": az, "type": "Core", "mode": "single", "public_border_group": "center",
+              "alias": f"AZ{n}", "az_group_ids": [], "category": 0}
+             for n, az in enumerate(ctx.rt.config.availability_zones, 1)]
+    return json_response(200, {"availability_zones": zones})
+
+
+_CHARGING_MODES = ("0", "1", "2", "postPaid", "prePaid", "spot")
+
+
 def list_cloud_servers(ctx: Ctx) -> Response:
     """GET /v1.1/{project_id}/cloudservers/detail: marker paging, no count; `servers_links` when a page is full."""
     limit = ctx.q_int("limit", 10, low=0, high=100) or 10
@@ -290,7 +301,11 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         key_name=ctx.q("key_name"), enterprise_project_id=ctx.q("enterprise_project_id"), metadata=metadata,
         metadata_key=ctx.q("metadata-key"), launched_since=launched_since,
     )
-    if ctx.q_bool("in_recycle_bin"):
+    charging = ctx.q("charging_mode")
+    if charging is not None and charging not in _CHARGING_MODES:
+        raise InvalidInput(f"charging_mode must be one of {', '.join(_CHARGING_MODES)}.")
+    # Every ecsim server is pay-per-use: a yearly/monthly or spot filter, or the recycle bin, matches none.
+    if ctx.q_bool("in_recycle_bin") or charging not in (None, "0", "postPaid"):
         return json_response(200, {"servers": []})
     if ident:
         try:

@@ -43,12 +43,13 @@ def create_group(ctx: Ctx) -> Response:
 
 
 def list_groups(ctx: Ctx) -> Response:
-    """GET .../os-server-groups?limit=&marker= -> {"server_groups", "page_info"?} (next_marker when a page is full)."""
+    """GET .../os-server-groups?limit=&marker= -> {"server_groups", "page_info"?} (next_marker only when more
+    remain: a paging loop ends on the last page, not on an empty one after it)."""
     limit = ctx.q_int("limit", None, low=1, high=1000)
-    docs = groups.list_groups(ctx.rt, ctx.project, limit=limit, marker=ctx.q("marker"))
-    body: dict = {"server_groups": [_view(ctx, d) for d in docs]}
-    if limit is not None and len(docs) == limit:
-        body["page_info"] = {"next_marker": docs[-1]["id"]}
+    docs = groups.list_groups(ctx.rt, ctx.project, limit=None if limit is None else limit + 1, marker=ctx.q("marker"))
+    body: dict = {"server_groups": [_view(ctx, d) for d in docs[:limit]]}
+    if limit is not None and len(docs) > limit:
+        body["page_info"] = {"next_marker": docs[limit - 1]["id"]}
     return json_response(200, body)
 
 

@@ -138,7 +138,7 @@ def delete_custom_policy(ctx: Ctx) -> Response:
                            "deleting it.")
         tx.delete("role", role["id"])
         acct.changed(ctx, tx)
-    return empty(200)
+    return json_response(200, {"message": "Delete success"})
 
 
 def list_roles(ctx: Ctx) -> Response:
@@ -181,10 +181,12 @@ def show_role(ctx: Ctx) -> Response:
 
 
 # -- grants -------------------------------------------------------------------------------------------------------
-_GRANT_TYPES = {"project": ("XA", "AA"), "domain": ("AX", "AA"), "all_projects": ("XA", "AA"),
+# A grant on all projects covers the global services too (iam_02_0519: "including the global service project and
+# all IAM projects"), so every type of policy may be granted there.
+_GRANT_TYPES = {"project": ("XA", "AA"), "domain": ("AX", "AA"), "all_projects": ("XA", "AX", "AA"),
                 "enterprise_project": ("XA", "AA")}
-_WHERE = {"project": "a project", "domain": "the account (global services)", "all_projects": "all projects",
-          "enterprise_project": "an enterprise project"}
+_WHERE = {"project": "a project", "domain": "the account (global services)", "enterprise_project":
+          "an enterprise project"}
 
 
 def _grant_target(ctx: Ctx, target: str) -> tuple[str, str]:

@@ -11,6 +11,8 @@ from ecsim.domain.catalogs import Flavor
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, json_response
 from ecsim.services import compute
+from ecsim.services.groups import az_hosts
+from ecsim.timefmt import iso_micros
 
 Version = tuple[int, int]
 
@@ -130,6 +132,32 @@ def limits(ctx: Ctx) -> Response:
         absolute.pop("maxPersonality")
         absolute.pop("maxPersonalitySize")
     return json_response(200, {"limits": {"rate": [], "absolute": absolute}})
+
+
+# -- availability zones ---------------------------------------------------------------------------------------------
+def _zones(ctx: Ctx, hosts: bool) -> Response:
+    updated = iso_micros(ctx.now)
+    info = []
+    for az in ctx.rt.config.availability_zones:
+        entry: dict = {"zoneName": az, "zoneState": {"available": True}, "hosts": None}
+        if hosts:  # the compute hosts server groups place servers on, each with its one service
+            service = {"nova-compute": {"available": True, "active": True, "updated_at": updated}}
+            entry["hosts"] = {host: service for host in az_hosts(ctx.rt, az)}
+        info.append(entry)
+    return json_response(200, {"availabilityZoneInfo": info})
+
+
+def list_availability_zones(ctx: Ctx) -> Response:
+    """GET .../os-availability-zone: the region's zones, every one available; no hosts (null), as for users."""
+    return _zones(ctx, hosts=False)
+
+
+def list_availability_zones_detail(ctx: Ctx) -> Response:
+    """GET .../os-availability-zone/detail: with each zone's hosts and services; Nova's policy keeps it to admins."""
+    if not ctx.is_admin:
+        raise DomainError("Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
+                          reason="forbidden")
+    return _zones(ctx, hosts=True)
 
 
 # -- quota sets -----------------------------------------------------------------------------------------------------

@@ -180,10 +180,15 @@ op("ecs.list_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/flavors", "e
 op("ecs.list_resize_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/resize_flavors",
    "ecs:cloudServerFlavors:get", title="Querying the target flavors of a flavor change", source="table:ecs",
    handler=f"{ECS}:list_resize_flavors", access_level="list", sdk="list_resize_flavors")
+op("ecs.list_server_az_info", "ecs", "GET", "/v1/{project_id}/availability-zones", "ecs:cloudServers:list",
+   title="Querying AZs", source="table:ecs", handler=f"{ECS}:list_az_info", access_level="list",
+   sdk="list_server_az_info")
 op("ecs.show_server_limits", "ecs", "GET", "/v1/{project_id}/cloudservers/limits", "ecs:cloudServerQuotas:get",
    title="Querying tenant quotas", source="table:ecs", handler=f"{ECS}:show_limits", access_level="read",
    sdk="show_server_limits")
-op("ecs.show_job", "ecs", "GET", "/v1/{project_id}/jobs/{job_id}", "ecs:cloudServers:get",
+# Polling a job needs no permission of its own: EVS's ShowJob says "no identity-policy permission is needed", ECS's
+# names no action, and no permission table lists one (a user allowed only to stop servers can follow the stop).
+op("ecs.show_job", "ecs", "GET", "/v1/{project_id}/jobs/{job_id}", (),
    title="Querying job execution status", source="table:ecs", handler=f"{JOBS}:show_job", access_level="read",
    sdk="show_job")
 
@@ -347,6 +352,18 @@ twins(NOVA, "nova.list_flavors_detail", "nova", "GET", "/{project_id}/flavors/de
 twins(NOVA, "nova.show_flavor", "nova", "GET", "/{project_id}/flavors/{flavor_id}", "ecs:flavors:get",
       title="Querying a flavor (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:show_flavor",
       access_level="read")
+# Cinder v2 has the same path unprefixed: the legacy Nova v2 one lives only under /compute.
+for _prefix, _mounts in (("/v2.1", None), ("/v2", ("/compute",))):
+    _tag = _prefix.strip("/").replace(".", "")
+    op(f"nova.list_availability_zones.{_tag}", "nova", "GET", _prefix + "/{project_id}/os-availability-zone",
+       "ecs:availabilityZones:list", title="Querying AZs (native OpenStack API)", source="table:ecs",
+       handler=f"{NOVA_API}:list_availability_zones", access_level="list", enterprise_project=False,
+       sdk="nova_list_availability_zones", mounts=_mounts)
+    op(f"nova.list_availability_zones_detail.{_tag}", "nova", "GET",
+       _prefix + "/{project_id}/os-availability-zone/detail", "ecs:availabilityZones:list",
+       title="Querying AZs with their hosts (native OpenStack API)", source="table:ecs",
+       handler=f"{NOVA_API}:list_availability_zones_detail", access_level="list", enterprise_project=False,
+       mounts=_mounts)
 twins(NOVA, "nova.limits", "nova", "GET", "/{project_id}/limits", "ecs:quotas:get",
       title="Querying tenant limits (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:limits",
       access_level="read")

@@ -347,7 +347,7 @@ class EvsFaults(Faults):
         return ApiError(status, code, f"{text} ({detail})" if detail and detail != text else text)
 
     def denied(self, action: str, explanation: str) -> ApiError:
-        err = self._error(403, "EVS.2056", denial_message(action))  # EVS's fixed text, the action in parentheses
+        err = self._error(403, "EVS.2056", "")  # EVS's fixed text; the explanation names the action
         err.details = [{"code": "ecsim.explanation", "message": explanation}]
         return err
 

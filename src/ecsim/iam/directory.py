@@ -252,17 +252,18 @@ class Directory:
 
     def policyset(self, user: dict, project_id: str | None, enterprise_project: str | None = None) -> PolicySet:
         """The compiled policies that apply to `user` in a project (project-level services) or, with None, at
-        account level (global services such as IAM). With `enterprise_project` (a resource's enterprise project,
-        for operations the permission tables allow there) grants on that enterprise project count too. The 5.0
-        identity policies attached to the user or its groups count everywhere."""
+        account level (global services such as IAM; grants on all projects count there too). With
+        `enterprise_project` (a resource's enterprise project, for operations the permission tables allow there)
+        grants on that enterprise project count too. The 5.0 identity policies attached to the user or its groups
+        count everywhere."""
 
         def load() -> PolicySet:
             grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
             role_ids: list[str] = []
             for g in grants:
                 t = g["target"]
-                if project_id is None:
-                    applies = t == "domain"
+                if project_id is None:  # global services: grants on the account and on all projects
+                    applies = t in ("domain", "all_projects")
                 else:
                     applies = (t == "project" and g["target_id"] == project_id) or t == "all_projects" or (
                         t == "enterprise_project" and g["target_id"] == enterprise_project)

@@ -85,11 +85,16 @@ def _per_host(doc: dict) -> int:
     return int((doc.get("rules") or {}).get("max_server_per_host") or 1)
 
 
+def az_hosts(rt: Runtime, az: str) -> list[str]:
+    """The compute hosts of a zone (`--hosts-per-az`)."""
+    return [f"pod{n:02d}.{az}" for n in range(1, rt.config.hosts_per_az + 1)]
+
+
 def hosts_for(tx: SqlStore, rt: Runtime, project_id: str, group_id: str | None, az: str, count: int, *,
               exclude: tuple[str, ...] = (), new_members: bool = True) -> list[str | None]:
     """Hosts in `az` for `count` servers (of the group, if any), None where its policy leaves no room; for
     `new_members`, checks the group's member quota too."""
-    hosts = [f"pod{n:02d}.{az}" for n in range(1, rt.config.hosts_per_az + 1)]
+    hosts = az_hosts(rt, az)
     if group_id is None:
         return groups.place(None, hosts, [], count)
     doc = load_group(tx, project_id, group_id)
