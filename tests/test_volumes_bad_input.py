@@ -153,7 +153,7 @@ def test_lists_with_odd_filters(ecsim_server, token, base):
         assert status == 200 and body["volumes"] == [], query
     fault(ecsim_server.http("GET", f"{base}/volumes?limit=-1", token=token), 400, "badRequest")
     fault(ecsim_server.http("GET", f"{base}/volumes?sort=name:sideways", token=token), 400, "badRequest")
-    fault(ecsim_server.http("GET", f"{base}/volumes?marker={uuid.uuid4()}", token=token), 400, "badRequest")
+    fault(ecsim_server.http("GET", f"{base}/volumes?marker={uuid.uuid4()}", token=token), 404, "itemNotFound")
     fault(ecsim_server.http("GET", f"{base}/volumes?metadata=[[", token=token), 400, "badRequest")
     fault(ecsim_server.http("GET", f"{base}/volumes?metadata=" + "[" * 5000, token=token), 400, "badRequest")
 

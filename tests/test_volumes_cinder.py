@@ -139,6 +139,9 @@ def test_metadata_apis(ecsim_server, cinder, cinder30, unique):
     assert cinder.volumes.get(v.id).metadata == {"b": "2"}
     cinder30.volumes.update_all_metadata(v, {"c": "3"})
     assert cinder.volumes.get(v.id).metadata == {"c": "3"}
+    cinder.volumes.set_metadata(v, {"kubernetes.io/created-for/pv/name": "pv1"})  # "/" is allowed in keys
+    assert cinder.volumes.get(v.id).metadata["kubernetes.io/created-for/pv/name"] == "pv1"
+    cinder30.volumes.update_all_metadata(v, {"c": "3"})
     with pytest.raises(cex.NotFound) as exc:
         cinder30.volumes.delete_metadata(v, ["zz"])  # before 3.15: one DELETE per key
     assert exc.value.message == f"Volume {v.id} has no metadata with key zz."
@@ -175,6 +178,10 @@ def test_list_filters_sorting_and_paging(cinder, unique):
     assert [v.id for v in newest] == [made[2].id]
     rest = cinder.volumes.list(search_opts=opts, marker=newest[0].id, limit=5)
     assert [v.id for v in rest] == [made[1].id, made[0].id]
+    gone = str(uuid.uuid4())
+    with pytest.raises(cex.NotFound) as exc:  # Cinder loads the marker as a volume
+        cinder.volumes.list(search_opts=opts, marker=gone)
+    assert exc.value.message == f"Volume {gone} could not be found."
     summary = cinder.volumes.list(detailed=False, search_opts=opts)
     assert set(summary[0].to_dict()) == {"id", "name", "links"}
 
@@ -233,6 +240,23 @@ def test_extend(cinder, cinder30, unique):
     cinder.volumes.extend(v, 4)
     got = cinder.volumes.get(v.id)
     assert (got.size, got.status) == (4, "in-use")
+    with pytest.raises(cex.OverLimit) as exc:  # per_volume_gigabytes: Cinder's VolumeSizeExceedsLimit
+        cinder.volumes.extend(v, 40000)
+    assert exc.value.message == "Requested volume size 40000G is larger than maximum allowed limit 32768G."
+    with pytest.raises(cex.OverLimit):
+        cinder.volumes.create(size=99999999)
+
+
+def test_shared_volumes_grow_only_while_available(ecsim_server, cinder, unique):
+    """The same rule as EVS's (EVS.1065): one backend, whichever API asks."""
+    shared = ecsim_server.openstack().block_storage.create_volume(size=1, name=f"shx-{unique}", is_multiattach=True)
+    cinder.volumes.extend(shared.id, 2)
+    cinder.volumes.attach(shared.id, str(uuid.uuid4()), "/dev/vdb")
+    with pytest.raises(cex.BadRequest) as exc:
+        cinder.volumes.extend(shared.id, 3)
+    assert exc.value.message == (f"Invalid volume: Shared volume {shared.id} must be available to extend, currently "
+                                 "in-use.")
+    assert cinder.volumes.get(shared.id).size == 2
 
 
 def test_reserve_unreserve(cinder, unique):
@@ -297,6 +321,17 @@ def test_readonly_and_bootable(cinder, unique):
     assert cinder.volumes.get(v.id).bootable == "true"
 
 
+def test_create_from_an_image_named_or_by_id(ecsim_server, cinder, unique):
+    """cinderclient's `create --image` sends a name or an id; Cinder resolves either (_image_uuid_from_ref)."""
+    by_name = cinder.volumes.create(size=40, name=f"img-{unique}", imageRef="Ubuntu 22.04 server 64bit")
+    assert by_name.volume_image_metadata["image_id"] == ecsim_server.info["image_id"]
+    assert cinder.volumes.get(by_name.id).bootable == "true"
+    for ref in ("No such image", str(uuid.uuid4())):
+        with pytest.raises(cex.BadRequest) as exc:
+            cinder.volumes.create(size=40, imageRef=ref)
+        assert exc.value.message == "Invalid image identifier or unable to access requested image."
+
+
 def test_upload_image_makes_a_usable_private_image(ecsim_server, cinder, unique):
     v = new(cinder, unique, size=45)
     resp, body = cinder.volumes.upload_to_image(v, False, f"img-{unique}", "bare", "raw", "private", False)
@@ -322,6 +357,7 @@ def test_types_zones_extensions(ecsim_server, cinder):
     assert {"SATA", "SAS", "SSD", "GPSSD", "ESSD"} <= names
     ssd = cinder.volume_types.find(name="SSD")
     assert cinder.volume_types.get(ssd.id).name == "SSD"
+    assert cinder.volume_types.default().name == "SATA"  # GET /types/default
     zones = [z.zoneName for z in cinder.availability_zones.list()]
     assert zones == [f"{ecsim_server.info['region']}{s}" for s in "abc"]
     aliases = {e["alias"] for e in raw(ecsim_server).get("/extensions").json()["extensions"]}
@@ -337,6 +373,7 @@ def test_quotas_count_what_exists(ecsim_server, cinder, unique):
     assert after.gigabytes["in_use"] == before.gigabytes["in_use"] + 7
     assert after.volumes["limit"] == 2000
     assert cinder.quotas.defaults(pid).volumes == 2000
+    assert after.groups == {"limit": 10, "in_use": 0, "reserved": 0, "allocated": 0}  # every Cinder set has it
     absolute = {x.name: x.value for x in cinder.limits.get().absolute}  # `cinder absolute-limits`
     assert absolute["maxTotalVolumes"] == 2000 and absolute["totalVolumesUsed"] == after.volumes["in_use"]
     assert absolute["totalGigabytesUsed"] == after.gigabytes["in_use"] and absolute["totalSnapshotsUsed"] == 0

@@ -77,6 +77,7 @@ DEFAULT_QUOTA = {
     "snapshots": 2000,
     "backups": 1000,
     "backup_gigabytes": 500 * 1024,
+    "groups": 10,  # Cinder's generic volume groups: a quota every Cinder quota set lists (none can be made here)
 }
 
 

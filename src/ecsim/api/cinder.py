@@ -16,7 +16,7 @@ import msgspec
 from ecsim.api import cinder_schemas as schemas
 from ecsim.api import cinder_views as views
 from ecsim.domain import volumes
-from ecsim.domain.errors import DomainError, InvalidInput, NotFound
+from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http import microversion
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, empty, json_response
 from ecsim.services import block
@@ -81,12 +81,25 @@ def create_volume(ctx: Ctx) -> Response:
         name=_first(body, "name", "display_name"), description=_first(body, "description", "display_description"),
         volume_type=body.get("volume_type") or None, availability_zone=body.get("availability_zone"),
         multiattach=schemas.boolean(body.get("multiattach")), metadata=dict(body.get("metadata") or {}),
-        image_id=body.get("imageRef") or body.get("image_id") or None)
+        image_id=_image_id(ctx, body.get("imageRef") or body.get("image_id") or None))
     p = ctx.principal
     assert p is not None
     made, _ = block.create_volumes(ctx.rt, project_id, p.user_id, spec, now=ctx.now)
     return json_response(202, {"volume": views.volume_detail(made[0], _root(ctx), ctx.version, owner_view=False,
                                                               status="creating")})
+
+
+def _image_id(ctx: Ctx, ref: str | None) -> str | None:
+    """Cinder's _image_uuid_from_ref: an image id, or else a name that must match exactly one image
+    (cinderclient's `create --image` sends whichever it was given)."""
+    if ref is None or ctx.rt.image(ctx.project, ref) is not None:
+        return ref
+    named = [i.id for i in (*ctx.rt.images.values(), *ctx.rt.private_images(ctx.project)) if i.name == ref]
+    if len(named) > 1:
+        raise Conflict(f"Multiple matches found for '{ref}', use an ID to be more specific.")
+    if not named:
+        raise InvalidInput("Invalid image identifier or unable to access requested image.")
+    return named[0]
 
 
 def _first(body: dict, *keys: str) -> str | None:
@@ -388,6 +401,9 @@ def list_types(ctx: Ctx) -> Response:
 
 
 def show_type(ctx: Ctx) -> Response:
+    """GET .../types/{id}; the id `default` names the default type, as in Cinder."""
+    if ctx.params["type_id"] == "default":
+        return json_response(200, {"volume_type": views.volume_type(volumes.DEFAULT_TYPE, ctx.rt.config)})
     name = volumes.TYPE_BY_ID.get(ctx.params["type_id"])
     if name is None:
         raise NotFound("volume_type", ctx.params["type_id"], f"Volume type {ctx.params['type_id']} could not be found.")

@@ -24,7 +24,9 @@ SIZE = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1, "max
 NULLABLE_SIZE = {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 2**31 - 1}
 TEXT = {"type": ["string", "null"], "maxLength": 255}
 OPTIONAL_UUID = {"oneOf": [{"type": "null"}, {"type": "string", "format": "uuid"}]}
-METADATA = {"type": "object", "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255}},
+# Cinder's parameter_types.metadata_allows_null: keys may hold "/" (Kubernetes' "kubernetes.io/created-for/...").
+METADATA = {"type": "object", "patternProperties": {"^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string",
+                                                                                   "maxLength": 255}},
             "additionalProperties": False}
 NULLABLE_METADATA = {**METADATA, "type": ["object", "null"]}
 

@@ -135,7 +135,7 @@ def resize_volume(ctx: Ctx) -> Response:
     in-use disks online, shared ones only when available."""
     body = convert(ctx.json, ResizeBody)
     _, job = block.extend_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now, body.os_extend.new_size,
-                                 in_use_allowed=True, shared_in_use_allowed=False, job=True)
+                                 in_use_allowed=True, job=True)
     assert job is not None
     return json_response(202, {"job_id": job["id"]})  # shared/spec/cinder_evs.md: 202, unlike create and delete
 

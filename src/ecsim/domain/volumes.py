@@ -89,11 +89,19 @@ def is_gone(vol: dict) -> bool:
     return vol.get("status") == "deleted"
 
 
+def _check_limit(size: int) -> None:
+    """Past the per-volume limit (quota per_volume_gigabytes): Cinder's VolumeSizeExceedsLimit, a quota error."""
+    if size > MAX_DATA_SIZE:
+        raise DomainError(f"Requested volume size {size}G is larger than maximum allowed limit {MAX_DATA_SIZE}G.",
+                          reason="volume_size_limit")
+
+
 def check_size(size: int) -> None:
-    if not 1 <= size <= MAX_DATA_SIZE:
+    if size < 1:
         raise InvalidInput(f"Invalid input received: Invalid volume size provided for create request: {size} (size "
                            "argument must be an integer (or string representation of an integer) and greater than "
-                           f"zero, at most {MAX_DATA_SIZE}).", reason="volume_size")
+                           "zero).", reason="volume_size")
+    _check_limit(size)
 
 
 # -- actions --------------------------------------------------------------------------------------------------------
@@ -244,18 +252,15 @@ def detach(vol: dict, now: float, timing: Timing, attachment_id: str | None) -> 
     ])
 
 
-def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allowed: bool,
-           shared_in_use_allowed: bool = True) -> None:
-    """Grow the disk. Cinder extends in-use volumes only from microversion 3.42; EVS extends them online, except
-    shared (multiattach) ones."""
+def extend(vol: dict, now: float, timing: Timing, new_size: int, *, in_use_allowed: bool) -> None:
+    """Grow the disk. Cinder extends in-use volumes only from microversion 3.42; EVS extends them online. Shared
+    (multiattach) disks grow only while available, through either API (the same backend; EVS.1065)."""
     if new_size <= vol["size"]:
         raise InvalidInput(f"Invalid input received: New size for extend must be greater than current size. "
                            f"(current: {vol['size']}, extended: {new_size}).", reason="extend_size")
-    if new_size > MAX_DATA_SIZE:
-        raise InvalidInput(f"Invalid input received: New size {new_size} exceeds the maximum volume size of "
-                           f"{MAX_DATA_SIZE} GB.", reason="volume_size")
+    _check_limit(new_size)
     status = vol["status"]
-    if status == "in-use" and in_use_allowed and vol.get("multiattach") and not shared_in_use_allowed:
+    if status == "in-use" and in_use_allowed and vol.get("multiattach"):
         raise VolumeStateError(f"Invalid volume: Shared volume {vol['id']} must be available to extend, currently "
                                "in-use.", reason="extend_shared", status=status, action="extend")
     if status not in (("available", "in-use") if in_use_allowed else ("available",)):

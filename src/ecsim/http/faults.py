@@ -145,10 +145,12 @@ class CinderFaults(Faults):
     def translate(self, err: DomainError) -> ApiError:
         if isinstance(err, NotFound):
             return ApiError(404, None, err.message)
-        if err.reason == "quota":
+        if err.reason in ("quota", "volume_size_limit"):
             return ApiError(413, None, err.message, headers=[("Retry-After", "0")], inner={"retryAfter": "0"})
         if err.reason == "malformed":
             return ApiError(400, None, "Malformed request body")
+        if err.reason == "marker_not_found":  # Cinder loads the marker as a volume: VolumeNotFound
+            return ApiError(404, None, f"Volume {err.details.get('marker')} could not be found.")
         if err.reason == "unknown_action":
             if err.details.get("matched") and err.details["others"]:  # the action's schema refuses the rest
                 others = ", ".join(repr(k) for k in err.details["others"])
@@ -307,6 +309,7 @@ _EVS_CODES = {
     "name_invalid": "EVS.1003",
     "description_invalid": "EVS.1004",
     "volume_size": "EVS.1010",
+    "volume_size_limit": "EVS.1010",
     "extend_size": "EVS.1015",
     "count_invalid": "EVS.1021",
     "marker_not_found": "EVS.1024",

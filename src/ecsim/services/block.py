@@ -137,7 +137,8 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
         if marker is not None:
             at = next((i for i, r in enumerate(rows) if r.id == marker), None)
             if at is None:
-                raise InvalidInput(f"Invalid input received: marker [{marker}] not found", reason="marker_not_found")
+                raise InvalidInput(f"Invalid input received: marker [{marker}] not found", reason="marker_not_found",
+                                   marker=marker)
             rows = rows[at + 1:]
         rows = rows[offset:offset + limit]
     else:
@@ -145,7 +146,7 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
             row = rt.store.get("volume", marker)
             if row is None or row.scope != project_id:
                 raise InvalidInput(f"Invalid input received: marker [{marker}] not found",
-                                   reason="marker_not_found")
+                                   reason="marker_not_found", marker=marker)
             value = {"created": row.created, "id": row.id, "name": row.doc["name"],
                      "status": row.doc["status"]}[order]
             conds.append(Cond("before" if newest_first else "after", order, (value, row.id)))
@@ -227,7 +228,7 @@ def create_volumes(rt: Runtime, project_id: str, user_id: str, spec: VolumeSpec,
     if spec.multiattach and image is not None:
         raise InvalidInput("system image is not support to create Multiattach/shareable volume !",
                            reason="multiattach_image")
-    if len(spec.metadata) > 50 or any(len(k) > 255 or len(v) > 255 for k, v in spec.metadata.items()):
+    if any(len(k) > 255 or len(v) > 255 for k, v in spec.metadata.items()):
         raise InvalidInput("Invalid input received: metadata keys and values must be at most 255 characters.",
                            reason="metadata")
     made, subs = [], []
@@ -281,13 +282,12 @@ def _record_job(tx: SqlStore, rt: Runtime, vol: dict, now: float, job_type: str 
 
 
 def extend_volume(rt: Runtime, project_id: str, volume_id: str, now: float, new_size: int, *, in_use_allowed: bool,
-                  shared_in_use_allowed: bool = True, job: bool = False) -> tuple[dict, dict | None]:
+                  job: bool = False) -> tuple[dict, dict | None]:
     """Grow a volume within the gigabytes quota; with `job`, the EVS extendVolume job too."""
     with rt.store.write() as tx:
         vol = load_volume(rt, project_id, volume_id, now, tx).doc
         grow = new_size - vol["size"]
-        volumes.extend(vol, now, rt.timing, new_size, in_use_allowed=in_use_allowed,
-                       shared_in_use_allowed=shared_in_use_allowed)
+        volumes.extend(vol, now, rt.timing, new_size, in_use_allowed=in_use_allowed)
         _check_gigabytes(tx, rt, project_id, grow)
         save_volume(tx, vol, now)
         recorded = _record_job(tx, rt, vol, now, "extendVolume" if job else None, {"size": new_size})
@@ -378,6 +378,7 @@ def quota_usage(rt: Runtime, project_id: str) -> dict[str, tuple[int, int]]:
         "backups": (0, quota_limit(config, "backups")),
         "backup_gigabytes": (0, quota_limit(config, "backup_gigabytes")),
         "per_volume_gigabytes": (0, volumes.MAX_DATA_SIZE),
+        "groups": (0, quota_limit(config, "groups")),
     }
     for t in volumes.VOLUME_TYPES:
         out[f"volumes_{t}"] = (store.count("volume", project_id, [Cond("facet", "type", t)]), -1)
