@@ -10,10 +10,22 @@ import subprocess
 import sys
 
 import pytest
-from huaweicloudsdkecs.v2 import ShowServerRequest
+from huaweicloudsdkecs.v2 import (
+    DeleteServersRequest,
+    DeleteServersRequestBody,
+    MigrateServerRequest,
+    MigrateServerRequestBody,
+    ServerId,
+    ShowServerRequest,
+)
 from novaclient import exceptions as nova_exc
 
-from helpers import make_user
+from helpers import err, make_user, stop
+
+
+def delete_servers(ecs, ids: list[str]):
+    return ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=[ServerId(id=i)
+                                                                                         for i in ids])))
 
 OTHER_IMAGE = "95df4f75-bd05-5aa6-9d36-bdf8cb33977f"  # Ubuntu 20.04 (the default image is 22.04)
 OTHER_FLAVOR = "s6.medium.2"
@@ -193,6 +205,13 @@ def test_lock_binds_non_admins_only(ecsim_server, unique):
     assert f"Instance {s.id} is locked" in str(exc.value)
     with pytest.raises(nova_exc.Conflict):
         nova_user.servers.delete(s)
+    ecs_user = ecsim_server.ecs(user["ak"], user["sk"])  # the lock binds the Huawei API too: 400 Ecs.0605
+    for call in (lambda: stop(ecs_user, [s.id]), lambda: delete_servers(ecs_user, [s.id]),
+                 lambda: ecs_user.migrate_server(MigrateServerRequest(server_id=s.id,
+                                                                      body=MigrateServerRequestBody()))):
+        e = err(call)
+        assert (e.status_code, e.error_code) == (400, "Ecs.0605") and e.error_msg.startswith("ECS locked.")
+    assert nova_user.servers.get(s.id).status == "ACTIVE"
     nova_admin.servers.stop(s)  # admins bypass the lock
     assert nova_user.servers.get(s.id).status == "SHUTOFF"
     nova_user.servers.unlock(s)

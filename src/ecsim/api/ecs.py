@@ -4,6 +4,7 @@ ignored as the real service ignores them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 from urllib.parse import quote, urlencode
 
@@ -11,6 +12,7 @@ import msgspec
 from msgspec import Struct, field
 
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail, updated_server
+from ecsim.domain import servers
 from ecsim.domain.errors import InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
@@ -404,23 +406,30 @@ def _ids(refs: list[ServerRef]) -> list[str]:
     return [r.id for r in refs]
 
 
+def _unlocked(ctx: Ctx) -> Callable[[dict], None]:
+    """A Nova lock binds the ECS API too: non-admins get 400 Ecs.0605 for a locked server."""
+    is_admin = ctx.is_admin
+    return lambda doc: servers.check_lock(doc, is_admin)
+
+
 def batch_start(ctx: Ctx) -> Response:
     action = convert(ctx.json["os-start"], StartAction, "$.os-start")
-    job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "start", now=ctx.now)
+    job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "start", now=ctx.now,
+                               check=_unlocked(ctx))
     return json_response(200, {"job_id": job["id"]})
 
 
 def batch_stop(ctx: Ctx) -> Response:
     action = convert(ctx.json["os-stop"], StopAction, "$.os-stop")
     job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "stop", now=ctx.now,
-                               hard=action.type == "HARD")
+                               hard=action.type == "HARD", check=_unlocked(ctx))
     return json_response(200, {"job_id": job["id"]})
 
 
 def batch_reboot(ctx: Ctx) -> Response:
     action = convert(ctx.json["reboot"], RebootAction, "$.reboot")
     job = compute.batch_action(ctx.rt, ctx.project, _ids(action.servers), "reboot", now=ctx.now,
-                               hard=action.type == "HARD")
+                               hard=action.type == "HARD", check=_unlocked(ctx))
     return json_response(200, {"job_id": job["id"]})
 
 
@@ -442,7 +451,7 @@ def batch_rename(ctx: Ctx) -> Response:
 def delete_servers(ctx: Ctx) -> Response:
     body = ctx.body_as(DeleteBody)
     job = compute.delete_servers(ctx.rt, ctx.project, _ids(body.servers), now=ctx.now,
-                                 delete_volume=body.delete_volume)
+                                 delete_volume=body.delete_volume, check=_unlocked(ctx))
     return json_response(200, {"job_id": job["id"]})
 
 

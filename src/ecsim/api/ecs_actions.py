@@ -84,14 +84,15 @@ def change_os(ctx: Ctx) -> Response:
     if not o.imageid:  # required: without it this would be a reinstall
         raise InvalidInput("os-change.imageid is required.")
     job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
-                            image_id=o.imageid, mode=o.mode)
+                            is_admin=ctx.is_admin, image_id=o.imageid, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 
 
 def reinstall_os(ctx: Ctx) -> Response:
     """POST /v2|v1/{project_id}/cloudservers/{server_id}/reinstallos."""
     o = ctx.body_as(ReinstallBody).os_reinstall
-    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now, mode=o.mode)
+    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
+                            is_admin=ctx.is_admin, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 
 
@@ -100,7 +101,7 @@ def resize(ctx: Ctx) -> Response:
     servers: no order_id)."""
     body = ctx.body_as(ResizeBody)
     job = lifecycle.resize(ctx.rt, ctx.project, ctx.params["server_id"], body.resize.flavorRef, now=ctx.now,
-                           mode=body.resize.mode, dry_run=body.dry_run,
+                           is_admin=ctx.is_admin, mode=body.resize.mode, dry_run=body.dry_run,
                            dedicated_host_id=body.resize.dedicated_host_id)
     return empty(202) if job is None else json_response(200, {"job_id": job["id"]})
 
@@ -108,6 +109,6 @@ def resize(ctx: Ctx) -> Response:
 def migrate(ctx: Ctx) -> Response:
     """POST /v1/{project_id}/cloudservers/{server_id}/migrate; {"migrate": null} moves within the public pool."""
     body = ctx.body_as(MigrateBody)
-    job = lifecycle.migrate(ctx.rt, ctx.project, ctx.params["server_id"], now=ctx.now,
+    job = lifecycle.migrate(ctx.rt, ctx.project, ctx.params["server_id"], now=ctx.now, is_admin=ctx.is_admin,
                             dedicated_host_id=body.migrate.dedicated_host_id if body.migrate else None)
     return json_response(200, {"job_id": job["id"]})

@@ -113,6 +113,8 @@ class EcsFaults(Faults):
             message = ("The ECS status does not meet requirements. Make the ECS in the required status and try "
                        f"again. ({err.message})")
             return ApiError(status, code, message)
+        if err.reason == "locked":
+            return ApiError(status, code, f"ECS locked. ({err.message})")
         return ApiError(status, code, err.message)
 
     def denied(self, action: str, explanation: str) -> ApiError:

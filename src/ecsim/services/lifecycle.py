@@ -52,13 +52,14 @@ class Login:
             compute.validate_admin_pass(self.admin_pass)
 
 
-def rebuild(rt: Runtime, project_id: str, server_id: str, login: Login, *, now: float,
+def rebuild(rt: Runtime, project_id: str, server_id: str, login: Login, *, now: float, is_admin: bool,
             image_id: str | None = None, mode: str | None = None) -> dict:
     """Change the OS (`image_id` given, job changeOS) or reinstall the current one (job reinstallOS)."""
     login.check()
     stop_first = _stop_first(mode)
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
+        servers.check_lock(doc, is_admin)  # a Nova lock binds the ECS API too
         flavor = compute.get_flavor(rt, doc["flavor_id"])
         image = compute.usable_image(rt, project_id, image_id or doc["image_id"], flavor)
         boot = next((v for v in doc.get("volumes", []) if v["boot_index"] == 0), None)
@@ -88,12 +89,13 @@ def _no_dedicated_host(dedicated_host_id: str | None) -> None:
                           reason="invalid")
 
 
-def resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now: float, mode: str | None = None,
-           dry_run: bool = False, dedicated_host_id: str | None = None) -> dict | None:
+def resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now: float, is_admin: bool,
+           mode: str | None = None, dry_run: bool = False, dedicated_host_id: str | None = None) -> dict | None:
     _no_dedicated_host(dedicated_host_id)
     stop_first = _stop_first(mode)
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
+        servers.check_lock(doc, is_admin)
         flavor = compute.get_flavor(rt, flavor_id)
         if flavor.id == doc["flavor_id"]:
             raise DomainError(f"The ECS flavor {flavor.id} is the same as the target flavor.", reason="same_flavor")
@@ -112,13 +114,14 @@ def resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now:
         return _job(tx, rt, doc, "resizeServer", now)
 
 
-def migrate(rt: Runtime, project_id: str, server_id: str, *, now: float,
+def migrate(rt: Runtime, project_id: str, server_id: str, *, now: float, is_admin: bool,
             dedicated_host_id: str | None = None) -> dict:
     """Cold migration to another host of the zone, one the server's group allows; with none free the job fails and
     the server stays where it is."""
     _no_dedicated_host(dedicated_host_id)
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
+        servers.check_lock(doc, is_admin)
         servers.check_stopped(doc, "migrate")
         group = (servers.group_ids(doc) or [None])[0]
         az = doc["availability_zone"]
