@@ -464,13 +464,13 @@ def test_content_types_as_nova_reads_them(ecsim_server, unique):
         assert ecsim_server.openstack().compute.get_server(s.id).is_locked is (action == "lock")
 
 
-def openstack_cli(server, *args: str, parse: bool = True) -> dict | list | None:
+def openstack_cli(server, *args: str, parse: bool = True, compute_version: str = "2.79") -> dict | list | None:
     """`openstack <args>` as the admin; with `parse`, its `-f json` output parsed."""
     info = server.info
     env = {**os.environ, "OS_AUTH_URL": server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
            "OS_PASSWORD": info["admin_password"], "OS_PROJECT_NAME": info["region"],
            "OS_USER_DOMAIN_NAME": info["domain_name"], "OS_PROJECT_DOMAIN_NAME": info["domain_name"],
-           "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": "2.79"}
+           "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": compute_version}
     cli = os.path.join(os.path.dirname(sys.executable), "openstack")
     out = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env, capture_output=True, text=True,
                          timeout=120)
@@ -497,6 +497,82 @@ def test_openstack_cli_server_commands(ecsim_server, unique):
     # security groups by name: the CLI looks them up through Nova's os-security-groups (no network service)
     openstack_cli(ecsim_server, "server", "remove", "security", "group", created["id"], "default", parse=False)
     assert "security_groups" not in run("server", "show", created["id"])
+
+
+def test_openstack_cli_at_the_base_microversion(ecsim_server, unique):
+    """At 2.1 the CLI sends `networks: []` without --nic (Nova: any network), resolves `--nic net-id=` through
+    Nova's os-networks proxy, and reads flavors' extra specs from os-extra_specs."""
+    info = ecsim_server.info
+
+    def run(*args: str) -> dict | list:
+        out = openstack_cli(ecsim_server, *args, compute_version="2.1")
+        assert isinstance(out, (dict, list))
+        return out
+
+    plain = run("server", "create", "--image", info["image_id"], "--flavor", info["flavor_id"], f"b21-{unique}")
+    assert plain["status"] == "ACTIVE"
+    by_net = run("server", "create", "--image", info["image_id"], "--flavor", info["flavor_id"], "--nic",
+                 f"net-id={info['subnet_id']}", f"n21-{unique}")
+    ports = ecsim_server.ecs().show_server(ShowServerRequest(server_id=by_net["id"])).server.addresses
+    assert list(ports) == [info["vpc_id"]]
+    named = run("server", "create", "--image", info["image_id"], "--flavor", info["flavor_id"], "--network",
+                "subnet-default", f"l21-{unique}")
+    assert named["status"] == "ACTIVE"
+    flavor = run("flavor", "show", info["flavor_id"])
+    assert flavor["properties"]["ecs:performancetype"] and flavor["name"] == info["flavor_id"]
+    status, _, body = raw(ecsim_server, "GET", f"/os-networks/{info['subnet_id']}", version="2.1")
+    assert status == 200 and body["network"]["label"] == "subnet-default" and body["network"]["cidr"]
+    assert raw(ecsim_server, "GET", "/os-networks", version="2.36")[0] == 404  # the proxy ends at 2.35
+    status, _, body = raw(ecsim_server, "GET", f"/flavors/{info['flavor_id']}/os-extra_specs/nope")
+    assert status == 404 and "has no extra specs with key nope" in body["itemNotFound"]["message"]
+
+
+def test_create_fields_nova_checks_and_keeps(ecsim_server, unique):
+    body = {"server": {"name": f"ud-{unique}", "flavorRef": ecsim_server.info["flavor_id"],
+                       "imageRef": ecsim_server.info["image_id"], "networks": "auto"}}
+    for bad in ("not base64!!", "QQ" * 40000):
+        status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "user_data": bad}})
+        assert status == 400 and "user_data" in out["badRequest"]["message"]
+    status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "user_data": "aGk=",
+                                                                       "config_drive": True,
+                                                                       "OS-DCF:diskConfig": "AUTO"}})
+    assert status == 202 and out["server"]["OS-DCF:diskConfig"] == "AUTO"
+    shown = raw(ecsim_server, "GET", f"/servers/{out['server']['id']}")[2]["server"]
+    assert (shown["config_drive"], shown["OS-DCF:diskConfig"]) == ("True", "AUTO")
+    status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "flavorRef": "nope"}})
+    assert (status, out["badRequest"]["message"]) == (400, "Invalid flavorRef provided.")
+    status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "imageRef": "nope"}})
+    assert (status, out["badRequest"]["message"]) == (400, "Can not find requested image")
+    assert "maxImageMeta" in raw(ecsim_server, "GET", "/limits", version="2.38")[2]["limits"]["absolute"]
+    assert "maxImageMeta" not in raw(ecsim_server, "GET", "/limits", version="2.39")[2]["limits"]["absolute"]
+    ids = [f["id"] for f in raw(ecsim_server, "GET", "/flavors")[2]["flavors"]]
+    assert ids == sorted(ids)  # Nova's default order: flavorid ascending
+    by_ram = raw(ecsim_server, "GET", "/flavors/detail?sort_key=memory_mb&sort_dir=desc")[2]["flavors"]
+    assert [f["ram"] for f in by_ram] == sorted((f["ram"] for f in by_ram), reverse=True)
+    assert raw(ecsim_server, "GET", "/flavors?is_public=false")[2]["flavors"] == []
+    assert raw(ecsim_server, "GET", "/flavors?sort_key=bogus")[0] == 400
+
+
+def test_list_filters_beyond_the_indexed_ones(ecsim_server, unique):
+    conn = ecsim_server.openstack()
+    a = boot(conn, ecsim_server.info, f"fa-{unique}", tags=["red", "big"])
+    b = boot(conn, ecsim_server.info, f"fb-{unique}", tags=["red"])
+    conn.compute.lock_server(b)
+    conn.compute.stop_server(a)
+
+    def ids(query: str) -> set[str]:
+        status, _, body = raw(ecsim_server, "GET", f"/servers/detail?name=^f[ab]-{unique}$&{query}")
+        assert status == 200, body
+        return {x["id"] for x in body["servers"]}
+
+    assert ids("locked=true") == {b.id} and ids("locked=false") == {a.id}
+    assert ids("tags=red,big") == {a.id} and ids("tags-any=big,blue") == {a.id}
+    assert ids("not-tags-any=big") == {b.id} and ids("not-tags=red,big") == {b.id}
+    assert ids("status=SHUTOFF&status=ACTIVE") == {a.id, b.id} and ids("vm_state=stopped") == {a.id}
+    assert ids(f"uuid={b.id}") == {b.id} and a.id in ids(f"host={a.compute_host}")
+    assert ids(f"node={a.hypervisor_hostname}") == ids(f"host={a.compute_host}")
+    assert ids(f"user_id={ecsim_server.info['admin_user_id']}") == {a.id, b.id} and ids("user_id=nobody") == set()
+    assert ids("power_state=4") == {a.id} and ids("ip6=::1") == set() and ids("config_drive=true") == {a.id, b.id}
 
 
 def test_metadata_ips_filters_and_request_ids(ecsim_server, unique):

@@ -65,7 +65,7 @@ def server_detail(rt: Runtime, doc: dict) -> dict:
         "security_groups": doc.get("security_groups", []),
         "accessIPv4": "",
         "accessIPv6": "",
-        "config_drive": "",
+        "config_drive": doc.get("config_drive", ""),
         "locked": bool(doc.get("locked")),
         "fault": _fault(doc),
         "os-extended-volumes:volumes_attached": [

@@ -6,6 +6,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from ecsim.api import nova_views as views
+from ecsim.api.ecs_views import flavor_specs
 from ecsim.config import quota_limit
 from ecsim.domain.catalogs import Flavor
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
@@ -83,8 +84,21 @@ def version_v2(ctx: Ctx) -> Response:
 
 
 # -- flavors --------------------------------------------------------------------------------------------------------
+_FLAVOR_SORT = {"flavorid": lambda f: f.id, "id": lambda f: f.id, "name": lambda f: f.name,
+                "memory_mb": lambda f: f.ram, "vcpus": lambda f: f.vcpus, "root_gb": lambda f: f.disk}
+
+
 def _flavors(ctx: Ctx) -> list:
-    flavors = sorted(ctx.rt.flavors.values(), key=lambda f: (f.ram, f.vcpus, f.id))
+    """Nova's flavor index: flavorid ascending unless `sort_key` / `sort_dir` say otherwise; every flavor is
+    public (`is_public=false` lists none)."""
+    key = ctx.q("sort_key") or "flavorid"
+    direction = (ctx.q("sort_dir") or "asc").lower()
+    if key not in _FLAVOR_SORT or direction not in ("asc", "desc"):
+        raise InvalidInput(f"Invalid input received: Invalid sort_key {key} or sort_dir {direction}.")
+    flavors = sorted(ctx.rt.flavors.values(), key=lambda f: (_FLAVOR_SORT[key](f), f.id),
+                     reverse=direction == "desc")
+    if (ctx.q("is_public") or "true").lower() in ("false", "f", "0", "no", "n", "off"):
+        flavors = []
     min_ram, min_disk = ctx.q_int("minRam", None, low=0), ctx.q_int("minDisk", None, low=0)
     if min_ram is not None:
         flavors = [f for f in flavors if f.ram >= min_ram]
@@ -113,11 +127,28 @@ def list_flavors_detail(ctx: Ctx) -> Response:
 
 
 def show_flavor(ctx: Ctx) -> Response:
+    return json_response(200, {"flavor": _flavor_view(ctx, _flavor(ctx), detail=True)})
+
+
+def _flavor(ctx: Ctx) -> Flavor:
     fid = ctx.params["flavor_id"]
     f = ctx.rt.flavors.get(fid)
     if f is None:
         raise NotFound("flavor", fid, f"Flavor {fid} could not be found.")
-    return json_response(200, {"flavor": _flavor_view(ctx, f, detail=True)})
+    return f
+
+
+def list_extra_specs(ctx: Ctx) -> Response:
+    """GET .../flavors/{id}/os-extra_specs: what the CLI reads below 2.61, where flavors do not carry them."""
+    return json_response(200, {"extra_specs": flavor_specs(_flavor(ctx), ctx.rt.config.availability_zones)})
+
+
+def show_extra_spec(ctx: Ctx) -> Response:
+    f, key = _flavor(ctx), ctx.params["key"]
+    specs = flavor_specs(f, ctx.rt.config.availability_zones)
+    if key not in specs:
+        raise NotFound("flavor_extra_spec", key, f"Flavor {f.id} has no extra specs with key {key}.")
+    return json_response(200, {key: specs[key]})
 
 
 # -- limits ---------------------------------------------------------------------------------------------------------
@@ -128,6 +159,8 @@ def limits(ctx: Ctx) -> Response:
         for key in ("maxSecurityGroups", "maxSecurityGroupRules", "maxTotalFloatingIps", "totalFloatingIpsUsed",
                     "totalSecurityGroupsUsed"):
             absolute.pop(key)
+    if version(ctx) >= (2, 39):  # image-metadata proxy limit dropped
+        absolute.pop("maxImageMeta")
     if version(ctx) >= (2, 57):
         absolute.pop("maxPersonality")
         absolute.pop("maxPersonalitySize")

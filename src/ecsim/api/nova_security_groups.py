@@ -20,19 +20,19 @@ def _view(row: Row) -> dict:
             "tenant_id": row.scope, "rules": []}
 
 
-def _check_version(ctx: Ctx) -> None:
+def check_proxy_version(ctx: Ctx) -> None:
     if version(ctx) > PROXY_MAX:
         raise NotFound("api", ctx.path, "The resource could not be found.")
 
 
 def list_security_groups(ctx: Ctx) -> Response:
-    _check_version(ctx)
+    check_proxy_version(ctx)
     rows = ctx.rt.store.select("secgroup", ctx.project, newest_first=False)
     return json_response(200, {"security_groups": [_view(r) for r in rows]})
 
 
 def show_security_group(ctx: Ctx) -> Response:
-    _check_version(ctx)
+    check_proxy_version(ctx)
     sg_id = ctx.params["security_group_id"]
     row = ctx.rt.store.get("secgroup", sg_id)
     if row is None or row.scope != ctx.project:

@@ -5,6 +5,8 @@ rebuild, lock, unlock). The same servers the Huawei ECS API shows; Nova's status
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import secrets
@@ -220,9 +222,10 @@ def _server_view(ctx: Ctx, doc: dict, **kw: Any) -> dict:
 # -- create ---------------------------------------------------------------------------------------------------------
 def _nics(ctx: Ctx, networks: list[Network] | str | None) -> tuple[str, list[NicSpec]]:
     """(VPC id, NICs) for Nova's `networks`: "auto" (or absent) is the project's first subnet, "none" no NIC, a
-    list names subnets by id (Huawei's native networks are its subnets)."""
+    list names subnets by id (Huawei's native networks are its subnets). An empty list requests no network in
+    particular, which Nova treats as "auto" (the `openstack` CLI sends it below 2.37 when given no --nic)."""
     store, pid = ctx.rt.store, ctx.project
-    if networks == "none" or networks == "auto" or networks is None:
+    if networks == "none" or networks == "auto" or not networks:
         subnet_rows = store.select("subnet", pid, newest_first=False, limit=1)
         vpc_rows = store.select("vpc", pid, newest_first=False, limit=1)
         if not vpc_rows:
@@ -244,8 +247,7 @@ def _nics(ctx: Ctx, networks: list[Network] | str | None) -> tuple[str, list[Nic
             raise InvalidInput("All networks of a server must belong to one VPC.")
         vpc = row.doc["vpc_id"]
         nics.append(NicSpec(net.uuid, net.fixed_ip))
-    if vpc is None:
-        raise InvalidInput("networks must not be empty; use \"none\" for a server without a network.")
+    assert vpc is not None
     return vpc, nics
 
 
@@ -283,6 +285,36 @@ def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
     return image_id, root, data
 
 
+_CREATE_MESSAGES = {"flavor_not_found": "Invalid flavorRef provided.",
+                    "image_not_found": "Can not find requested image",
+                    "az_not_found": "The requested availability zone is not available"}
+
+
+def _check_user_data(user_data: str | None) -> None:
+    """Nova's schema: base64 text of at most 65535 characters."""
+    if user_data is None:
+        return
+    if len(user_data) > 65535:
+        raise InvalidInput(f"Invalid input for field/attribute user_data. Value: {user_data[:32]}... is too long")
+    try:
+        base64.b64decode(user_data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"Invalid input for field/attribute user_data. Value: {user_data}. "
+                           f"'{user_data}' is not a 'base64'") from None
+
+
+def _config_drive(value: bool | str | None) -> bool:
+    """Nova's boolean: true/false and their string forms ("True", "1", ...); "" is false."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if value.lower() in ("", "false", "f", "0", "no", "n", "off"):
+        return False
+    if value.lower() in ("true", "t", "1", "yes", "y", "on"):
+        return True
+    raise InvalidInput(f"Invalid input for field/attribute config_drive. Value: {value}. '{value}' is not of type "
+                       "'boolean'")
+
+
 def create_server(ctx: Ctx) -> Response:
     """POST /servers -> 202 {"server": {id, links, OS-DCF:diskConfig, security_groups, adminPass}} + Location."""
     _check_fields(ctx, "server", _CREATE_FIELDS)
@@ -308,6 +340,7 @@ def create_server(ctx: Ctx) -> Response:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
         sg_ids.append(found["id"])
     check_metadata(s.metadata)
+    _check_user_data(s.user_data)
     _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)
     image_id, root, data = _disks(s)
@@ -322,7 +355,8 @@ def create_server(ctx: Ctx) -> Response:
         admin_pass=admin_pass, user_data=s.user_data, metadata=dict(s.metadata), security_group_ids=sg_ids,
         tags=list(s.tags), description=s.description or "",
         scheduler_hints={"group": [group]} if group else {},
-        access_ipv4=_address(s.accessIPv4, 4), access_ipv6=_address(s.accessIPv6, 6))
+        access_ipv4=_address(s.accessIPv4, 4), access_ipv6=_address(s.accessIPv6, 6),
+        disk_config=s.disk_config or "MANUAL", config_drive=_config_drive(s.config_drive))
     assert ctx.principal is not None
     try:
         _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,
@@ -334,7 +368,8 @@ def create_server(ctx: Ctx) -> Response:
             raise DomainError(f"Quota exceeded for metadata_items: {exc.message}", reason="quota") from exc
         if exc.reason == "quota":
             raise
-        raise InvalidInput(exc.message) from exc  # Nova answers 400 for what the create refuses
+        # Nova answers 400 for what the create refuses, in its own words where it has them
+        raise InvalidInput(_CREATE_MESSAGES.get(exc.reason, exc.message)) from exc
     try:
         doc: dict | None = get_server(ctx.rt, pid, ids[0], ctx.now)
     except NotFound:  # the scheduler found no host: the server failed and was rolled back
@@ -349,10 +384,50 @@ def create_server(ctx: Ctx) -> Response:
 
 
 # -- reads ----------------------------------------------------------------------------------------------------------
+# Nova's index_query_v275 properties: other keys are refused from 2.75.
 _LIST_PARAMS = {"limit", "marker", "name", "status", "image", "flavor", "changes-since", "ip", "sort_key",
                 "sort_dir", "all_tenants", "project_id", "deleted", "reservation_id", "availability_zone",
                 "locked", "tags", "tags-any", "not-tags", "not-tags-any", "changes-before", "key_name",
-                "description", "host", "node", "uuid", "user_id", "launched_at", "terminated_at"}
+                "description", "host", "node", "uuid", "user_id", "launched_at", "terminated_at", "ip6", "vm_state",
+                "power_state", "task_state", "config_drive", "progress", "created_at", "display_name", "tenant_id",
+                "image_ref", "hostname", "soft_deleted", "access_ip_v4", "access_ip_v6", "auto_disk_config",
+                "display_description", "kernel_id", "ramdisk_id", "root_device_name", "launch_index", "os_type",
+                "architecture", "vm_mode", "cell_name", "default_ephemeral_device", "default_swap_device",
+                "updated_at", "ephemeral_gb", "memory_mb", "vcpus", "root_gb", "info_cache"}
+
+
+def _doc_filters(ctx: Ctx) -> list[Callable[[dict], bool]]:
+    """The filters no index serves, as predicates on the server doc: locks, any-of tags, who and where."""
+    preds: list[Callable[[dict], bool]] = []
+    locked = ctx.q("locked")
+    if locked is not None and version(ctx) >= (2, 73):
+        if locked.lower() not in _TRUE | _FALSE:
+            raise InvalidInput(f"Invalid input for query parameters locked. Value: {locked}.")
+        want = locked.lower() in _TRUE
+        preds.append(lambda d: bool(d.get("locked")) is want)
+    for key, negate in (("tags-any", False), ("not-tags-any", True)):
+        if ctx.q(key):
+            wanted = set((ctx.q(key) or "").split(","))
+            preds.append(lambda d, w=wanted, n=negate: bool(w & set(d.get("tags", []))) is not n)
+    if "," in (ctx.q("tags") or ""):  # every one of these tags (the index looks up the first)
+        tags = set((ctx.q("tags") or "").split(","))
+        preds.append(lambda d: tags <= set(d.get("tags", [])))
+    if ctx.q("not-tags"):  # excludes the servers that have every one of these tags
+        every = set((ctx.q("not-tags") or "").split(","))
+        preds.append(lambda d: not every <= set(d.get("tags", [])))
+    for key, field_of in (("uuid", "id"), ("user_id", "user_id"), ("host", "host"), ("node", "hypervisor_hostname"),
+                          ("description", "description"), ("vm_state", "vm_state"), ("task_state", "task_state"),
+                          ("tenant_id", "project_id")):
+        value = ctx.q(key)
+        if value is not None:
+            preds.append(lambda d, v=value, f=field_of: str(d.get(f) or "") == v)
+    if ctx.q("power_state") is not None:
+        power = ctx.q_int("power_state", None, low=0)
+        preds.append(lambda d: d.get("power_state", 0) == power)
+    if ctx.q("ip6"):
+        part = ctx.q("ip6") or ""
+        preds.append(lambda d: any(":" in ip and part in ip for ip in d.get("ips", [])))
+    return preds
 
 
 # Nova's sort keys (schemas/servers.py): the valid ones, and those it accepts and ignores.
@@ -394,14 +469,15 @@ def _list(ctx: Ctx, view: tuple | None = None) -> tuple[list, str | None]:
     """The page of servers the query asks for; `view` as for compute.list_servers."""
     check_query(ctx, _LIST_PARAMS)
     order, descending = _sort(ctx)
-    status = (ctx.q("status") or "").upper() or None
-    if status is not None and status not in servers.STATUSES:
-        if version(ctx) >= (2, 38):
-            raise InvalidInput(f"Invalid status value: {ctx.q('status')}")
-        return [], None  # before 2.38 an unknown status matches nothing
+    statuses = [v.upper() for v in ctx.query.get("status", []) if v]  # Nova takes every one given
+    for status in statuses:
+        if status not in servers.STATUSES:
+            if version(ctx) >= (2, 38):
+                raise InvalidInput(f"Invalid status value: {status.lower()}")
+            return [], None  # before 2.38 an unknown status matches nothing
     deleted = ctx.q("deleted") if ctx.is_admin else None  # Nova drops the filter for everyone else
     only_deleted = deleted is not None and deleted.lower() in _TRUE - {""}
-    if status == "DELETED":
+    if "DELETED" in statuses:
         if not ctx.is_admin:
             raise DomainError("Only administrators may list deleted instances", reason="forbidden")
         only_deleted = True
@@ -414,11 +490,12 @@ def _list(ctx: Ctx, view: tuple | None = None) -> tuple[list, str | None]:
             raise InvalidInput(f"Invalid filter field: name: {name}") from exc
         name = None
     flt = compute.ServerFilter(
-        name=name, statuses=(status,) if status else None,
+        name=name, statuses=tuple(s for s in statuses if s != "DELETED") or None,
         flavor_id=_flavor_id(ctx.q("flavor") or "x") if ctx.q("flavor") else None,
         image_id=(ctx.q("image") or "").rstrip("/").rsplit("/", 1)[-1] or None, ip=ctx.q("ip"),
         reservation_id=ctx.q("reservation_id"), availability_zone_eq=ctx.q("availability_zone"),
-        key_name=ctx.q("key_name"), tags=ctx.q("tags"), not_tags=ctx.q("not-tags"))
+        key_name=ctx.q("key_name"), tags=(ctx.q("tags") or "").split(",")[0] or None)
+    preds = _doc_filters(ctx)
     limit = ctx.q_int("limit", MAX_LIMIT, low=0)
     assert limit is not None
     limit = min(limit, MAX_LIMIT)
@@ -432,7 +509,7 @@ def _list(ctx: Ctx, view: tuple | None = None) -> tuple[list, str | None]:
         else ("server",)
     # A regular expression or a time window has no index: they look at the newest REGEX_SCAN servers, and the
     # page is cut from what matches (before `limit`, as Nova filters in its query).
-    scan = pattern is not None or window
+    scan = pattern is not None or window or bool(preds)
     marker = ctx.q("marker")
     try:
         runs = [compute.list_servers(ctx.rt, _list_scope(ctx), flt, ctx.now, limit=REGEX_SCAN if scan else limit,
@@ -446,7 +523,8 @@ def _list(ctx: Ctx, view: tuple | None = None) -> tuple[list, str | None]:
     if scan:
         rows = [r for r in rows if (pattern is None or pattern.search(r.doc["name"]))
                 and (since_ts is None or r.doc["updated"] >= since_ts)
-                and (before_ts is None or r.doc["updated"] <= before_ts)][:limit]
+                and (before_ts is None or r.doc["updated"] <= before_ts)
+                and all(p(r.doc) for p in preds)][:limit]
     next_link = None
     if limit and len(rows) == limit:
         query = urlencode([(k, v) for k, v in ctx.query_pairs if k != "marker"] + [("marker", rows[-1].id)],

@@ -140,7 +140,7 @@ def server(rt: Runtime, doc: dict, links: Links, version: Version, *, full: bool
     if doc.get("security_groups"):  # Nova leaves the key out when the server has none
         out["security_groups"] = [{"name": g["name"]} for g in doc["security_groups"]]
     out.update({
-        "OS-EXT-AZ:availability_zone": doc["availability_zone"], "config_drive": "",
+        "OS-EXT-AZ:availability_zone": doc["availability_zone"], "config_drive": doc.get("config_drive", ""),
         "key_name": doc.get("key_name"),
         "OS-SRV-USG:launched_at": iso_micros(launched) if launched else None,
         "OS-SRV-USG:terminated_at": iso_micros(terminated) if terminated else None,

@@ -329,6 +329,13 @@ twins(NOVA, "nova.list_security_groups", "nova", "GET", "/{project_id}/os-securi
 twins(NOVA, "nova.show_security_group", "nova", "GET", "/{project_id}/os-security-groups/{security_group_id}",
       "vpc:securityGroups:get", title="Querying a security group (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:show_security_group", access_level="read")
+NOVA_NET = "ecsim.api.nova_networks"
+twins(NOVA, "nova.list_networks", "nova", "GET", "/{project_id}/os-networks", "ecs:networks:list",
+      title="Querying networks (native OpenStack API)", source="table:ecs", handler=f"{NOVA_NET}:list_networks",
+      access_level="list", enterprise_project=False)
+twins(NOVA, "nova.show_network", "nova", "GET", "/{project_id}/os-networks/{network_id}", "ecs:networks:list",
+      title="Querying a network (native OpenStack API)", source="table:ecs", handler=f"{NOVA_NET}:show_network",
+      access_level="read", enterprise_project=False)
 twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-security-groups", "ecs:servers:get",
       title="Querying the security groups of an ECS (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:list_server_security_groups", resource_type="instance", resource_from="path:server_id",
@@ -364,6 +371,12 @@ for _prefix, _mounts in (("/v2.1", None), ("/v2", ("/compute",))):
        title="Querying AZs with their hosts (native OpenStack API)", source="table:ecs",
        handler=f"{NOVA_API}:list_availability_zones_detail", access_level="list", enterprise_project=False,
        mounts=_mounts)
+twins(NOVA, "nova.list_flavor_extra_specs", "nova", "GET", "/{project_id}/flavors/{flavor_id}/os-extra_specs",
+      "ecs:flavors:get", title="Querying a flavor's extra specs (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:list_extra_specs", access_level="read", sdk="nova_show_flavor_extra_specs")
+twins(NOVA, "nova.show_flavor_extra_spec", "nova", "GET", "/{project_id}/flavors/{flavor_id}/os-extra_specs/{key}",
+      "ecs:flavors:get", title="Querying one extra spec of a flavor (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_API}:show_extra_spec", access_level="read")
 twins(NOVA, "nova.limits", "nova", "GET", "/{project_id}/limits", "ecs:quotas:get",
       title="Querying tenant limits (native OpenStack API)", source="table:ecs", handler=f"{NOVA_API}:limits",
       access_level="read")

@@ -49,6 +49,8 @@ class ServerSpec:
     charging_mode: str = "0"
     access_ipv4: str | None = None  # Nova's accessIPv4 / accessIPv6
     access_ipv6: str | None = None
+    disk_config: str = "MANUAL"  # Nova's OS-DCF:diskConfig
+    config_drive: bool = False
 
 
 # Metadata ECS writes itself (shown by the ECS API; Nova's face shows only the user's own keys).
@@ -112,7 +114,8 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         "volumes": attached, "reservation_id": reservation, "launch_index": index,
         "instance_name": "instance-" + os.urandom(4).hex(), "scheduler_hints": spec.scheduler_hints,
         "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
-        "disk_config": "MANUAL", "fault": None, "access_ipv4": spec.access_ipv4, "access_ipv6": spec.access_ipv6,
+        "disk_config": spec.disk_config, "config_drive": "True" if spec.config_drive else "", "fault": None,
+        "access_ipv4": spec.access_ipv4, "access_ipv6": spec.access_ipv6,
         "boot_from_volume": spec.root_volume.volume_id is not None,
     }
     schedule(doc, now, build)
