@@ -128,8 +128,18 @@ def test_change_os_v2_on_a_running_server_with_stop_first(ecs, info, ecsim_serve
     assert disk.volume_image_metadata["image_name"] == other_image.name
 
 
-def test_change_os_v1_on_a_stopped_server_with_a_key_pair(ecs, info, other_image, unique):
+@pytest.fixture
+def keypair(ecsim_server, unique) -> str:
+    """The admin's key pair kp-<unique> (key pairs are per user, as in Nova)."""
+    ecsim_server.openstack().compute.create_keypair(name=f"kp-{unique}")
+    return f"kp-{unique}"
+
+
+def test_change_os_v1_on_a_stopped_server_with_a_key_pair(ecs, info, other_image, unique, keypair):
     sid = server(ecs, info, f"chos1-{unique}", stopped=True)
+    e = err(lambda: change_os(ecs, sid, other_image.id, v1=True, keyname=f"nokp-{unique}",
+                              userid=info["admin_user_id"]))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0314")
     finished(ecs, change_os(ecs, sid, other_image.id, v1=True, keyname=f"kp-{unique}", userid=info["admin_user_id"]),
              "changeOS", sid)
     s = show(ecs, sid)
@@ -162,7 +172,7 @@ def test_change_os_rules(ecs, info, other_image, unique, stopped, kw, code):
     assert (s.status, s.image.id) == ("SHUTOFF" if stopped else "ACTIVE", info["image_id"])
 
 
-def test_reinstall_keeps_the_image(ecs, info, ecsim_server, unique):
+def test_reinstall_keeps_the_image(ecs, info, ecsim_server, unique, keypair):
     sid = server(ecs, info, f"rei-{unique}", stopped=True)
     e = err(lambda: reinstall(ecs, sid, adminpass="weak"))
     assert (e.status_code, e.error_code) == (400, "Ecs.0011")

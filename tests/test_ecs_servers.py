@@ -98,6 +98,7 @@ def test_dry_run_reports_the_same_errors(ecs, info, unique):
     ({"admin_pass": "short"}, "Ecs.0011"),
     ({"description": "a<b>"}, "Ecs.0005"),
     ({"description": "x" * 86}, "Ecs.0005"),
+    ({"key_name": "no-such-key-pair"}, "Ecs.0314"),
 ])
 def test_create_validation(ecs, info, unique, kw, code):
     e = err(lambda: create(ecs, info, f"bad-{unique}", **kw))

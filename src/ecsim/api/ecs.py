@@ -19,7 +19,7 @@ from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
 from ecsim.http import client_tokens
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
 from ecsim.http.faults import faults_for
-from ecsim.services import compute
+from ecsim.services import compute, keypairs
 from ecsim.services.server_rows import get_server, load_server
 from ecsim.store import Row
 from ecsim.timefmt import parse_iso
@@ -182,6 +182,7 @@ def _create(ctx: Ctx) -> tuple[bool, dict | None, list[str]]:
     spec = _spec(body.server, body.server.extendparam)
     p = ctx.principal
     assert p is not None and ctx.project_id is not None
+    keypairs.require(ctx.rt.store, p.user_id, spec.key_name)
     job, ids = compute.create_servers(ctx.rt, ctx.project_id, p.user_id, spec, count=body.server.count,
                                       auto_rename=body.server.isAutoRename, dry_run=body.dry_run, now=ctx.now)
     return body.dry_run, job, ids

@@ -73,8 +73,10 @@ class MigrateBody(Struct):
 
 
 
-def _login(o: OsChange | OsReinstall) -> lifecycle.Login:
-    return lifecycle.Login(admin_pass=o.adminpass, key_name=o.keyname, user_id=o.userid,
+def _login(ctx: Ctx, o: OsChange | OsReinstall) -> lifecycle.Login:
+    """The new system's login; a key pair is `userid`'s (the caller's when not given)."""
+    assert ctx.principal is not None
+    return lifecycle.Login(admin_pass=o.adminpass, key_name=o.keyname, user_id=o.userid or ctx.principal.user_id,
                            user_data=o.metadata.user_data if o.metadata else None)
 
 
@@ -83,7 +85,7 @@ def change_os(ctx: Ctx) -> Response:
     o = ctx.body_as(ChangeOsBody).os_change
     if not o.imageid:  # required: without it this would be a reinstall
         raise InvalidInput("os-change.imageid is required.")
-    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
+    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(ctx, o), now=ctx.now,
                             is_admin=ctx.is_admin, image_id=o.imageid, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 
@@ -91,7 +93,7 @@ def change_os(ctx: Ctx) -> Response:
 def reinstall_os(ctx: Ctx) -> Response:
     """POST /v2|v1/{project_id}/cloudservers/{server_id}/reinstallos."""
     o = ctx.body_as(ReinstallBody).os_reinstall
-    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(o), now=ctx.now,
+    job = lifecycle.rebuild(ctx.rt, ctx.project, ctx.params["server_id"], _login(ctx, o), now=ctx.now,
                             is_admin=ctx.is_admin, mode=o.mode)
     return json_response(200, {"job_id": job["id"]})
 

@@ -71,6 +71,7 @@ _ECS_CODES = {
     "subnet_full": (400, "Ecs.0012"),
     "ip_in_use": (400, "Ecs.0010"),
     "password_weak": (400, "Ecs.0011"),
+    "keypair_not_found": (400, "Ecs.0314"),
     "name_too_long": (400, "Ecs.0914"),
     "name_invalid": (400, "Ecs.0915"),
     "tags_invalid": (400, "Ecs.0905"),

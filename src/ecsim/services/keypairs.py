@@ -4,7 +4,7 @@ lookup a server create or rebuild makes for its key_name."""
 from __future__ import annotations
 
 from ecsim.domain import keypairs
-from ecsim.domain.errors import Conflict, NotFound, QuotaExceeded
+from ecsim.domain.errors import Conflict, DomainError, NotFound, QuotaExceeded
 from ecsim.runtime import Runtime
 from ecsim.store import Put, SqlStore
 
@@ -29,6 +29,12 @@ def get(store: SqlStore, user_id: str, name: str) -> dict:
 
 def exists(store: SqlStore, user_id: str, name: str) -> bool:
     return store.get(KIND, _id(user_id, name)) is not None
+
+
+def require(store: SqlStore, user_id: str, name: str | None) -> None:
+    """The ECS API's check of a server's key_name: one of the user's key pairs (Ecs.0314)."""
+    if name is not None and not exists(store, user_id, name):
+        raise DomainError(f"The key pair {name} does not exist.", reason="keypair_not_found")
 
 
 def create(rt: Runtime, user_id: str, name: str, *, public_key: str | None, key_type: str, now: float) -> dict:

@@ -12,7 +12,7 @@ from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import SYSTEM_METADATA, hypervisor_of, user_metadata
 from ecsim.domain.timeline import final_at, settle
 from ecsim.runtime import Runtime
-from ecsim.services import compute
+from ecsim.services import compute, keypairs
 from ecsim.services.block import save_volume
 from ecsim.services.groups import hosts_for
 from ecsim.services.server_rows import lock_servers, save_job, save_server
@@ -40,7 +40,7 @@ class Login:
 
     admin_pass: str | None = None
     key_name: str | None = None
-    user_id: str | None = None
+    user_id: str | None = None  # the key pair's owner
     user_data: str | None = None
 
     def check(self) -> None:
@@ -56,6 +56,8 @@ def rebuild(rt: Runtime, project_id: str, server_id: str, login: Login, *, now: 
             image_id: str | None = None, mode: str | None = None) -> dict:
     """Change the OS (`image_id` given, job changeOS) or reinstall the current one (job reinstallOS)."""
     login.check()
+    if login.user_id is not None:
+        keypairs.require(rt.store, login.user_id, login.key_name)
     stop_first = _stop_first(mode)
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
