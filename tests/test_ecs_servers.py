@@ -363,3 +363,55 @@ def test_images_through_ims(ecsim_server):
     assert images and all(i.platform == "Ubuntu" for i in images)
     assert any(i.id == ecsim_server.info["image_id"] for i in images)
     assert images[0].min_disk == 40 and images[0].status == "active"
+
+
+def test_server_tags_on_both_apis(ecsim_server, ecs, info, unique):
+    """ECS batch create / delete and show; the project's tags; Nova's tag routes on the same list."""
+    from huaweicloudsdkecs.v2 import (
+        BatchAddServerTag,
+        BatchCreateServerTagsRequest,
+        BatchCreateServerTagsRequestBody,
+        BatchDeleteServerTagsRequest,
+        BatchDeleteServerTagsRequestBody,
+        ListServerTagsRequest,
+        ServerTag,
+        ShowServerTagsRequest,
+    )
+
+    _, (sid,) = create(ecs, info, f"tg-{unique}", server_tags=[PostPaidServerTag(key="team", value="a")])
+
+    def add(*pairs: tuple[str, str]):
+        return ecs.batch_create_server_tags(BatchCreateServerTagsRequest(server_id=sid, body=(
+            BatchCreateServerTagsRequestBody(action="create", tags=[BatchAddServerTag(key=k, value=v)
+                                                                    for k, v in pairs]))))
+
+    def shown() -> dict[str, str]:
+        return {t.key: t.value for t in ecs.show_server_tags(ShowServerTagsRequest(server_id=sid)).tags}
+
+    assert add(("env", "prod"), ("team", "b")).status_code == 204
+    assert shown() == {"team": "b", "env": "prod"}  # an existing key takes the new value
+    listed = ecs.list_servers_details(ListServersDetailsRequest(tags="env=prod", name=f"tg-{unique}"))
+    assert [s.id for s in listed.servers] == [sid]
+    project = {t.key: t.values for t in ecs.list_server_tags(ListServerTagsRequest()).tags}
+    assert "prod" in project["env"] and "b" in project["team"]
+    for bad in (("", "x"), ("k" * 37, "x"), ("a=b", "x"), ("ok", "v" * 44), ("ok", "a*b")):
+        e = err(lambda bad=bad: add(bad))
+        assert (e.status_code, e.error_code) == (400, "Ecs.0905"), bad
+    e = err(lambda: add(*[(f"k{i}", "v") for i in range(9)]))  # 11 in all
+    assert (e.status_code, e.error_code) == (400, "Ecs.0905") and shown() == {"team": "b", "env": "prod"}
+    ecs.batch_delete_server_tags(BatchDeleteServerTagsRequest(server_id=sid, body=BatchDeleteServerTagsRequestBody(
+        action="delete", tags=[ServerTag(key="team", value="other"), ServerTag(key="env")])))
+    assert shown() == {"team": "b"}  # a value given must match
+    # Nova sees them as plain strings and changes the same list
+    conn = ecsim_server.openstack()
+    server = conn.compute.get_server(sid)
+    assert server.tags == ["team=b"]
+    server.add_tag(conn.compute, "red")
+    assert shown() == {"team": "b", "red": ""}
+    server.remove_tag(conn.compute, "team=b")
+    assert conn.compute.get_server(sid).fetch_tags(conn.compute).tags == ["red"]
+    e = err(lambda: create(ecs, info, f"tgbad-{unique}", server_tags=[PostPaidServerTag(key="a", value="1"),
+                                                                     PostPaidServerTag(key="a", value="2")]))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0905")
+    e = err(lambda: create(ecs, info, f"tgbad-{unique}", tags=["nodot"]))
+    assert (e.status_code, e.error_code) == (400, "Ecs.0905")

@@ -114,6 +114,30 @@ def test_jobs_are_followed_without_a_permission_of_their_own(ecsim_server, admin
     assert err(lambda: ecs.show_server(ShowServerRequest(server_id=mine[0]))).status_code == 403
 
 
+def test_tag_actions_and_their_older_names(ecsim_server, admin_ecs, unique):
+    """batchSetServerTags / showServerTags, or the put / get names policies written earlier use."""
+    from huaweicloudsdkecs.v2 import (
+        BatchAddServerTag,
+        BatchCreateServerTagsRequest,
+        BatchCreateServerTagsRequestBody,
+        ShowServerTagsRequest,
+    )
+
+    _, (sid,) = create(admin_ecs, ecsim_server.info, f"tgi-{unique}")
+
+    def tag(ecs):
+        return ecs.batch_create_server_tags(BatchCreateServerTagsRequest(server_id=sid, body=(
+            BatchCreateServerTagsRequestBody(action="create", tags=[BatchAddServerTag(key="k", value="v")]))))
+
+    old = make_user(ecsim_server, f"tgo-{unique}", allow=["ecs:cloudServers:put", "ecs:cloudServers:get"])
+    new = make_user(ecsim_server, f"tgn-{unique}", allow=["ecs:cloudServers:showServerTags"])
+    tag(ecsim_server.ecs(old["ak"], old["sk"]))
+    shown = ecsim_server.ecs(new["ak"], new["sk"]).show_server_tags(ShowServerTagsRequest(server_id=sid)).tags
+    assert [(t.key, t.value) for t in shown] == [("k", "v")]
+    e = err(lambda: tag(ecsim_server.ecs(new["ak"], new["sk"])))
+    assert e.status_code == 403 and "ecs:cloudServers:batchSetServerTags" in e.error_msg
+
+
 def test_grant_on_all_projects_covers_global_services(ecsim_server, unique):
     """iam_02_0519: a grant for all projects includes the global service project, so IAM calls are allowed and
     global (AX) system policies may be granted there."""

@@ -553,6 +553,27 @@ def test_create_fields_nova_checks_and_keeps(ecsim_server, unique):
     assert raw(ecsim_server, "GET", "/flavors?sort_key=bogus")[0] == 400
 
 
+def test_server_tags(ecsim_server, unique):
+    s = boot(ecsim_server.openstack(), ecsim_server.info, f"tag-{unique}", tags=["a"])
+    base = f"/servers/{s.id}/tags"
+    assert raw(ecsim_server, "GET", base, version="2.25")[0] == 404  # the routes come at 2.26
+    status, headers, _ = raw(ecsim_server, "PUT", f"{base}/b")
+    assert status == 201 and headers["location"].endswith(f"/servers/{s.id}/tags/b")
+    assert raw(ecsim_server, "PUT", f"{base}/b")[0] == 204  # already there
+    assert raw(ecsim_server, "GET", f"{base}/b")[0] == 204 and raw(ecsim_server, "GET", f"{base}/zz")[0] == 404
+    assert raw(ecsim_server, "GET", base)[2] == {"tags": ["a", "b"]}
+    status, _, body = raw(ecsim_server, "PUT", base, {"tags": ["x", "y,z"]})
+    assert status == 400 and raw(ecsim_server, "GET", base)[2] == {"tags": ["a", "b"]}
+    assert raw(ecsim_server, "PUT", base, {"tags": [f"t{i}" for i in range(51)]})[0] == 400
+    assert raw(ecsim_server, "PUT", base, {"tags": ["x", "y"]})[2] == {"tags": ["x", "y"]}
+    status, _, body = raw(ecsim_server, "DELETE", f"{base}/nope")
+    assert status == 404 and body["itemNotFound"]["message"] == "Tag nope could not be found."
+    openstack_cli(ecsim_server, "server", "set", "--tag", "cli", s.id, parse=False)
+    openstack_cli(ecsim_server, "server", "unset", "--tag", "x", s.id, parse=False)
+    assert raw(ecsim_server, "GET", base)[2] == {"tags": ["y", "cli"]}
+    assert raw(ecsim_server, "DELETE", base)[0] == 204 and raw(ecsim_server, "GET", base)[2] == {"tags": []}
+
+
 def test_list_filters_beyond_the_indexed_ones(ecsim_server, unique):
     conn = ecsim_server.openstack()
     a = boot(conn, ecsim_server.info, f"fa-{unique}", tags=["red", "big"])

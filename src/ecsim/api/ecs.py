@@ -13,7 +13,8 @@ from msgspec import Struct, field
 
 from ecsim.api.ecs_views import EXPECT_FIELDS, cloud_server, flavor_entry, server_detail, updated_server
 from ecsim.domain import servers
-from ecsim.domain.errors import InvalidInput, NotFound
+from ecsim.domain import tags as server_tags
+from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.domain.servers import STATUS_FILTER_EXPANSION, STATUSES
 from ecsim.http import client_tokens
@@ -156,8 +157,15 @@ def _spec(s: CreateServer, extend: ExtendParam | None) -> ServerSpec:
         if not n.subnet_id:
             raise InvalidInput(f"server.nics[{i}].subnet_id is required (ports are not supported by ecsim yet).")
         nics.append(NicSpec(n.subnet_id, n.ip_address))
-    tags = [t.replace(".", "=", 1) if "=" not in t else t for t in s.tags]
-    tags += [f"{t.key}={t.value}" if t.value else t.key for t in s.server_tags]
+    pairs = []
+    for t in s.tags:  # the older form, "key.value"
+        key, dot, value = t.partition(".")
+        if not dot:
+            raise DomainError(f"The tag {t!r} is not of the form key.value.", reason="tags_invalid")
+        pairs.append((key, value))
+    pairs += [(t.key, t.value or "") for t in s.server_tags]
+    server_tags.check_ecs_pairs(pairs)
+    tags = [server_tags.joined(k, v) for k, v in pairs]
     charging = "0"
     if extend is not None and extend.chargingMode not in (None, 0, "0", "postPaid"):
         raise InvalidInput("Only pay-per-use servers (chargingMode postPaid / 0) are supported by ecsim.")

@@ -37,8 +37,8 @@ def _set_metadata(ctx: Ctx, items: dict[str, str], *, replace: bool) -> dict:
         doc["metadata"] = {**system, **merged}
         doc["updated"] = ctx.now
 
-    return lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
-                                 is_admin=ctx.is_admin, facets=True)
+    return lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
+                                   is_admin=ctx.is_admin, facets=True)
 
 
 def list_metadata(ctx: Ctx) -> Response:
@@ -85,6 +85,6 @@ def delete_metadata_item(ctx: Ctx) -> Response:
         doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k != key}
         doc["updated"] = ctx.now
 
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now, is_admin=ctx.is_admin,
-                          facets=True)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now, is_admin=ctx.is_admin,
+                            facets=True)
     return empty(204)

@@ -20,7 +20,7 @@ from msgspec import UNSET, Struct, UnsetType, field
 
 from ecsim.api import nova_views as views
 from ecsim.api.nova import MAX_LIMIT, Strict, check_name, check_query, links, version
-from ecsim.domain import servers, volumes
+from ecsim.domain import servers, tags, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
@@ -340,6 +340,8 @@ def create_server(ctx: Ctx) -> Response:
             raise InvalidInput(f"Security group {sg.name} not found for project {pid}.")
         sg_ids.append(found["id"])
     check_metadata(s.metadata)
+    for tag in s.tags:
+        tags.check_nova_tag(tag)
     _check_user_data(s.user_data)
     _check_key(ctx, s.key_name)
     vpc_id, nics = _nics(ctx, s.networks)
@@ -410,8 +412,8 @@ def _doc_filters(ctx: Ctx) -> list[Callable[[dict], bool]]:
             wanted = set((ctx.q(key) or "").split(","))
             preds.append(lambda d, w=wanted, n=negate: bool(w & set(d.get("tags", []))) is not n)
     if "," in (ctx.q("tags") or ""):  # every one of these tags (the index looks up the first)
-        tags = set((ctx.q("tags") or "").split(","))
-        preds.append(lambda d: tags <= set(d.get("tags", [])))
+        all_of = set((ctx.q("tags") or "").split(","))
+        preds.append(lambda d: all_of <= set(d.get("tags", [])))
     if ctx.q("not-tags"):  # excludes the servers that have every one of these tags
         every = set((ctx.q("not-tags") or "").split(","))
         preds.append(lambda d: not every <= set(d.get("tags", [])))
@@ -635,8 +637,8 @@ def update_server(ctx: Ctx) -> Response:
         doc.update(changes)
         doc["updated"] = ctx.now
 
-    doc = lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
-                                is_admin=ctx.is_admin, lock_checked=False, facets="name" in changes)
+    doc = lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"], apply, now=ctx.now,
+                                  is_admin=ctx.is_admin, lock_checked=False, facets="name" in changes)
     return json_response(200, {"server": _server_view(ctx, doc, full=False, show=True)})
 
 
@@ -680,8 +682,8 @@ def _change_security_groups(ctx: Ctx, key: str, apply: Callable[[dict, dict, flo
     group = _security_group(ctx, name)
     if group is None:
         raise NotFound("security_group", name, f"Security group {name} not found for project {ctx.project}.")
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: apply(doc, group, ctx.now),
-                          now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: apply(doc, group, ctx.now),
+                            now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
     return empty(202)
 
 
@@ -735,16 +737,16 @@ def resize_server(ctx: Ctx) -> Response:
 
 def confirm_resize(ctx: Ctx) -> Response:
     _args(ctx, "confirmResize")
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
-                          lambda doc: servers.confirm_resize(doc, ctx.now), now=ctx.now, is_admin=ctx.is_admin)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"],
+                            lambda doc: servers.confirm_resize(doc, ctx.now), now=ctx.now, is_admin=ctx.is_admin)
     return empty(204)
 
 
 def revert_resize(ctx: Ctx) -> Response:
     _args(ctx, "revertResize")
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
-                          lambda doc: servers.revert_resize(doc, ctx.now, ctx.rt.timing), now=ctx.now,
-                          is_admin=ctx.is_admin, facets=True)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"],
+                            lambda doc: servers.revert_resize(doc, ctx.now, ctx.rt.timing), now=ctx.now,
+                            is_admin=ctx.is_admin, facets=True)
     return empty(202)
 
 
@@ -786,9 +788,9 @@ def lock_server(ctx: Ctx) -> Response:
         if reason is not None and not 1 <= len(reason) <= 255:
             raise InvalidInput("Invalid input for field/attribute locked_reason: must be 1 to 255 characters.")
     by = "admin" if ctx.is_admin else "owner"
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"],
-                          lambda doc: servers.lock(doc, ctx.now, by=by, reason=reason), now=ctx.now,
-                          is_admin=ctx.is_admin, lock_checked=False)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"],
+                            lambda doc: servers.lock(doc, ctx.now, by=by, reason=reason), now=ctx.now,
+                            is_admin=ctx.is_admin, lock_checked=False)
     return empty(202)
 
 
@@ -796,6 +798,6 @@ def unlock_server(ctx: Ctx) -> Response:
     """Whoever IAM allows ecs:servers:unlock may unlock (Nova's admin-only override of an admin's lock is an oslo
     policy rule; Huawei authorizes with IAM actions instead)."""
     _args(ctx, "unlock")
-    lifecycle.nova_change(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
-                          now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
+    lifecycle.change_server(ctx.rt, ctx.project, ctx.params["server_id"], lambda doc: servers.unlock(doc, ctx.now),
+                            now=ctx.now, is_admin=ctx.is_admin, lock_checked=False)
     return empty(202)

@@ -180,6 +180,21 @@ op("ecs.list_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/flavors", "e
 op("ecs.list_resize_flavors", "ecs", "GET", "/v1/{project_id}/cloudservers/resize_flavors",
    "ecs:cloudServerFlavors:get", title="Querying the target flavors of a flavor change", source="table:ecs",
    handler=f"{ECS}:list_resize_flavors", access_level="list", sdk="list_resize_flavors")
+ECS_TAGS = "ecsim.api.ecs_tags"
+SERVER_KW = {"source": "table:ecs", "resource_type": "instance", "resource_from": "path:server_id"}
+# The tables' current names, and the older ones (put / get) policies written before still use.
+op("ecs.batch_server_tags", "ecs", "POST", "/v1/{project_id}/cloudservers/{server_id}/tags/action",
+   "ecs:cloudServers:batchSetServerTags", title="Adding or deleting tags of an ECS in a batch",
+   handler=f"{ECS_TAGS}:batch_tags", access_level="tagging",
+   aliases=(("ecs:cloudServers:batchSetServerTags", ("ecs:cloudServers:put",)),),
+   sdk=("batch_create_server_tags", "batch_delete_server_tags"), **SERVER_KW)
+op("ecs.show_server_tags", "ecs", "GET", "/v1/{project_id}/cloudservers/{server_id}/tags",
+   "ecs:cloudServers:showServerTags", title="Querying tags of an ECS", handler=f"{ECS_TAGS}:show_tags",
+   access_level="list", aliases=(("ecs:cloudServers:showServerTags", ("ecs:cloudServers:get",)),),
+   sdk="show_server_tags", **SERVER_KW)
+op("ecs.list_server_tags", "ecs", "GET", "/v1/{project_id}/cloudservers/tags", "ecs:cloudServers:list",
+   title="Querying project tags", source="table:ecs", handler=f"{ECS_TAGS}:project_tags", access_level="list",
+   sdk="list_server_tags")
 op("ecs.list_server_az_info", "ecs", "GET", "/v1/{project_id}/availability-zones", "ecs:cloudServers:list",
    title="Querying AZs", source="table:ecs", handler=f"{ECS}:list_az_info", access_level="list",
    sdk="list_server_az_info")
@@ -329,6 +344,19 @@ twins(NOVA, "nova.list_security_groups", "nova", "GET", "/{project_id}/os-securi
 twins(NOVA, "nova.show_security_group", "nova", "GET", "/{project_id}/os-security-groups/{security_group_id}",
       "vpc:securityGroups:get", title="Querying a security group (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:show_security_group", access_level="read")
+NOVA_TAGS = "ecsim.api.nova_tags"
+TAG_KW = {"source": "table:ecs", "resource_type": "instance", "resource_from": "path:server_id",
+          "enterprise_project": False}
+for _method, _path, _action, _handler, _title in (
+        ("GET", "/tags", "getTags", "list_tags", "Querying tags of an ECS"),
+        ("PUT", "/tags", "setTags", "replace_tags", "Replacing the tags of an ECS"),
+        ("DELETE", "/tags", "setTags", "delete_tags", "Deleting every tag of an ECS"),
+        ("GET", "/tags/{tag}", "getTags", "check_tag", "Checking a tag of an ECS"),
+        ("PUT", "/tags/{tag}", "setTags", "add_tag", "Adding a tag to an ECS"),
+        ("DELETE", "/tags/{tag}", "setTags", "delete_tag", "Deleting a tag of an ECS")):
+    twins(NOVA, f"nova.{_handler}", "nova", _method, SERVER + _path, f"ecs:servers:{_action}",
+          title=f"{_title} (native OpenStack API)", handler=f"{NOVA_TAGS}:{_handler}",
+          access_level="read" if _method == "GET" else "tagging", **TAG_KW)
 NOVA_NET = "ecsim.api.nova_networks"
 twins(NOVA, "nova.list_networks", "nova", "GET", "/{project_id}/os-networks", "ecs:networks:list",
       title="Querying networks (native OpenStack API)", source="table:ecs", handler=f"{NOVA_NET}:list_networks",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ecsim.config import quota_limit
-from ecsim.domain import jobs, network, provision, servers, volumes
+from ecsim.domain import jobs, network, provision, servers, tags, volumes
 from ecsim.domain.catalogs import Flavor, Image
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound, QuotaExceeded
 from ecsim.domain.groups import NO_VALID_HOST
@@ -262,8 +262,9 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         raise InvalidInput("nics must list 1 to 12 network interfaces.")
     if len(spec.metadata) > MAX_METADATA:
         raise DomainError(f"metadata may hold at most {MAX_METADATA} key-value pairs.", reason="metadata_quota")
-    if len(spec.tags) > 10:
-        raise DomainError("A server can have at most 10 tags.", reason="tags_invalid")
+    most = tags.ECS_MAX if face == "ecs" else tags.NOVA_MAX
+    if len(spec.tags) > most:
+        raise DomainError(f"A server can have at most {most} tags.", reason="tags_invalid")
 
     with rt.store.write() as tx:
         vpc = tx.get("vpc", spec.vpc_id)

@@ -145,8 +145,8 @@ def migrate(rt: Runtime, project_id: str, server_id: str, *, now: float, is_admi
 
 
 # -- Nova's actions (the native API): locks bind non-admins; resize waits for a confirmation ------------------------
-def nova_change(rt: Runtime, project_id: str, server_id: str, apply: Callable[[dict], None], *, now: float,
-                is_admin: bool, lock_checked: bool = True, facets: bool = False) -> dict:
+def change_server(rt: Runtime, project_id: str, server_id: str, apply: Callable[[dict], None], *, now: float,
+                  is_admin: bool, lock_checked: bool = True, facets: bool = False) -> dict:
     """Load and lock the server row, refuse a locked server (for non-admins), apply a domain rule, save."""
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
