@@ -138,6 +138,32 @@ def test_tag_actions_and_their_older_names(ecsim_server, admin_ecs, unique):
     assert e.status_code == 403 and "ecs:cloudServers:batchSetServerTags" in e.error_msg
 
 
+def test_role_assignment_records(ecsim_server, unique):
+    from huaweicloudsdkiam.v3 import ShowDomainRoleAssignmentsRequest
+
+    iam, info = ecsim_server.iam(), ecsim_server.info
+    proj = make_user(ecsim_server, f"ra-{unique}", allow=["ecs:cloudServers:list"])
+    every = make_user(ecsim_server, f"rb-{unique}", system=["ECS ReadOnlyAccess"], scope="all_projects")
+
+    def records(**kw):
+        r = iam.show_domain_role_assignments(ShowDomainRoleAssignmentsRequest(domain_id=info["domain_id"], **kw))
+        return r.total_num, [(a.role.id, a.group.id if a.group else None, a.scope.to_dict(), a.is_inherited)
+                             for a in r.role_assignments]
+
+    assert records(subject_user_id=proj["user_id"]) == (1, [
+        (proj["role_ids"][0], proj["group_id"], {"project": {"id": info["project_id"]}, "domain": None,
+                                                 "enterprise_project": None}, False)])
+    assert records(subject_user_id=proj["user_id"], include_group=False) == (0, [])
+    total, found = records(subject_group_id=every["group_id"], scope="domain", is_inherited=True)
+    assert total == 1 and found[0][2]["domain"] == {"id": info["domain_id"]} and found[0][3] is True
+    assert records(subject_group_id=every["group_id"], scope="domain")[0] == 0  # not on the account itself
+    assert records(role_id=proj["role_ids"][0])[0] == 1
+    total, _ = records()
+    assert total >= 2 and len(records(page=1, per_page=1)[1]) == 1
+    e = err(lambda: iam.show_domain_role_assignments(ShowDomainRoleAssignmentsRequest(domain_id="0" * 32)))
+    assert e.status_code == 403
+
+
 def test_grant_on_all_projects_covers_global_services(ecsim_server, unique):
     """iam_02_0519: a grant for all projects includes the global service project, so IAM calls are allowed and
     global (AX) system policies may be granted there."""

@@ -653,6 +653,8 @@ for _target, _path, _suffix, _sdk in (
         f"iam:permissions:revokeRoleFromGroup{_suffix}", _sdk[2], f"Revoking a group's permission ({_target})")
     iam(f"list_grants_{_target}", "GET", f"{_path}{_tail}", f"iam:permissions:listRolesForGroup{_suffix}",
         _sdk[3], f"Listing a group's permissions ({_target})")
+iam("list_role_assignments", "GET", "/v3.0/OS-PERMISSION/role-assignments", "iam:permissions:listRoleAssignments",
+    "show_domain_role_assignments", "Querying permission assignment records")
 for _kind, _param in (("groups", "group_id"), ("users", "user_id")):
     _path = f"/v3.0/OS-PERMISSION/enterprise-projects/{{enterprise_project_id}}/{_kind}/{{{_param}}}/roles"
     _who, _sdk_who = ("Group", "group") if _kind == "groups" else ("User", "user")
