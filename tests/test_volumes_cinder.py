@@ -18,7 +18,7 @@ from huaweicloudsdkecs.v2 import PostPaidServerRootVolume, ShowServerRequest
 from huaweicloudsdkims.v2 import ListImagesRequest
 from keystoneauth1.adapter import Adapter
 
-from helpers import create
+from helpers import create, make_user
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +184,29 @@ def test_list_filters_sorting_and_paging(cinder, unique):
     assert exc.value.message == f"Volume {gone} could not be found."
     summary = cinder.volumes.list(detailed=False, search_opts=opts)
     assert set(summary[0].to_dict()) == {"id", "name", "links"}
+
+
+def test_sorts_and_filters_without_an_index(ecsim_server, cinder, unique):
+    """Any volume attribute sorts (several keys too, `cinder list --sort az:asc,size:desc`); size and time filters;
+    a non-admin's unknown filter is 400 from 3.34."""
+    zones = [f"{ecsim_server.info['region']}{s}" for s in "ab"]
+    made = [new(cinder, unique, size=size, availability_zone=zones[i % 2], metadata={"srt": unique})
+            for i, size in enumerate((3, 1, 2))]
+    opts = {"metadata": {"srt": unique}}
+    got = cinder.volumes.list(search_opts=opts, sort="availability_zone:asc,size:desc")
+    assert [(v.availability_zone, v.size) for v in got] == [(zones[0], 3), (zones[0], 2), (zones[1], 1)]
+    assert [v.size for v in cinder.volumes.list(search_opts=opts, sort="bootable,size:asc")] == [1, 2, 3]
+    assert [v.id for v in cinder.volumes.list(search_opts={**opts, "size": 2})] == [made[2].id]
+    later = made[1].created_at  # microsecond-precise: gt excludes it and what came before
+    assert {v.id for v in cinder.volumes.list(search_opts={**opts, "created_at": f"gt:{later}"})} == {made[2].id}
+    assert raw(ecsim_server).get("/volumes?sort=nonsense:asc", raise_exc=False).status_code == 400
+    user = make_user(ecsim_server, f"flt-{unique}", system=["EVS FullAccess"])
+    theirs = ecsim_server.cinder("3.71", user["name"], user["password"])
+    with pytest.raises(cex.BadRequest) as exc:
+        theirs.volumes.list(search_opts={"foo": "bar"})
+    assert "Invalid filters foo are found in query options." in exc.value.message
+    assert ecsim_server.cinder("3.0", user["name"], user["password"]).volumes.list(search_opts={"foo": "bar"}) \
+        is not None  # below 3.34 unknown filters are ignored
 
 
 def test_next_link_and_count(ecsim_server, cinder, unique):

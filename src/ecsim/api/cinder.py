@@ -20,7 +20,7 @@ from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http import microversion
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, empty, json_response
 from ecsim.services import block
-from ecsim.timefmt import iso_micros
+from ecsim.timefmt import iso_micros, parse_iso
 
 MAX_LIMIT = 1000  # osapi_max_limit: a list answers at most this many, with a next link
 
@@ -170,21 +170,57 @@ def _filter(ctx: Ctx) -> block.VolumeFilter:
         if not isinstance(meta, dict):
             raise InvalidInput("Invalid input received: metadata filter must be a dict.")
         flt.metadata = {str(k): str(v) for k, v in meta.items()}
+    size = ctx.q("size")
+    if size is not None:
+        if not size.isdigit():
+            raise InvalidInput(f"Invalid input received: size filter must be an integer, got {size!r}.")
+        flt.size = int(size)
+    if ctx.version >= (3, 60):  # created_at / updated_at with an operator: "gt:2024-01-01T00:00:00"
+        for name, field in (("created_at", "created"), ("updated_at", "updated")):
+            for value in ctx.query.get(name, []):
+                op, sep, when = value.partition(":")
+                if not sep or op not in _TIME_OPS:
+                    op, when = "eq", value
+                try:
+                    flt.times.append((field, op, parse_iso(when)))
+                except ValueError as exc:
+                    raise InvalidInput(f"Invalid input received: {name} must be [operator:]time, got "
+                                       f"{value!r}.") from exc
+    if ctx.version >= (3, 34) and not ctx.is_admin:  # Cinder's reject_invalid_filters
+        unknown = sorted(set(ctx.query) - _LIST_QUERY)
+        if unknown:
+            raise InvalidInput(f"Invalid input received: Invalid filters {', '.join(unknown)} are found in query "
+                               "options.")
     return flt
 
 
-def _sort(ctx: Ctx) -> tuple[str, bool]:
-    """(sort key, newest/largest first) from `sort=key:dir,...` or `sort_key` + `sort_dir`; the first key rules."""
+_TIME_OPS = ("gt", "gte", "lt", "lte", "eq", "neq")
+# What a volume list takes: paging and sorting, and the filters of Cinder's resource_filters.json (and the legacy
+# and admin ones cinderclient and openstacksdk send).
+_LIST_QUERY = {"marker", "limit", "offset", "sort", "sort_key", "sort_dir", "with_count", "all_tenants",
+               "project_id", "name", "display_name", "name~", "display_name~", "status", "metadata", "bootable",
+               "migration_status", "availability_zone", "group_id", "size", "created_at", "updated_at",
+               "volume_type", "glance_metadata", "multiattach", "consumes_quota", "is_public"}
+
+
+def _sort(ctx: Ctx) -> list[tuple[str, bool]]:
+    """(key, descending) pairs from `sort=key[:dir],...` or `sort_key` + `sort_dir` (comma lists too); a key
+    without a direction sorts descending, as in Cinder."""
     raw = ctx.q("sort")
     if raw:
-        key, _, direction = raw.split(",")[0].partition(":")
+        pairs = [item.partition(":")[::2] for item in raw.split(",")]
     else:
-        key, direction = ctx.q("sort_key") or "created_at", ctx.q("sort_dir") or "desc"
-    direction = (direction or "desc").lower()
-    if direction not in ("asc", "desc"):
-        raise InvalidInput(f"Invalid input received: Unknown sort direction, must be 'desc' or 'asc'. "
-                           f"({direction})", reason="sort_dir")
-    return key.strip() or "created_at", direction == "desc"
+        keys = (ctx.q("sort_key") or "created_at").split(",")
+        dirs = (ctx.q("sort_dir") or "").split(",")
+        pairs = [(k, dirs[i] if i < len(dirs) else "") for i, k in enumerate(keys)]
+    out = []
+    for key, direction in pairs:
+        direction = (direction.strip() or "desc").lower()
+        if direction not in ("asc", "desc"):
+            raise InvalidInput(f"Invalid input received: Unknown sort direction, must be 'desc' or 'asc'. "
+                               f"({direction})", reason="sort_dir")
+        out.append((key.strip() or "created_at", direction == "desc"))
+    return out
 
 
 def _page(ctx: Ctx, view: tuple | None = None) -> tuple[list, bool, int | None]:
@@ -194,10 +230,10 @@ def _page(ctx: Ctx, view: tuple | None = None) -> tuple[list, bool, int | None]:
     limit = ctx.q_int("limit", None, low=0)
     offset = ctx.q_int("offset", 0, low=0) or 0
     page = MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
-    key, desc = _sort(ctx)
+    sort = _sort(ctx)
     with_count = ctx.version >= (3, 45) and ctx.q("with_count", "false").lower() in schemas.TRUE_STRINGS
     rows, total = block.list_volumes(ctx.rt, ctx.project, _filter(ctx), ctx.now, limit=page, offset=offset,
-                                     marker=ctx.q("marker"), sort_key=key, newest_first=desc,
+                                     marker=ctx.q("marker"), sort=sort,
                                      with_count=with_count, view=view)
     return rows, bool(rows) and len(rows) == page, total
 

@@ -180,7 +180,7 @@ def _list(ctx: Ctx, render: Any, path: str) -> Response:
     if direction not in ("asc", "desc"):
         raise DomainError(f"sort_dir must be asc or desc, not {direction!r}.", reason="sort_dir")
     page, total = block.list_volumes(ctx.rt, ctx.project, _filter(ctx), ctx.now, limit=limit, offset=offset,
-                                     marker=ctx.q("marker"), sort_key=key, newest_first=direction == "desc",
+                                     marker=ctx.q("marker"), sort=((key, direction == "desc"),),
                                      with_count=True)
     body: dict = {"count": total, "volumes": [render(r.doc) for r in page]}
     if page and len(page) == limit:  # a full page links to the next, as Cinder does

@@ -4,6 +4,7 @@ project's gigabytes counter, and raise DomainErrors for the faces to render."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ecsim.config import quota_limit
@@ -83,6 +84,21 @@ class VolumeFilter:
     metadata: dict[str, str] = field(default_factory=dict)
     enterprise_project_id: str | None = None
     ids: list[str] | None = None
+    # No index serves these: a list with them looks at the newest SCAN volumes.
+    size: int | None = None
+    times: list[tuple[str, str, float]] = field(default_factory=list)  # (created|updated, gt|gte|lt|lte|eq|neq, t)
+
+    def scanned(self) -> bool:
+        return self.size is not None or bool(self.times)
+
+    def matches(self, doc: dict) -> bool:
+        if self.size is not None and doc["size"] != self.size:
+            return False
+        for name, op, t in self.times:
+            value = doc.get(name)  # compared as shown: to the microsecond
+            if value is None or not _TIME_OPS[op](round(value, 6), round(t, 6)):
+                return False
+        return True
 
     def conds(self) -> list[Cond]:
         c: list[Cond] = []
@@ -103,9 +119,18 @@ class VolumeFilter:
         return c
 
 
-SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "display_name": "name", "status": "status",
-             "size": "size"}
-SIZE_SCAN = 10000  # volumes a sort by size looks at (the newest): sizes have no index
+_TIME_OPS = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__, "eq": float.__eq__,
+             "neq": float.__ne__}
+# Sort keys with an index (the store column), and those read from the document.
+SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "display_name": "name", "status": "status"}
+DOC_SORT_KEYS = {
+    "size": lambda d: d["size"], "availability_zone": lambda d: d["availability_zone"],
+    "bootable": lambda d: bool(d.get("bootable")), "multiattach": lambda d: bool(d.get("multiattach")),
+    "volume_type": lambda d: d["volume_type"], "updated_at": lambda d: d.get("updated") or d["created"],
+    "description": lambda d: d.get("description") or "", "user_id": lambda d: d.get("user_id") or "",
+    "project_id": lambda d: d["project_id"],
+}
+SCAN = 10000  # volumes a list looks at (the newest) for a sort or a filter no index serves
 
 
 def settle_due(rt: Runtime, project_id: str, now: float) -> None:
@@ -116,24 +141,32 @@ def settle_due(rt: Runtime, project_id: str, now: float) -> None:
 
 
 def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *, limit: int, offset: int = 0,
-                 marker: str | None = None, sort_key: str = "created_at", newest_first: bool = True,
+                 marker: str | None = None, sort: Sequence[tuple[str, bool]] = (("created_at", True),),
                  with_count: bool = False, view: tuple | None = None) -> tuple[list[Row], int | None]:
-    """A page of volumes, settled at `now`. `view`: the key the caller renders them with (Runtime.row_view); where
-    the store prefers it (Dialect.lazy_docs) only the rows whose view is not cached carry their doc."""
+    """A page of volumes, settled at `now`, in `sort` order ((key, descending) pairs, ties by id). `view`: the key
+    the caller renders them with (Runtime.row_view); where the store prefers it (Dialect.lazy_docs) only the rows
+    whose view is not cached carry their doc."""
     settle_due(rt, project_id, now)
-    order = SORT_KEYS.get(sort_key)
-    if order is None:
-        raise InvalidInput(f"Invalid input received: Invalid sort key {sort_key}; use one of "
-                           f"{', '.join(SORT_KEYS)}.", reason="sort_key")
+    for key, _ in sort:
+        if key not in SORT_KEYS and key not in DOC_SORT_KEYS:
+            raise InvalidInput(f"Invalid input received: Invalid sort key {key}; use one of "
+                               f"{', '.join([*SORT_KEYS, *DOC_SORT_KEYS])}.", reason="sort_key")
+    newest_first = sort[0][1]
     conds = flt.conds()
     if flt.ids is not None:
         rows = [r for r in rt.store.get_many("volume", flt.ids).values() if r.scope == project_id]
         rows.sort(key=lambda r: (r.created, r.id), reverse=newest_first)
         return rows[offset:offset + limit], len(rows) if with_count else None
-    total = rt.store.count("volume", project_id, flt.conds()) if with_count else None
-    if order == "size":  # sorted here, among the newest SIZE_SCAN; ties by id, as Cinder breaks them
-        rows = rt.store.select("volume", project_id, conds, limit=SIZE_SCAN)
-        rows.sort(key=lambda r: (r.doc["size"], r.id), reverse=newest_first)
+    indexed = len(sort) == 1 and sort[0][0] in SORT_KEYS and not flt.scanned()
+    total = rt.store.count("volume", project_id, conds) if with_count and not flt.scanned() else None
+    if not indexed:  # sorted and filtered here, among the newest SCAN
+        rows = [r for r in rt.store.select("volume", project_id, conds, limit=SCAN) if flt.matches(r.doc)]
+        if with_count:
+            total = len(rows)
+        rows.sort(key=lambda r: r.id, reverse=newest_first)
+        for key, descending in reversed(sort):  # stable sorts, the last key first
+            value = DOC_SORT_KEYS.get(key) or (lambda d, k=SORT_KEYS[key]: d.get(k) or "")
+            rows.sort(key=lambda r, v=value: v(r.doc), reverse=descending)
         if marker is not None:
             at = next((i for i, r in enumerate(rows) if r.id == marker), None)
             if at is None:
@@ -142,6 +175,7 @@ def list_volumes(rt: Runtime, project_id: str, flt: VolumeFilter, now: float, *,
             rows = rows[at + 1:]
         rows = rows[offset:offset + limit]
     else:
+        order = SORT_KEYS[sort[0][0]]
         if marker is not None:
             row = rt.store.get("volume", marker)
             if row is None or row.scope != project_id:
