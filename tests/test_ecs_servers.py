@@ -99,6 +99,11 @@ def test_dry_run_reports_the_same_errors(ecs, info, unique):
     ({"description": "a<b>"}, "Ecs.0005"),
     ({"description": "x" * 86}, "Ecs.0005"),
     ({"key_name": "no-such-key-pair"}, "Ecs.0314"),
+    ({"metadata": {"a b": "1"}}, "Ecs.0005"),
+    ({"metadata": {"k": "v" * 256}}, "Ecs.0005"),
+    ({"user_data": "not base64!"}, "Ecs.0005"),
+    ({"user_data": "QUFB" * 11000}, "Ecs.0005"),  # 33,000 bytes of content
+    ({"server_tags": [PostPaidServerTag(key="k" * 37, value="v")]}, "Ecs.0905"),
 ])
 def test_create_validation(ecs, info, unique, kw, code):
     e = err(lambda: create(ecs, info, f"bad-{unique}", **kw))
@@ -280,6 +285,12 @@ def test_batch_rename_and_update(ecs, info, unique):
     assert [a.addr for a in next(iter(upd.server.addresses.values()))] == \
         [a.addr for a in next(iter(show(ecs, ids[0]).addresses.values()))]
     assert show(ecs, ids[0]).description == "hello"
+    for bad in ({"hostname": "bad host!"}, {"hostname": "h" * 65}, {"hostname": "-x.y"}, {"user_data": "@@@"}):
+        e = err(lambda bad=bad: ecs.update_server(UpdateServerRequest(server_id=ids[0], body=UpdateServerRequestBody(
+            server=UpdateServerOption(**bad)))))
+        assert (e.status_code, e.error_code) == (400, "Ecs.0005"), bad
+    ecs.update_server(UpdateServerRequest(server_id=ids[0], body=UpdateServerRequestBody(
+        server=UpdateServerOption(hostname="web-1.example"))))
 
 
 def test_failed_batch_rename_names_each_unknown_server(ecsim_server, ecs, info, unique):

@@ -169,6 +169,9 @@ def _spec(s: CreateServer, extend: ExtendParam | None) -> ServerSpec:
     charging = "0"
     if extend is not None and extend.chargingMode not in (None, 0, "0", "postPaid"):
         raise InvalidInput("Only pay-per-use servers (chargingMode postPaid / 0) are supported by ecsim.")
+    compute.validate_metadata(s.metadata)
+    compute.validate_user_data(s.user_data)
+    ep = extend.enterprise_project_id if extend and extend.enterprise_project_id else "0"
     hints = {}
     if s.scheduler_hints is not None:
         hints = {k: [v] for k, v in msgspec.structs.asdict(s.scheduler_hints).items() if v is not None}
@@ -180,7 +183,7 @@ def _spec(s: CreateServer, extend: ExtendParam | None) -> ServerSpec:
         availability_zone=s.availability_zone, key_name=s.key_name, admin_pass=s.adminPass, user_data=s.user_data,
         metadata=dict(s.metadata), security_group_ids=[g.id for g in s.security_groups], tags=tags,
         description=s.description,
-        enterprise_project_id=(extend.enterprise_project_id if extend and extend.enterprise_project_id else "0"),
+        enterprise_project_id=ep,
         scheduler_hints=hints, charging_mode=charging,
     )
 

@@ -4,6 +4,8 @@ render. A batch either passes validation for every server or changes none."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import random
 import re
@@ -137,6 +139,38 @@ def validate_name(name: str, *, max_len: int = 64) -> None:
 def validate_description(text: str | None) -> None:
     if text and (len(text) > 85 or any(c in text for c in "<>")):
         raise InvalidInput("description must be at most 85 characters and must not contain '<' or '>'.")
+
+
+_META_KEY = re.compile(r"[A-Za-z0-9_\-:.]{1,255}")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+USER_DATA_MAX = 32 * 1024  # bytes, before base64 encoding
+
+
+def validate_metadata(items: dict[str, str]) -> None:
+    """ECS's rule for user metadata: keys of letters, digits, '_', '-', ':' and '.', 1-255; values up to 255."""
+    for key, value in items.items():
+        if not _META_KEY.fullmatch(key) or len(value) > 255:
+            raise InvalidInput(f"Invalid metadata {key!r}: keys are 1 to 255 letters, digits, '_', '-', ':' or '.'; "
+                               "values at most 255 characters.")
+
+
+def validate_user_data(text: str | None) -> None:
+    """Base64 of at most 32 KB of content."""
+    if text is None:
+        return
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("user_data must be base64-encoded.") from None
+    if len(raw) > USER_DATA_MAX:
+        raise InvalidInput(f"user_data holds {len(raw)} bytes; at most {USER_DATA_MAX} are allowed.")
+
+
+def validate_hostname(name: str) -> None:
+    """1-64 characters: dot-separated labels of letters, digits and '-' (not at either end of a label)."""
+    if not 1 <= len(name) <= 64 or not all(_HOST_LABEL.fullmatch(label) for label in name.split(".")):
+        raise InvalidInput(f"Invalid hostname {name!r}: 1 to 64 characters, dot-separated labels of letters, digits "
+                           "and '-', neither starting nor ending with '-' or '.'.")
 
 
 def validate_admin_pass(password: str) -> None:
@@ -489,6 +523,9 @@ def update_server(rt: Runtime, project_id: str, server_id: str, changes: dict, *
         validate_name(changes["name"])
     if "description" in changes:
         validate_description(changes["description"])
+    if "hostname" in changes:
+        validate_hostname(changes["hostname"])
+    validate_user_data(changes.get("user_data"))
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
         doc.update(changes)
