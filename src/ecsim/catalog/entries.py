@@ -335,7 +335,7 @@ for _key, _verb in (("addSecurityGroup", "Adding"), ("removeSecurityGroup", "Rem
     twins(NOVA, f"nova.{_key[:-len('SecurityGroup')]}_security_group", "nova", "POST", ACTION,
           "ecs:securityGroups:use", selector=_key, title=f"{_verb} a security group (native OpenStack API)",
           source="table:ecs", handler=f"{SERVERS}:{_key[:-len('SecurityGroup')]}_security_group", **ACTION_KW)
-NOVA_SG = "ecsim.api.nova_security_groups"
+NOVA_SG = "ecsim.api.nova_proxies"
 # Nova's security-group reads: the groups are VPC's, so are the actions of the proxy (unverified for these calls);
 # a server's groups are part of reading the server.
 twins(NOVA, "nova.list_security_groups", "nova", "GET", "/{project_id}/os-security-groups",
@@ -357,7 +357,7 @@ for _method, _path, _action, _handler, _title in (
     twins(NOVA, f"nova.{_handler}", "nova", _method, SERVER + _path, f"ecs:servers:{_action}",
           title=f"{_title} (native OpenStack API)", handler=f"{NOVA_TAGS}:{_handler}",
           access_level="read" if _method == "GET" else "tagging", **TAG_KW)
-NOVA_NET = "ecsim.api.nova_networks"
+NOVA_NET = "ecsim.api.nova_proxies"
 twins(NOVA, "nova.list_networks", "nova", "GET", "/{project_id}/os-networks", "ecs:networks:list",
       title="Querying networks (native OpenStack API)", source="table:ecs", handler=f"{NOVA_NET}:list_networks",
       access_level="list", enterprise_project=False)
