@@ -294,3 +294,25 @@ def test_realistic_profile_shows_the_intermediate_states(ecsim_launcher):
     assert job(ecs, job_id).status == "RUNNING"
     advance(20)
     assert (show(ecs, sid).status, job(ecs, job_id).status) == ("SHUTOFF", "SUCCESS")
+
+
+def test_console_log_on_both_apis(ecsim_server, ecs, info, unique):
+    from huaweicloudsdkecs.v2 import ShowServerConsoleOutputRequest
+
+    sid = server(ecs, info, f"con-{unique}")
+    out = ecs.show_server_console_output(ShowServerConsoleOutputRequest(server_id=sid)).output
+    assert f"con-{unique} login: " in out and sid in out
+    assert len(ecs.show_server_console_output(ShowServerConsoleOutputRequest(server_id=sid, length=2))
+               .output.split("\n")) == 2
+    conn = ecsim_server.openstack()
+    assert conn.compute.get_server_console_output(sid)["output"] == out  # Nova's os-getConsoleOutput
+    assert conn.compute.get_server_console_output(sid, length=1)["output"] == f"con-{unique} login: "
+    stop(ecs, [sid])
+    assert conn.compute.get_server_console_output(sid)["output"].endswith("reboot: Power down")
+    status, _, body = ecsim_server.http("POST", f"/v2.1/{info['project_id']}/servers/{'0' * 8}-0000-0000-0000-"
+                                        f"{'0' * 12}/action", {"os-getConsoleOutput": {"length": 5}},
+                                        token=ecsim_server.token())
+    assert status == 404 and "itemNotFound" in body
+    status, _, _ = ecsim_server.http("POST", f"/v2.1/{info['project_id']}/servers/{sid}/action",
+                                     {"os-getConsoleOutput": {"length": -2}}, token=ecsim_server.token())
+    assert status == 400

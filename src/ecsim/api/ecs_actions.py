@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from msgspec import Struct, field
 
+from ecsim.domain import console
 from ecsim.domain.errors import InvalidInput
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.services import lifecycle
+from ecsim.services.server_rows import get_server
 
 
 class OsMetadata(Struct):
@@ -114,3 +116,10 @@ def migrate(ctx: Ctx) -> Response:
     job = lifecycle.migrate(ctx.rt, ctx.project, ctx.params["server_id"], now=ctx.now, is_admin=ctx.is_admin,
                             dedicated_host_id=body.migrate.dedicated_host_id if body.migrate else None)
     return json_response(200, {"job_id": job["id"]})
+
+
+def console_output(ctx: Ctx) -> Response:
+    """GET /v1/{project_id}/cloudservers/{server_id}/console-output?length=N: the last N lines (default 50; -1 all)."""
+    length = ctx.q_int("length", console.DEFAULT_LINES, low=-1)
+    doc = get_server(ctx.rt, ctx.project, ctx.params["server_id"], ctx.now)
+    return json_response(200, {"output": console.tail(console.log_lines(doc), length)})

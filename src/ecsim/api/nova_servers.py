@@ -20,7 +20,7 @@ from msgspec import UNSET, Struct, UnsetType, field
 
 from ecsim.api import nova_views as views
 from ecsim.api.nova import MAX_LIMIT, Strict, check_name, check_query, links, version
-from ecsim.domain import servers, tags, volumes
+from ecsim.domain import console, servers, tags, volumes
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 from ecsim.domain.provision import NicSpec, ServerSpec, VolumeSpec
 from ecsim.http.context import JSON_HEADERS, Ctx, Response, convert, empty, json_response
@@ -778,6 +778,28 @@ def rebuild_server(ctx: Ctx) -> Response:
         view["user_data"] = doc.get("user_data")
     view.pop("OS-EXT-SRV-ATTR:user_data", None)  # rebuild's view (2.75+) has only the top-level user_data
     return json_response(202, {"server": view}, [(b"location", view["links"][0]["href"].encode())])
+
+
+class ConsoleOutput(Strict):
+    length: int | str | None = None
+
+
+def console_output(ctx: Ctx) -> Response:
+    """os-getConsoleOutput: the last `length` lines of the server's console log (null or -1: all); 409 while the
+    server has not launched yet, as Nova's InstanceNotReady."""
+    raw = _args(ctx, "os-getConsoleOutput", ConsoleOutput).length
+    if isinstance(raw, str):
+        if not re.fullmatch(r"-?[0-9]+", raw):
+            raise InvalidInput(f"Invalid input for field/attribute length. Value: {raw}. '{raw}' does not match "
+                               "'^-?[0-9]+$'")
+        raw = int(raw)
+    if raw is not None and raw < -1:
+        raise InvalidInput(f"Invalid input for field/attribute length. Value: {raw}. {raw} is less than the minimum "
+                           "of -1")
+    doc = load_doc(ctx)
+    if doc.get("launched_at") is None:
+        raise DomainError(f"Instance {doc['id']} is not ready", reason="state")
+    return json_response(200, {"output": console.tail(console.log_lines(doc), raw)})
 
 
 def lock_server(ctx: Ctx) -> Response:

@@ -195,6 +195,9 @@ op("ecs.show_server_tags", "ecs", "GET", "/v1/{project_id}/cloudservers/{server_
 op("ecs.list_server_tags", "ecs", "GET", "/v1/{project_id}/cloudservers/tags", "ecs:cloudServers:list",
    title="Querying project tags", source="table:ecs", handler=f"{ECS_TAGS}:project_tags", access_level="list",
    sdk="list_server_tags")
+op("ecs.show_server_console_output", "ecs", "GET", "/v1/{project_id}/cloudservers/{server_id}/console-output",
+   "ecs:cloudServers:getConsoleOutput", title="Querying the console log of an ECS",
+   handler=f"{ACTIONS}:console_output", access_level="read", sdk="show_server_console_output", **SERVER_KW)
 op("ecs.list_server_az_info", "ecs", "GET", "/v1/{project_id}/availability-zones", "ecs:cloudServers:list",
    title="Querying AZs", source="table:ecs", handler=f"{ECS}:list_az_info", access_level="list",
    sdk="list_server_az_info")
@@ -315,6 +318,11 @@ twins(NOVA, "nova.rebuild_server", "nova", "POST", ACTION, "ecs:servers:rebuild"
       dependencies="ecs:servers:list;ecs:servers:update;ims:images:get;ims:images:list;ims:images:update",
       selector="rebuild", title="Rebuilding an ECS (native OpenStack API)", source="seed:001",
       handler=f"{SERVERS}:rebuild_server", **ACTION_KW)
+# Huawei's table names no action for the Nova-native call (its ECS twin is ecs:cloudServers:getConsoleOutput).
+twins(NOVA, "nova.console_output", "nova", "POST", ACTION, "ecs:servers:getConsoleOutput",
+      selector="os-getConsoleOutput", title="Querying the console log of an ECS (native OpenStack API)",
+      source="table:ecs", handler=f"{SERVERS}:console_output", resource_type="instance",
+      resource_from="path:server_id", access_level="read", enterprise_project=False)
 twins(NOVA, "nova.lock_server", "nova", "POST", ACTION, "ecs:servers:lock",
       dependencies="ecs:servers:list;ecs:servers:get", selector="lock",
       title="Locking an ECS (native OpenStack API)", source="seed:001", handler=f"{SERVERS}:lock_server",
