@@ -25,8 +25,10 @@ from tempest_common import PASSWORD, EcsimServer, add_project, counts, make_user
 DEFAULT_REGEX = (r"^tempest\.api\.compute\.(servers\.(test_server_actions|test_server_group|test_servers_negative|"
                  r"test_servers|test_delete_server|test_list_server_filters|test_list_servers_negative|"
                  r"test_create_server|test_server_metadata|test_server_metadata_negative|test_multiple_create|"
-                 r"test_multiple_create_negative|test_servers_microversions)|flavors\.\w+|limits\.\w+|keypairs\.\w+|"
-                 r"volumes\.test_attach_volume|volumes\.test_attach_volume_negative|test_versions)\.")
+                 r"test_multiple_create_negative|test_servers_microversions|test_server_tags|test_availability_zone|"
+                 r"test_server_addresses|test_server_addresses_negative|test_disk_config)|flavors\.\w+|limits\.\w+|"
+                 r"keypairs\.\w+|volumes\.test_attach_volume|volumes\.test_attach_volume_negative|test_versions|"
+                 r"test_quotas)\.")
 ALT_IMAGE = "95df4f75-bd05-5aa6-9d36-bdf8cb33977f"  # Ubuntu 20.04 (another built-in image than the default)
 FLAVOR, FLAVOR_ALT = "s6.small.1", "s6.medium.2"
 NOTES = "<!-- notes (kept when the script rewrites this file) -->"

@@ -523,6 +523,8 @@ def test_openstack_cli_at_the_base_microversion(ecsim_server, unique):
     status, _, body = raw(ecsim_server, "GET", f"/os-networks/{info['subnet_id']}", version="2.1")
     assert status == 200 and body["network"]["label"] == "subnet-default" and body["network"]["cidr"]
     assert raw(ecsim_server, "GET", "/os-networks", version="2.36")[0] == 404  # the proxy ends at 2.35
+    status, _, body = raw(ecsim_server, "GET", "/os-tenant-networks", version="2.35")
+    assert status == 200 and info["subnet_id"] in [n["id"] for n in body["networks"]]
     status, _, body = raw(ecsim_server, "GET", f"/flavors/{info['flavor_id']}/os-extra_specs/nope")
     assert status == 404 and "has no extra specs with key nope" in body["itemNotFound"]["message"]
 
@@ -537,8 +539,12 @@ def test_create_fields_nova_checks_and_keeps(ecsim_server, unique):
                                                                        "config_drive": True,
                                                                        "OS-DCF:diskConfig": "AUTO"}})
     assert status == 202 and out["server"]["OS-DCF:diskConfig"] == "AUTO"
-    shown = raw(ecsim_server, "GET", f"/servers/{out['server']['id']}")[2]["server"]
+    sid = out["server"]["id"]
+    shown = raw(ecsim_server, "GET", f"/servers/{sid}")[2]["server"]
     assert (shown["config_drive"], shown["OS-DCF:diskConfig"]) == ("True", "AUTO")
+    status, _, _ = raw(ecsim_server, "POST", f"/servers/{sid}/action", {"rebuild": {
+        "imageRef": ecsim_server.info["image_id"], "OS-DCF:diskConfig": "MANUAL"}})
+    assert status == 202 and raw(ecsim_server, "GET", f"/servers/{sid}")[2]["server"]["OS-DCF:diskConfig"] == "MANUAL"
     status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "flavorRef": "nope"}})
     assert (status, out["badRequest"]["message"]) == (400, "Invalid flavorRef provided.")
     status, _, out = raw(ecsim_server, "POST", "/servers", {"server": {**body["server"], "imageRef": "nope"}})

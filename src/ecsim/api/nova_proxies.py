@@ -1,9 +1,10 @@
 """Nova's network proxy reads (up to microversion 2.35, as in Nova; 404 beyond), which the `openstack` CLI uses
 when the catalog has no network service: `os-security-groups` (the project's VPC security groups; ecsim keeps no
-rules, so `rules` is empty; `--security-group NAME` resolves there) and `os-networks` (the project's subnets, which
-are Huawei's native networks and what Nova's `networks[].uuid` names; `--nic net-id=` and `--network` resolve
-there). Also a server's groups (`/servers/{id}/os-security-groups`). Creating and changing groups or networks
-belongs to the VPC API, which ecsim does not serve."""
+rules, so `rules` is empty; `--security-group NAME` resolves there), `os-networks` (the project's subnets, which are
+Huawei's native networks and what Nova's `networks[].uuid` names; `--nic net-id=` and `--network` resolve there)
+and `os-tenant-networks` (the same subnets as `id`, `label` and `cidr`). Also a server's groups
+(`/servers/{id}/os-security-groups`). Creating and changing groups or networks belongs to the VPC API, which
+ecsim does not serve."""
 
 from __future__ import annotations
 
@@ -68,6 +69,18 @@ def list_networks(ctx: Ctx) -> Response:
 
 def show_network(ctx: Ctx) -> Response:
     return _show(ctx, "subnet", "network_id", "network", _network_view, "Network {} could not be found.")
+
+
+def _tenant_network_view(row: Row) -> dict:
+    return {"id": row.id, "label": row.doc["name"], "cidr": row.doc["cidr"]}
+
+
+def list_tenant_networks(ctx: Ctx) -> Response:
+    return _list(ctx, "subnet", "networks", _tenant_network_view)
+
+
+def show_tenant_network(ctx: Ctx) -> Response:
+    return _show(ctx, "subnet", "network_id", "network", _tenant_network_view, "Network {} could not be found.")
 
 
 def list_server_security_groups(ctx: Ctx) -> Response:

@@ -731,7 +731,7 @@ def reboot_server(ctx: Ctx) -> Response:
 def resize_server(ctx: Ctx) -> Response:
     args = _args(ctx, "resize", Resize)
     lifecycle.nova_resize(ctx.rt, ctx.project, ctx.params["server_id"], _flavor_id(args.flavorRef),
-                          now=ctx.now, is_admin=ctx.is_admin)
+                          now=ctx.now, is_admin=ctx.is_admin, disk_config=args.disk_config)
     return empty(202)
 
 
@@ -764,7 +764,8 @@ def rebuild_server(ctx: Ctx) -> Response:
     changes: dict = {}
     for key, value in (("name", args.name), ("metadata", args.metadata), ("description", args.description),
                        ("access_ipv4", _address(args.accessIPv4, 4)), ("access_ipv6", _address(args.accessIPv6, 6)),
-                       ("key_name", args.key_name), ("user_data", args.user_data)):
+                       ("key_name", args.key_name), ("user_data", args.user_data),
+                       ("disk_config", args.disk_config)):
         if value is not None:
             changes[key] = value
     image_id = args.imageRef.rstrip("/").rsplit("/", 1)[-1]

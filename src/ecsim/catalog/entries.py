@@ -372,6 +372,13 @@ twins(NOVA, "nova.list_networks", "nova", "GET", "/{project_id}/os-networks", "e
 twins(NOVA, "nova.show_network", "nova", "GET", "/{project_id}/os-networks/{network_id}", "ecs:networks:list",
       title="Querying a network (native OpenStack API)", source="table:ecs", handler=f"{NOVA_NET}:show_network",
       access_level="read", enterprise_project=False)
+# os-tenant-networks: no row of its own in Huawei's table; the same networks as os-networks, the same action.
+twins(NOVA, "nova.list_tenant_networks", "nova", "GET", "/{project_id}/os-tenant-networks", "ecs:networks:list",
+      title="Querying the project's networks (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_NET}:list_tenant_networks", access_level="list", enterprise_project=False)
+twins(NOVA, "nova.show_tenant_network", "nova", "GET", "/{project_id}/os-tenant-networks/{network_id}",
+      "ecs:networks:list", title="Querying a network of the project (native OpenStack API)", source="table:ecs",
+      handler=f"{NOVA_NET}:show_tenant_network", access_level="read", enterprise_project=False)
 twins(NOVA, "nova.list_server_security_groups", "nova", "GET", SERVER + "/os-security-groups", "ecs:servers:get",
       title="Querying the security groups of an ECS (native OpenStack API)", source="table:ecs",
       handler=f"{NOVA_SG}:list_server_security_groups", resource_type="instance", resource_from="path:server_id",

@@ -158,7 +158,7 @@ def change_server(rt: Runtime, project_id: str, server_id: str, apply: Callable[
 
 
 def nova_resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *, now: float,
-                is_admin: bool) -> dict:
+                is_admin: bool, disk_config: str | None = None) -> dict:
     with rt.store.write() as tx:
         doc = lock_servers(tx, project_id, [server_id], now)[0]
         servers.check_lock(doc, is_admin)
@@ -171,6 +171,8 @@ def nova_resize(rt: Runtime, project_id: str, server_id: str, flavor_id: str, *,
         compute.check_quota(tx, rt, project_id, 0, flavor.vcpus - (old.vcpus if old else 0),
                             flavor.ram - (old.ram if old else 0))
         servers.nova_resize(doc, now, rt.timing, flavor.id)
+        if disk_config is not None:
+            doc["disk_config"] = disk_config
         save_server(tx, doc, now, facets=True)
     return doc
 
