@@ -334,3 +334,45 @@ def test_enterprise_project_grants_cover_batches_and_creates(ecsim_server, uniqu
     status, _, out = ecsim_server.http("POST", "/_ecsim/iam/simulate", {  # the path's project is the one asked
         "user": u["name"], "operations": [stop_line], "project_id": "0" * 32})
     assert status == 400 and pid in out["error"]["message"]
+
+
+def test_enterprise_project_grants_list_only_their_projects(ecsim_server, unique):
+    """A user granted only on enterprise projects lists the servers and disks of those (all of them, or the one
+    `enterprise_project_id` names); another one is 403, as is a list for the user without any grant."""
+    from huaweicloudsdkecs.v2 import ListCloudServersRequest, PostPaidServerExtendParam
+    from huaweicloudsdkevs.v2 import (
+        CreateVolumeOption,
+        CreateVolumeRequest,
+        CreateVolumeRequestBody,
+        ListVolumesRequest,
+    )
+    from huaweicloudsdkiam.v3 import AssociateRoleToUserOnEnterpriseProjectRequest, KeystoneListPermissionsRequest
+
+    info, admin, iam = ecsim_server.info, ecsim_server.ecs(), ecsim_server.iam()
+    eps = [f"epl-{unique}-{i}" for i in range(3)]
+    servers = {ep: create(admin, info, f"epl-{unique}", extendparam=PostPaidServerExtendParam(
+        enterprise_project_id=ep))[1][0] for ep in eps}
+    evs = ecsim_server.evs()
+    for ep in eps:
+        evs.create_volume(CreateVolumeRequest(body=CreateVolumeRequestBody(volume=CreateVolumeOption(
+            availability_zone=info["region"] + "a", volume_type="SSD", size=10, name=f"epl-{unique}",
+            enterprise_project_id=ep))))
+    u = make_user(ecsim_server, f"epl-{unique}")
+    for name in ("ECS ReadOnlyAccess", "EVS ReadOnlyAccess"):
+        role = next(r for r in iam.keystone_list_permissions(KeystoneListPermissionsRequest(
+            display_name=name)).roles)
+        for ep in eps[:2]:
+            iam.associate_role_to_user_on_enterprise_project(AssociateRoleToUserOnEnterpriseProjectRequest(
+                enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
+    mine = ecsim_server.ecs(u["ak"], u["sk"])
+    listed = mine.list_servers_details(ListServersDetailsRequest(name=f"epl-{unique}"))
+    assert {s.id for s in listed.servers} == {servers[eps[0]], servers[eps[1]]} and listed.count == 2
+    one = mine.list_cloud_servers(ListCloudServersRequest(name=f"epl-{unique}", enterprise_project_id=eps[1]))
+    assert [s.id for s in one.servers] == [servers[eps[1]]]
+    e = err(lambda: mine.list_servers_details(ListServersDetailsRequest(enterprise_project_id=eps[2])))
+    assert (e.status_code, e.error_code) == (403, "Pdp.0001")
+    vols = ecsim_server.evs(u["ak"], u["sk"]).list_volumes(ListVolumesRequest(name=f"epl-{unique}"))
+    assert sorted(v.enterprise_project_id for v in vols.volumes) == sorted(eps[:2])
+    nobody = make_user(ecsim_server, f"epn-{unique}")
+    e = err(lambda: ecsim_server.ecs(nobody["ak"], nobody["sk"]).list_servers_details(ListServersDetailsRequest()))
+    assert e.status_code == 403

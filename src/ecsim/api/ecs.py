@@ -252,6 +252,7 @@ def list_servers_details(ctx: Ctx) -> Response:
         name=ctx.q("name"), statuses=_statuses(ctx.q("status")), flavor_id=ctx.q("flavor"), ip=ctx.q("ip"),
         ip_eq=ctx.q("ip_eq"), tags=ctx.q("tags"), not_tags=ctx.q("not-tags"),
         reservation_id=ctx.q("reservation_id"), enterprise_project_id=ctx.q("enterprise_project_id"),
+        enterprise_projects=ctx.granted_eps,
     )
     marker = ctx.q("marker")
     rows, total = compute.list_servers(ctx.rt, ctx.project, flt, ctx.now, limit=limit,
@@ -313,6 +314,7 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         image_id=ctx.q("image_id"), tags=ctx.q("tags"), not_tags=ctx.q("not-tags"),
         availability_zone=ctx.q("availability_zone"), availability_zone_eq=ctx.q("availability_zone_eq"),
         key_name=ctx.q("key_name"), enterprise_project_id=ctx.q("enterprise_project_id"), metadata=metadata,
+        enterprise_projects=ctx.granted_eps,
         metadata_key=ctx.q("metadata-key"), launched_since=launched_since,
     )
     charging = ctx.q("charging_mode")

@@ -152,6 +152,7 @@ def _filter(ctx: Ctx) -> block.VolumeFilter:
     ep = ctx.q("enterprise_project_id")
     if ep and ep != "all_granted_eps":
         flt.enterprise_project_id = ep
+    flt.enterprise_projects = ctx.granted_eps
     raw = ctx.q("metadata")
     if raw:
         meta = filter_literal(raw)

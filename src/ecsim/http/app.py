@@ -253,6 +253,24 @@ class App:
                               matched=len(keys))
         return keys[0]
 
+    def _list_by_enterprise_project(self, ctx: Ctx, op: Operation, user: dict, denied: Decision,
+                                    context: Context) -> Decision:
+        """A list the project's grants refuse, allowed where the user's enterprise-project grants allow it (the
+        one `enterprise_project_id` names, or all of them): the handler then lists only those (ctx.granted_eps)."""
+        directory = self.rt.directory
+        asked = ctx.q("enterprise_project_id")
+        eps = (asked,) if asked and asked != "all_granted_eps" else directory.enterprise_projects(user)
+        allowed = []
+        for ep in eps:
+            d = decide(directory.policyset(user, ctx.project_id, ep), op.actions, op.dependencies, context, None,
+                       cache_key=op.name, instance_level=op.instance_level, aliases=op.aliases)
+            if d.allowed:
+                allowed.append((ep, d))
+        if not allowed:
+            return denied
+        ctx.granted_eps = tuple(ep for ep, _ in allowed)
+        return allowed[0][1]
+
     def _authorize(self, ctx: Ctx, op: Operation) -> None:
         if not op.actions and not op.dependencies:
             return
@@ -261,6 +279,7 @@ class App:
         rt = self.rt
         resources: RequestResources | None = None
         policyset: PolicySet | None = None  # None: allowed without policies (admin, self-service)
+        user: dict | None = None
         if principal.is_admin:
             decision: Decision = allow_all(op.actions, op.dependencies)
         elif op.self_service and _acting_on_self(ctx, op.self_service):
@@ -288,6 +307,9 @@ class App:
         if policyset is not None:
             decision = decide(policyset, op.actions, op.dependencies, context, urns, cache_key=op.name,
                               instance_level=op.instance_level, aliases=op.aliases)
+            if not decision.allowed and op.access_level == "list" and op.enterprise_project and user is not None \
+                    and ctx.project_id is not None and rt.directory.has_enterprise_grants(user):
+                decision = self._list_by_enterprise_project(ctx, op, user, decision, context)
         if principal.session:
             decision = within_session(decision, principal.session, op.actions, op.dependencies, context, urns,
                                       cache_key=op.name, instance_level=op.instance_level, aliases=op.aliases)

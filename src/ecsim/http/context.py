@@ -58,9 +58,9 @@ def parse_query(raw: bytes) -> list[tuple[str, str]]:
 
 class Ctx:
     __slots__ = (
-        "_json", "_query", "body", "client_ip", "family", "headers", "method", "now", "op", "params", "path",
-        "prefix", "principal", "project_id", "query_pairs", "raw_query", "request_id", "response_headers", "rt",
-        "version",
+        "_json", "_query", "body", "client_ip", "family", "granted_eps", "headers", "method", "now", "op", "params",
+        "path", "prefix", "principal", "project_id", "query_pairs", "raw_query", "request_id", "response_headers",
+        "rt", "version",
     )
 
     def __init__(self, rt: Runtime, method: str, path: str, raw_query: bytes, headers: dict[str, str], body: bytes,
@@ -80,6 +80,8 @@ class Ctx:
         self.project_id: str | None = None
         self.family = "ecs"
         self.prefix = ""
+        # A list allowed only through enterprise-project grants: the enterprise projects it may show (else None).
+        self.granted_eps: tuple[str, ...] | None = None
         # The agreed microversion ((0, 0) where the API has none) and the headers every response then carries.
         self.version: tuple[int, int] = (0, 0)
         self.response_headers: list[tuple[bytes, bytes]] = []

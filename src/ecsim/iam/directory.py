@@ -250,6 +250,14 @@ class Directory:
 
         return self._cached(("has_enterprise_grants", user["id"]), load)
 
+    def enterprise_projects(self, user: dict) -> tuple[str, ...]:
+        """The enterprise projects the user (or one of its groups) holds a grant on."""
+        def load() -> tuple[str, ...]:
+            grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
+            return tuple(dict.fromkeys(g["target_id"] for g in grants if g["target"] == "enterprise_project"))
+
+        return self._cached(("enterprise_projects", user["id"]), load)
+
     def policyset(self, user: dict, project_id: str | None, enterprise_project: str | None = None) -> PolicySet:
         """The compiled policies that apply to `user` in a project (project-level services) or, with None, at
         account level (global services such as IAM; grants on all projects count there too). With

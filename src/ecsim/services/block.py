@@ -84,6 +84,7 @@ class VolumeFilter:
     metadata: dict[str, str] = field(default_factory=dict)
     enterprise_project_id: str | None = None
     ids: list[str] | None = None
+    enterprise_projects: tuple[str, ...] | None = None
     # No index serves these: a list with them looks at the newest SCAN volumes.
     size: int | None = None
     times: list[tuple[str, str, float]] = field(default_factory=list)  # (created|updated, gt|gte|lt|lte|eq|neq, t)
@@ -112,6 +113,8 @@ class VolumeFilter:
                            ("ep", self.enterprise_project_id)):
             if value is not None:
                 c.append(Cond("facet", key, value))
+        if self.enterprise_projects is not None:  # a list allowed only through enterprise-project grants
+            c.append(Cond("facet_in", "ep", self.enterprise_projects))
         for key, value in (("bootable", self.bootable), ("multiattach", self.multiattach)):
             if value is not None:
                 c.append(Cond("facet", key, "true" if value else "false"))

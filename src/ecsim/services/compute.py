@@ -62,6 +62,7 @@ class ServerFilter:
     metadata: tuple[str, str] | None = None
     metadata_key: str | None = None
     launched_since: float | None = None
+    enterprise_projects: tuple[str, ...] | None = None
 
     def conds(self) -> list[Cond]:
         c: list[Cond] = []
@@ -84,6 +85,8 @@ class ServerFilter:
         ):
             if value is not None:
                 c.append(Cond(op, key, value))
+        if self.enterprise_projects is not None:  # a list allowed only through enterprise-project grants
+            c.append(Cond("facet_in", "ep", self.enterprise_projects))
         if self.enterprise_project_id and self.enterprise_project_id != "all_granted_eps":
             c.append(Cond("facet", "ep", self.enterprise_project_id))
         return c

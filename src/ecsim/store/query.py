@@ -23,6 +23,7 @@ class Cond:
     eq, in, like       an indexed column equals / is one of / matches a LIKE pattern
     jeq                a JSON field of the doc equals (no index: for small kinds only)
     facet, facet_like  the resource has facet `field` equal to / matching the value
+    facet_in           the resource has facet `field` equal to one of the values (checked per row, never drives)
     nofacet            the resource has no facet `field` equal to the value
     before, after      keyset paging on (field, id), value (field value, id); field is created or another column
     """
@@ -69,13 +70,15 @@ def where(conds: Sequence[Cond], json_text: Any, alias: str = "", keyset_alias: 
         elif c.op == "jeq":
             clauses.append(f"{json_text(c.field, alias + 'doc')} = ?")
             params.append(c.value)
-        elif c.op in ("facet", "facet_like", "nofacet"):
+        elif c.op in ("facet", "facet_like", "nofacet", "facet_in"):
             neg = "NOT " if c.op == "nofacet" else ""
-            test = "LIKE ? ESCAPE '\\'" if c.op == "facet_like" else "= ?"
+            values = list(c.value) if c.op == "facet_in" else [c.value]
+            test = "LIKE ? ESCAPE '\\'" if c.op == "facet_like" else "= ?" if c.op != "facet_in" else \
+                f"IN ({','.join('?' * len(values))})" if values else "IS NULL AND 1 = 0"
             outer = alias or "resources."  # unqualified names would bind to the subquery's own columns
             clauses.append(f"{neg}EXISTS (SELECT 1 FROM facets g WHERE g.kind = {outer}kind AND g.id = {outer}id "
                            f"AND g.key = ? AND g.value {test})")
-            params.extend((c.field, c.value))
+            params.extend((c.field, *values))
         elif c.op in ("before", "after"):
             value, ident = c.value
             cmp = "<" if c.op == "before" else ">"
