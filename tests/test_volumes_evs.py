@@ -228,3 +228,45 @@ def test_enterprise_project_grants(ecsim_server, unique):
     iam.revoke_role_from_user_on_enterprise_project(RevokeRoleFromUserOnEnterpriseProjectRequest(
         enterprise_project_id=ep, user_id=u["user_id"], role_id=role.id))
     assert err(lambda: show(mine, inside)).status_code == 403
+
+
+def test_disk_tags(ecsim_server, unique):
+    from huaweicloudsdkevs.v2 import (
+        BatchCreateVolumeTagsRequest,
+        BatchCreateVolumeTagsRequestBody,
+        BatchDeleteVolumeTagsRequest,
+        BatchDeleteVolumeTagsRequestBody,
+        DeleteTagsOption,
+        ListVolumeTagsRequest,
+        ShowVolumeTagsRequest,
+        Tag,
+    )
+
+    evs = ecsim_server.evs()
+    _, [vid] = make(evs, ecsim_server, f"tag-{unique}", tags={"team": "a"})
+
+    def add(**pairs: str):
+        return evs.batch_create_volume_tags(BatchCreateVolumeTagsRequest(volume_id=vid, body=(
+            BatchCreateVolumeTagsRequestBody(action="create", tags=[Tag(key=k, value=v) for k, v in pairs.items()]))))
+
+    def shown() -> dict[str, str]:
+        return {t.key: t.value for t in evs.show_volume_tags(ShowVolumeTagsRequest(volume_id=vid)).tags}
+
+    assert add(env="prod", team="b").status_code == 204
+    assert shown() == {"team": "b", "env": "prod"} and show(evs, vid).tags == {"team": "b", "env": "prod"}
+    project = evs.list_volume_tags(ListVolumeTagsRequest()).tags
+    assert "prod" in project["env"] and "b" in project["team"]
+    e = err(lambda: add(**{"bad key": "x"}))
+    assert (e.status_code, e.error_code) == (400, "EVS.1062")
+    evs.batch_delete_volume_tags(BatchDeleteVolumeTagsRequest(volume_id=vid, body=BatchDeleteVolumeTagsRequestBody(
+        action="delete", tags=[DeleteTagsOption(key="team")])))
+    assert shown() == {"env": "prod"}
+    # IAM: creating and deleting tags are two actions
+    u = make_user(ecsim_server, f"tgu-{unique}", allow=["evs:volumeTags:create", "evs:volumeTags:get"])
+    mine = ecsim_server.evs(u["ak"], u["sk"])
+    mine.batch_create_volume_tags(BatchCreateVolumeTagsRequest(volume_id=vid, body=BatchCreateVolumeTagsRequestBody(
+        action="create", tags=[Tag(key="owner", value="u")])))
+    e = err(lambda: mine.batch_delete_volume_tags(BatchDeleteVolumeTagsRequest(
+        volume_id=vid, body=BatchDeleteVolumeTagsRequestBody(action="delete", tags=[DeleteTagsOption(key="env")]))))
+    assert e.status_code == 403
+    assert {t.key for t in mine.show_volume_tags(ShowVolumeTagsRequest(volume_id=vid)).tags} == {"env", "owner"}

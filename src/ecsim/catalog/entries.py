@@ -533,6 +533,19 @@ for _prefix, _sdk in (("/v2.1", "create_volume"), ("/v2", ())):
        title="Expanding EVS disk capacity", source="table:evs", handler=f"{EVS}:resize_volume",
        resource_type="volume", resource_from="path:volume_id", access_level="write",
        sdk="resize_volume" if _prefix == "/v2.1" else ())
+EVS_TAGS = "ecsim.api.evs_tags"
+for _verb, _action in (("create", "evs:volumeTags:create"), ("delete", "evs:volumeTags:delete")):
+    op(f"evs.batch_{_verb}_volume_tags", "evs", "POST", CLOUDVOLUME + "/tags/action", _action,
+       selector=f"action={_verb}", title=f"Batch {_verb.rstrip('e')}ing EVS disk tags", source="table:evs",
+       handler=f"{EVS_TAGS}:{_verb}_tags", resource_type="volume", resource_from="path:volume_id",
+       access_level="tagging", enterprise_project=False, sdk=f"batch_{_verb}_volume_tags")
+op("evs.show_volume_tags", "evs", "GET", CLOUDVOLUME + "/tags", "evs:volumeTags:get",
+   title="Querying the tags of an EVS disk", source="table:evs", handler=f"{EVS_TAGS}:show_tags",
+   resource_type="volume", resource_from="path:volume_id", access_level="read", enterprise_project=False,
+   sdk="show_volume_tags")
+op("evs.list_volume_tags", "evs", "GET", "/v2/{project_id}/cloudvolumes/tags", "evs:volumeTags:list",
+   title="Querying the tags of a project's EVS disks", source="table:evs", handler=f"{EVS_TAGS}:project_tags",
+   access_level="list", enterprise_project=False, sdk="list_volume_tags")
 op("evs.list_volumes", "evs", "GET", "/v2/{project_id}/cloudvolumes/detail", "evs:volumes:list",
    title="Querying EVS disk details", source="table:evs", handler=f"{EVS}:list_volumes", access_level="list",
    sdk="list_volumes")

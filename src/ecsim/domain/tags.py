@@ -1,8 +1,8 @@
-"""Server tags: one list on the server (`doc["tags"]`), two shapes. The ECS API's tags are key/value pairs, kept as
-"key=value" (or "key" when the value is empty); Nova's are plain strings, which ECS reads as keys without a value.
-The rules are each API's: ECS keys 1-36 characters of letters, digits, `-`, `_` (and CJK), values up to 43 (`.`
-too), at most 10 per server (the SDK models' documentation); Nova tags 1-60 characters without `/` or `,`, at most
-50 (nova/objects/tag.py)."""
+"""Tags. A server's are one list (`doc["tags"]`) with two shapes: the ECS API's key/value pairs, kept as
+"key=value" (or "key" when the value is empty), and Nova's plain strings, which ECS reads as keys without a value.
+A disk's are EVS's key/value dict. The rules are each API's: ECS and EVS keys 1-36 characters of letters, digits,
+`-`, `_` (and CJK), values up to 43 (`.` too), at most 10 per resource (the SDK models' documentation); Nova tags
+1-60 characters without `/` or `,`, at most 50 (nova/objects/tag.py)."""
 
 from __future__ import annotations
 
@@ -25,12 +25,16 @@ def joined(key: str, value: str) -> str:
     return f"{key}={value}" if value else key
 
 
+def _check_key(key: str) -> None:
+    if not _KEY.fullmatch(key):
+        raise DomainError(f"Invalid tag key {key!r}: 1 to 36 letters, digits, '-' or '_'.", reason="tags_invalid")
+
+
 def check_ecs_pairs(pairs: list[tuple[str, str]]) -> None:
-    """Well-formed ECS tags with distinct keys (Ecs.0905 otherwise)."""
+    """Well-formed key/value tags with distinct keys (reason tags_invalid: Ecs.0905, EVS.1062)."""
     seen: set[str] = set()
     for key, value in pairs:
-        if not _KEY.fullmatch(key):
-            raise DomainError(f"Invalid tag key {key!r}: 1 to 36 letters, digits, '-' or '_'.", reason="tags_invalid")
+        _check_key(key)
         if not _VALUE.fullmatch(value):
             raise DomainError(f"Invalid tag value {value!r} of key {key!r}: at most 43 letters, digits, '.', '-' or "
                               "'_'.", reason="tags_invalid")
@@ -38,28 +42,35 @@ def check_ecs_pairs(pairs: list[tuple[str, str]]) -> None:
             raise DomainError(f"The tag key {key!r} is given twice.", reason="tags_invalid")
         seen.add(key)
     if len(pairs) > ECS_MAX:
-        raise DomainError(f"A server can have at most {ECS_MAX} tags.", reason="tags_invalid")
+        raise DomainError(f"A resource can have at most {ECS_MAX} tags.", reason="tags_invalid")
 
 
 def ecs_add(doc: dict, pairs: list[tuple[str, str]]) -> None:
-    """Add tags; a key already there takes the new value (ECS's batch create is idempotent)."""
+    merged = add_pairs(dict(split(t) for t in doc.get("tags", [])), pairs)
+    doc["tags"] = [joined(k, v) for k, v in merged.items()]
+
+
+def add_pairs(current: dict[str, str], pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The tags with these added (a key already there takes the new value: batch creates are idempotent)."""
     check_ecs_pairs(pairs)
-    current = dict(split(t) for t in doc.get("tags", []))
-    current.update(pairs)
-    if len(current) > ECS_MAX:
-        raise DomainError(f"A server can have at most {ECS_MAX} tags; it would have {len(current)}.",
+    merged = {**current, **dict(pairs)}
+    if len(merged) > ECS_MAX:
+        raise DomainError(f"A resource can have at most {ECS_MAX} tags; it would have {len(merged)}.",
                           reason="tags_invalid")
-    doc["tags"] = [joined(k, v) for k, v in current.items()]
+    return merged
+
+
+def remove_pairs(current: dict[str, str], pairs: list[tuple[str, str | None]]) -> dict[str, str]:
+    """The tags without these: by key; with a value, only a tag holding that value. Absent tags are no error."""
+    for key, _ in pairs:
+        _check_key(key)
+    drop = dict(pairs)
+    return {k: v for k, v in current.items() if not (k in drop and drop[k] in (None, "", v))}
 
 
 def ecs_remove(doc: dict, pairs: list[tuple[str, str | None]]) -> None:
-    """Remove tags by key; with a value, only a tag holding that value. Absent tags are no error."""
-    for key, _ in pairs:
-        if not _KEY.fullmatch(key):
-            raise DomainError(f"Invalid tag key {key!r}: 1 to 36 letters, digits, '-' or '_'.", reason="tags_invalid")
-    drop = {key: value for key, value in pairs}
-    doc["tags"] = [t for t in doc.get("tags", []) if not (
-        split(t)[0] in drop and drop[split(t)[0]] in (None, "", split(t)[1]))]
+    kept = remove_pairs(dict(split(t) for t in doc.get("tags", [])), pairs)
+    doc["tags"] = [joined(k, v) for k, v in kept.items()]
 
 
 def check_nova_tag(tag: str) -> None:

@@ -233,7 +233,8 @@ class App:
         return resp
 
     def _select(self, ctx: Ctx, ops: list[Operation]) -> Operation:
-        """Several operations share this path: the body's top-level key picks one."""
+        """Several operations share this path: the body's top-level key picks one (or, for a selector
+        `key=value`, that member's value: EVS's tag action `{"action": "create"}`)."""
         body = ctx.json
         if not isinstance(body, dict) or not body:
             raise DomainError(
@@ -241,7 +242,7 @@ class App:
                 + ", ".join(o.selector or "" for o in ops), reason="invalid" if body is not None else "empty_body",
                 action_body=True,
             )
-        keys = [o for o in ops if o.selector in body]
+        keys = [o for o in ops if _selects(o.selector, body)]
         # Other members are the handler's to check (EVS resize sends bssParam alongside), but OpenStack's action
         # dispatch (action_peek) takes bodies of exactly one key.
         if len(keys) != 1 or (len(body) > 1 and ops[0].family in OPENSTACK_FAMILIES):
@@ -332,6 +333,11 @@ class App:
         headers = [(b"content-type", b"application/json;charset=UTF-8")]
         headers.extend((k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in err.headers)
         return Response(err.status, render(err, family, request_id), headers)
+
+
+def _selects(selector: str | None, body: dict) -> bool:
+    key, eq, value = (selector or "").partition("=")
+    return body.get(key) == value if eq else key in body
 
 
 def _acting_on_self(ctx: Ctx, how: str) -> bool:

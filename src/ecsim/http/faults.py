@@ -298,6 +298,7 @@ _EVS_TEXTS = {
     "EVS.1065": "multiattach volume status must be available when extending!",
     "EVS.1005": "size of metadata is too large!",
     "EVS.1007": "volume name and description can not both be empty!",
+    "EVS.1062": "invalid tag!",
     "EVS.2046": "invalid imageRef!",
     "EVS.2056": "action in pdp check deny!",
     "EVS.2094": "system image is not support to create Multiattach/shareable volume !",
@@ -327,6 +328,7 @@ _EVS_CODES = {
     "extend_state": "EVS.1064",
     "extend_shared": "EVS.1065",
     "volume_state": "EVS.1031",
+    "tags_invalid": "EVS.1062",
 }
 
 
