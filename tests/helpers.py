@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +167,18 @@ def signed_headers(server: Any, method: str, path: str, body: bytes = b"", *, ak
     signed = Signer(BasicCredentials(ak or server.info["access_key"], sk or server.info["secret_key"],
                                      project_id or server.info["project_id"])).sign(req)
     return dict(signed.header_params)
+
+
+def openstack_cli(server: Any, *args: str, parse: bool = True, compute_version: str = "2.79"
+                  ) -> dict | list | None:
+    """`openstack <args>` as the admin; with `parse`, its `-f json` output parsed."""
+    info = server.info
+    env = {**os.environ, "OS_AUTH_URL": server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
+           "OS_PASSWORD": info["admin_password"], "OS_PROJECT_NAME": info["region"],
+           "OS_USER_DOMAIN_NAME": info["domain_name"], "OS_PROJECT_DOMAIN_NAME": info["domain_name"],
+           "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": compute_version}
+    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
+    out = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if parse else None

@@ -15,7 +15,7 @@ from huaweicloudsdkiam.v3 import (
     ShowCustomPolicyRequest,
 )
 
-from helpers import create, err, job, make_user, stop
+from helpers import create, err, job, make_user, openstack_cli, stop
 
 
 @pytest.fixture(scope="module")
@@ -300,3 +300,21 @@ def test_another_projects_server_is_not_found(ecsim_server, admin_ecs, unique):
     e = err(lambda: other.show_server(ShowServerRequest(server_id=ids[0])))
     assert (e.status_code, e.error_code) == (404, "Ecs.0114")
     assert other.list_servers_details(ListServersDetailsRequest()).count == 0
+
+
+def test_openstack_cli_identity_commands(ecsim_server, unique):
+    """The CLI's --domain options look the account up (/v3/domains), and the deployment's regions, services and
+    endpoints read as the token's catalog shows them, with ids that do not change between tokens."""
+    info = ecsim_server.info
+    user = openstack_cli(ecsim_server, "user", "create", "--domain", info["domain_name"], "--password",
+                         "Passw0rd!x", f"cli-{unique}")
+    assert isinstance(user, dict) and user["domain_id"] == info["domain_id"]
+    listed = openstack_cli(ecsim_server, "user", "list", "--domain", info["domain_name"])
+    assert f"cli-{unique}" in [u["Name"] for u in listed]
+    assert openstack_cli(ecsim_server, "region", "list")[0]["Region"] == info["region"]
+    services = {s["Type"]: s["ID"] for s in openstack_cli(ecsim_server, "service", "list")}
+    assert {"compute", "volumev3", "identity", "ecs", "evs"} <= set(services)
+    endpoints = openstack_cli(ecsim_server, "endpoint", "list", "--service", "compute")
+    assert endpoints[0]["URL"].endswith("/compute/v2.1/$(project_id)s")
+    shown = openstack_cli(ecsim_server, "catalog", "show", "compute")
+    assert shown["id"] == services["compute"] == openstack_cli(ecsim_server, "catalog", "show", "compute")["id"]

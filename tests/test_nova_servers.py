@@ -5,9 +5,6 @@ limits — on the same servers the Huawei ECS API shows."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from huaweicloudsdkecs.v2 import (
@@ -20,7 +17,7 @@ from huaweicloudsdkecs.v2 import (
 )
 from novaclient import exceptions as nova_exc
 
-from helpers import err, make_user, stop
+from helpers import err, make_user, openstack_cli, stop
 
 
 def delete_servers(ecs, ids: list[str]):
@@ -464,20 +461,6 @@ def test_content_types_as_nova_reads_them(ecsim_server, unique):
         assert ecsim_server.openstack().compute.get_server(s.id).is_locked is (action == "lock")
 
 
-def openstack_cli(server, *args: str, parse: bool = True, compute_version: str = "2.79") -> dict | list | None:
-    """`openstack <args>` as the admin; with `parse`, its `-f json` output parsed."""
-    info = server.info
-    env = {**os.environ, "OS_AUTH_URL": server.endpoint + "/identity/v3", "OS_USERNAME": info["admin_user"],
-           "OS_PASSWORD": info["admin_password"], "OS_PROJECT_NAME": info["region"],
-           "OS_USER_DOMAIN_NAME": info["domain_name"], "OS_PROJECT_DOMAIN_NAME": info["domain_name"],
-           "OS_REGION_NAME": info["region"], "OS_COMPUTE_API_VERSION": compute_version}
-    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
-    out = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout) if parse else None
-
-
 def test_openstack_cli_server_commands(ecsim_server, unique):
     info = ecsim_server.info
 
@@ -735,6 +718,21 @@ def test_boot_from_an_existing_volume(ecsim_server, unique):
         "name": f"bfv3-{unique}", "flavorRef": info["flavor_id"], "networks": "auto", "block_device_mapping_v2": [
             {"boot_index": 0, "uuid": root, "source_type": "volume", "destination_type": "volume"}]}})
     assert status == 202 and conn.block_storage.get_volume(root).attachments[0]["server_id"] == body["server"]["id"]
+
+
+def test_cli_boot_from_volume_keeps_the_volume(ecsim_server, unique):
+    """`openstack server create --boot-from-volume N --image X` sends imageRef "" and an image mapping with
+    delete_on_termination false: the server shows no image, and its volume outlives it."""
+    info = ecsim_server.info
+    made = openstack_cli(ecsim_server, "server", "create", "--image", info["image_id"], "--flavor",
+                         info["flavor_id"], "--boot-from-volume", "40", "--nic", "auto", f"clibfv-{unique}")
+    assert isinstance(made, dict)
+    shown = raw(ecsim_server, "GET", f"/servers/{made['id']}")[2]["server"]
+    [vol] = shown["os-extended-volumes:volumes_attached"]
+    assert shown["image"] == "" and vol["delete_on_termination"] is False
+    assert raw(ecsim_server, "DELETE", f"/servers/{made['id']}")[0] == 204
+    left = ecsim_server.openstack().block_storage.get_volume(vol["id"])
+    assert (left.status, left.size, left.is_bootable) == ("available", 40, True)
 
 
 @pytest.mark.parametrize(("bdm", "extra", "fragment"), [

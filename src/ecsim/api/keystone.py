@@ -3,6 +3,7 @@ scope, with the service catalog), accessible projects and accounts, and projects
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from msgspec import Struct
@@ -220,30 +221,96 @@ def _token_roles(ctx: Ctx, user: dict, project_id: str | None) -> list[dict]:
     return names
 
 
+# The services ecsim serves, all on this one port (devstack-style prefixes for Keystone): type, name, URL under
+# the base ("$(project_id)s" as in Keystone's endpoint templates). OpenStack clients find block storage under
+# /volume (discovery at /volume/); the Huawei EVS SDK uses /v2.
+SERVICES = (("identity", "keystone", "/identity/v3"), ("iam", "iam", "/v3"),
+            ("ecs", "ecs", "/v1/$(project_id)s"), ("compute", "nova", "/compute/v2.1/$(project_id)s"),
+            ("ims", "ims", ""), ("image", "glance", "/image"),
+            ("block-storage", "cinder", "/volume/v3/$(project_id)s"),
+            ("volumev3", "cinderv3", "/volume/v3/$(project_id)s"),
+            ("volumev2", "cinderv2", "/volume/v2/$(project_id)s"), ("evs", "evs", "/v2/$(project_id)s"))
+
+
+def _stable_id(*parts: str) -> str:
+    """Ids that stay the same across tokens and restarts, as a deployment's catalog ids do."""
+    return hashlib.md5("/".join(parts).encode()).hexdigest()
+
+
 def service_catalog(ctx: Ctx, project_id: str | None) -> list[dict]:
-    """The endpoints of the families ecsim serves, all on this one port (devstack-style prefixes for Keystone)."""
-    base = ctx.rt.config.base_url()
-    region = ctx.rt.config.region
-
-    def entry(kind: str, name: str, url: str) -> dict:
-        return {
-            "type": kind, "name": name, "id": new_hex32()[:16] + kind.encode().hex()[:16],
-            "endpoints": [{"id": (kind + region).encode().hex()[:32], "interface": "public", "region": region,
-                           "region_id": region, "url": url}],
-        }
-
-    out = [entry("identity", "keystone", f"{base}/identity/v3"), entry("iam", "iam", f"{base}/v3")]
-    if project_id:
-        out.append(entry("ecs", "ecs", f"{base}/v1/{project_id}"))
-        out.append(entry("compute", "nova", f"{base}/compute/v2.1/{project_id}"))
-        out.append(entry("ims", "ims", f"{base}"))
-        out.append(entry("image", "glance", f"{base}/image"))
-        # OpenStack clients find block storage under /volume (discovery at /volume/); the Huawei EVS SDK uses /v2.
-        out.append(entry("block-storage", "cinder", f"{base}/volume/v3/{project_id}"))
-        out.append(entry("volumev3", "cinderv3", f"{base}/volume/v3/{project_id}"))
-        out.append(entry("volumev2", "cinderv2", f"{base}/volume/v2/{project_id}"))
-        out.append(entry("evs", "evs", f"{base}/v2/{project_id}"))
+    """The catalog of a token: every service, project-level ones only in a project-scoped token."""
+    base, region = ctx.rt.config.base_url(), ctx.rt.config.region
+    out = []
+    for kind, name, path in SERVICES:
+        if "$(project_id)s" in path and not project_id:
+            continue
+        if kind in ("ims", "image") and not project_id:
+            continue
+        url = base + path.replace("$(project_id)s", project_id or "")
+        out.append({"type": kind, "name": name, "id": _stable_id("service", kind), "endpoints": [
+            {"id": _stable_id("endpoint", kind, region), "interface": "public", "region": region,
+             "region_id": region, "url": url}]})
     return out
+
+
+# -- regions, services and endpoints (read-only: the deployment is ecsim itself) -------------------------------------
+def _region_view(ctx: Ctx) -> dict:
+    region = ctx.rt.config.region
+    return {"id": region, "description": "", "parent_region_id": None,
+            "links": {"self": f"{ctx.rt.config.base_url()}/v3/regions/{region}"}}
+
+
+def _service_view(ctx: Ctx, kind: str, name: str) -> dict:
+    sid = _stable_id("service", kind)
+    return {"id": sid, "type": kind, "name": name, "enabled": True, "description": "",
+            "links": {"self": f"{ctx.rt.config.base_url()}/v3/services/{sid}"}}
+
+
+def _endpoint_views(ctx: Ctx) -> list[dict]:
+    base, region = ctx.rt.config.base_url(), ctx.rt.config.region
+    out = []
+    for kind, _, path in SERVICES:
+        eid = _stable_id("endpoint", kind, region)
+        out.append({"id": eid, "interface": "public", "region": region, "region_id": region,
+                    "service_id": _stable_id("service", kind), "url": base + path, "enabled": True,
+                    "links": {"self": f"{base}/v3/endpoints/{eid}"}})
+    return out
+
+
+def list_regions(ctx: Ctx) -> Response:
+    return json_response(200, {"regions": [_region_view(ctx)], "links": _list_links(ctx, "/v3/regions")})
+
+
+def show_region(ctx: Ctx) -> Response:
+    if ctx.params["region_id"] != ctx.rt.config.region:
+        raise NotFound("region", ctx.params["region_id"], f"Could not find region: {ctx.params['region_id']}.")
+    return json_response(200, {"region": _region_view(ctx)})
+
+
+def list_services(ctx: Ctx) -> Response:
+    kind = ctx.q("type")
+    views = [_service_view(ctx, k, n) for k, n, _ in SERVICES if kind in (None, k)]
+    return json_response(200, {"services": views, "links": _list_links(ctx, "/v3/services")})
+
+
+def show_service(ctx: Ctx) -> Response:
+    found = [_service_view(ctx, k, n) for k, n, _ in SERVICES if _stable_id("service", k) == ctx.params["service_id"]]
+    if not found:
+        raise NotFound("service", ctx.params["service_id"], f"Could not find service: {ctx.params['service_id']}.")
+    return json_response(200, {"service": found[0]})
+
+
+def list_endpoints(ctx: Ctx) -> Response:
+    views = [e for e in _endpoint_views(ctx) if ctx.q("interface") in (None, e["interface"])
+             and ctx.q("service_id") in (None, e["service_id"]) and ctx.q("region_id") in (None, e["region_id"])]
+    return json_response(200, {"endpoints": views, "links": _list_links(ctx, "/v3/endpoints")})
+
+
+def show_endpoint(ctx: Ctx) -> Response:
+    found = [e for e in _endpoint_views(ctx) if e["id"] == ctx.params["endpoint_id"]]
+    if not found:
+        raise NotFound("endpoint", ctx.params["endpoint_id"], f"Could not find endpoint: {ctx.params['endpoint_id']}.")
+    return json_response(200, {"endpoint": found[0]})
 
 
 def _subject(ctx: Ctx) -> tokens.TokenClaims:
@@ -310,15 +377,30 @@ def list_auth_projects(ctx: Ctx) -> Response:
     return json_response(200, {"projects": projects, "links": {"self": f"{ctx.rt.config.base_url()}/v3/auth/projects"}})
 
 
-def list_auth_domains(ctx: Ctx) -> Response:
+def _domain_view(ctx: Ctx) -> dict:
+    """The caller's account: the only domain a caller sees."""
     dom = ctx.rt.directory.domain(_caller(ctx).domain_id) or {}
-    base = ctx.rt.config.base_url()
-    return json_response(200, {
-        "domains": [{"id": dom.get("id"), "name": dom.get("name"), "enabled": dom.get("enabled", True),
-                     "description": dom.get("description", ""),
-                     "links": {"self": f"{base}/v3/domains/{dom.get('id')}"}}],
-        "links": {"self": f"{base}/v3/auth/domains"},
-    })
+    return {"id": dom.get("id"), "name": dom.get("name"), "enabled": dom.get("enabled", True),
+            "description": dom.get("description", ""), "tags": [],
+            "links": {"self": f"{ctx.rt.config.base_url()}/v3/domains/{dom.get('id')}"}}
+
+
+def list_auth_domains(ctx: Ctx) -> Response:
+    return json_response(200, {"domains": [_domain_view(ctx)], "links": _list_links(ctx, "/v3/auth/domains")})
+
+
+def list_domains(ctx: Ctx) -> Response:
+    """GET /v3/domains?name=: the caller's account (what the `openstack` CLI's --domain options look up)."""
+    dom = _domain_view(ctx)
+    shown = [dom] if ctx.q("name") in (None, dom["name"]) else []
+    return json_response(200, {"domains": shown, "links": _list_links(ctx, "/v3/domains")})
+
+
+def show_domain(ctx: Ctx) -> Response:
+    dom = _domain_view(ctx)
+    if ctx.params["domain_id"] != dom["id"]:
+        raise NotFound("domain", ctx.params["domain_id"], f"Could not find domain: {ctx.params['domain_id']}.")
+    return json_response(200, {"domain": dom})
 
 
 def show_catalog(ctx: Ctx) -> Response:

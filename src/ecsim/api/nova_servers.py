@@ -268,9 +268,9 @@ def _disks(s: NovaServer) -> tuple[str, VolumeSpec, list[VolumeSpec]]:
                 image_id, root = "", existing
             else:
                 data.append(existing)
-        elif bdm.source_type == "image" and boot:
+        elif bdm.source_type == "image" and boot:  # a new boot volume: kept unless the mapping says otherwise
             image_id = bdm.uuid or image_id
-            root = VolumeSpec(volume_type, size)
+            root = VolumeSpec(volume_type, size, False, delete)
         elif bdm.source_type == "blank" and not boot:
             if size is None:
                 raise InvalidInput("Block device mapping: a blank volume needs volume_size.")
@@ -358,7 +358,8 @@ def create_server(ctx: Ctx) -> Response:
         tags=list(s.tags), description=s.description or "",
         scheduler_hints={"group": [group]} if group else {},
         access_ipv4=_address(s.accessIPv4, 4), access_ipv6=_address(s.accessIPv6, 6),
-        disk_config=s.disk_config or "MANUAL", config_drive=_config_drive(s.config_drive))
+        disk_config=s.disk_config or "MANUAL", config_drive=_config_drive(s.config_drive),
+        boot_from_volume=not s.imageRef)
     assert ctx.principal is not None
     try:
         _, ids = compute.create_servers(ctx.rt, pid, ctx.principal.user_id, spec, count=count, now=ctx.now,

@@ -586,6 +586,19 @@ op("keystone.list_auth_domains", "keystone", "GET", "/v3/auth/domains", (),
    scope="token", sdk="keystone_list_auth_domains")
 op("keystone.show_catalog", "keystone", "GET", "/v3/auth/catalog", (), title="Querying the service catalog",
    source="table:iam", handler=f"{KS}:show_catalog", scope="token", sdk="keystone_show_catalog")
+# What a deployment's identity service tells any authenticated caller: its own account, the region, the services
+# and their endpoints (read-only; the OpenStack CLI's --domain options and `endpoint list` need them).
+for _name, _path, _title, _sdk in (
+        ("list_domains", "/v3/domains", "Listing accounts", ()),
+        ("show_domain", "/v3/domains/{domain_id}", "Querying an account", ()),
+        ("list_regions", "/v3/regions", "Querying regions", "keystone_list_regions"),
+        ("show_region", "/v3/regions/{region_id}", "Querying a region", "keystone_show_region"),
+        ("list_services", "/v3/services", "Querying services", "keystone_list_services"),
+        ("show_service", "/v3/services/{service_id}", "Querying a service", "keystone_show_service"),
+        ("list_endpoints", "/v3/endpoints", "Querying endpoints", "keystone_list_endpoints"),
+        ("show_endpoint", "/v3/endpoints/{endpoint_id}", "Querying an endpoint", "keystone_show_endpoint")):
+    op(f"keystone.{_name}", "keystone", "GET", _path, (), title=_title, source="table:iam",
+       handler=f"{KS}:{_name}", scope="token", sdk=_sdk)
 op("keystone.list_projects", "iam", "GET", "/v3/projects", "iam:projects:listProjects",
    title="Querying project information", source="table:iam", handler=f"{KS}:list_projects", scope="domain",
    sdk="keystone_list_projects")

@@ -23,7 +23,9 @@ class VolumeSpec:
     volume_type: str
     size: int | None = None
     multiattach: bool = False
-    delete_on_termination: bool = False
+    # None: the default, deleted with the server for a system disk (ECS's, and Nova's local-disk boot), kept for a
+    # data disk; Nova's block_device_mapping_v2 says so explicitly, for a boot volume made from an image too.
+    delete_on_termination: bool | None = None
     volume_id: str | None = None  # an existing volume to attach (Nova's block_device_mapping_v2 source "volume")
 
 
@@ -50,6 +52,7 @@ class ServerSpec:
     access_ipv4: str | None = None  # Nova's accessIPv4 / accessIPv6
     access_ipv6: str | None = None
     disk_config: str = "MANUAL"  # Nova's OS-DCF:diskConfig
+    boot_from_volume: bool = False  # Nova: no imageRef, a boot volume made from an image (or an existing volume)
     config_drive: bool = False
 
 
@@ -88,7 +91,7 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         device = volumes.device_name(k)
         if disk.volume_id is not None:  # an existing volume: the caller attaches it (its own row)
             attached.append({"id": disk.volume_id, "device": device, "boot_index": 0 if boot else -1,
-                             "delete_on_termination": disk.delete_on_termination})
+                             "delete_on_termination": bool(disk.delete_on_termination)})
             continue
         vol = volumes.new_attached_volume(
             project_id=project_id, user_id=user_id, server_id=sid, name=f"{name}-volume-{k:04d}", size=size,
@@ -97,7 +100,8 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
             attach_delay=attach_delay, ready_delay=ready_delay)
         volume_docs.append(vol)
         attached.append({"id": vol["id"], "device": device, "boot_index": 0 if boot else -1,
-                         "delete_on_termination": True if boot else disk.delete_on_termination})
+                         "delete_on_termination": (boot if disk.delete_on_termination is None
+                                                   else disk.delete_on_termination)})
     system_metadata = {
         "charging_mode": spec.charging_mode, "vpc_id": spec.vpc_id, "image_name": image.name,
         "os_type": image.os_type, "os_bit": image.os_bit, "metering.image_id": image.id,
@@ -116,7 +120,7 @@ def build_server(spec: ServerSpec, *, project_id: str, user_id: str, name: str, 
         "enterprise_project_id": spec.enterprise_project_id, "charging_mode": spec.charging_mode,
         "disk_config": spec.disk_config, "config_drive": "True" if spec.config_drive else "", "fault": None,
         "access_ipv4": spec.access_ipv4, "access_ipv6": spec.access_ipv6,
-        "boot_from_volume": spec.root_volume.volume_id is not None,
+        "boot_from_volume": spec.boot_from_volume or spec.root_volume.volume_id is not None,
     }
     schedule(doc, now, build)
     return doc, volume_docs
