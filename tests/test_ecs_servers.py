@@ -426,3 +426,12 @@ def test_server_tags_on_both_apis(ecsim_server, ecs, info, unique):
     assert (e.status_code, e.error_code) == (400, "Ecs.0905")
     e = err(lambda: create(ecs, info, f"tgbad-{unique}", tags=["nodot"]))
     assert (e.status_code, e.error_code) == (400, "Ecs.0905")
+
+
+def test_batch_create_in_multi_az_spreads_over_the_zones(ecs, info, unique):
+    _, ids = create(ecs, info, f"maz-{unique}", count=6, batch_create_in_multi_az=True)
+    zones = [show(ecs, i).os_ext_a_zavailability_zone for i in ids]
+    assert sorted(zones) == sorted(f"{info['region']}{s}" for s in "abc" for _ in range(2))
+    _, ids = create(ecs, info, f"maz1-{unique}", count=3, batch_create_in_multi_az=True,
+                    availability_zone=info["region"] + "b")  # a zone asked for wins
+    assert {show(ecs, i).os_ext_a_zavailability_zone for i in ids} == {info["region"] + "b"}

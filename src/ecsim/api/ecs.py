@@ -93,6 +93,7 @@ class CreateServer(Struct):
     count: int = 1
     isAutoRename: bool = True
     availability_zone: str | None = None
+    batch_create_in_multi_az: bool = False
     key_name: str | None = None
     adminPass: str | None = None
     user_data: str | None = None
@@ -184,7 +185,7 @@ def _spec(s: CreateServer, extend: ExtendParam | None) -> ServerSpec:
         metadata=dict(s.metadata), security_group_ids=[g.id for g in s.security_groups], tags=tags,
         description=s.description,
         enterprise_project_id=ep,
-        scheduler_hints=hints, charging_mode=charging,
+        scheduler_hints=hints, charging_mode=charging, multi_az=s.batch_create_in_multi_az,
     )
 
 

@@ -53,6 +53,7 @@ class ServerSpec:
     access_ipv6: str | None = None
     disk_config: str = "MANUAL"  # Nova's OS-DCF:diskConfig
     boot_from_volume: bool = False  # Nova: no imageRef, a boot volume made from an image (or an existing volume)
+    multi_az: bool = False  # ECS's batch_create_in_multi_az: a batch without a zone spreads over the zones
     config_drive: bool = False
 
 

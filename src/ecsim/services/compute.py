@@ -245,6 +245,17 @@ def usable_image(rt: Runtime, project_id: str, image_id: str, flavor: Flavor) ->
     return image
 
 
+def _zones(rt: Runtime, spec: ServerSpec, flavor: Flavor, az: str, count: int, *, spread: bool) -> list[str]:
+    """Each server's zone: `az` for all, or with batch_create_in_multi_az and no zone asked for (nor a group or an
+    existing disk, which tie the batch to one zone), round robin over the zones that sell the flavor."""
+    if not (spec.multi_az and spread and spec.availability_zone is None and count > 1):
+        return [az] * count
+    sold = [z for z in rt.config.availability_zones if flavor.sellable_in(z)
+            and flavor.az_status.get(z, flavor.status) != "abandon"] or [az]
+    start = sold.index(az) if az in sold else 0
+    return [sold[(start + i) % len(sold)] for i in range(count)]
+
+
 def check_sellable(flavor: Flavor, az: str) -> None:
     if flavor.az_status.get(az, flavor.status) == "abandon":
         raise DomainError(f"Flavor {flavor.id} is abandoned.", reason="flavor_abandoned")
@@ -333,8 +344,12 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
         block.check_quota(tx, rt, project_id, len(disks) * count, sum(disks) * count)  # the disks are EVS volumes
         attach = [_attachable(tx, rt, project_id, vid, az, now) for vid in existing]
         group = (spec.scheduler_hints.get("group") or [None])[0]
+        zones = _zones(rt, spec, flavor, az, count, spread=group is None and not existing)
         try:
-            hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
+            if len(set(zones)) == 1:
+                hosts = groups.hosts_for(tx, rt, project_id, group, az, count)
+            else:  # no group: a host of each server's own zone
+                hosts = [groups.hosts_for(tx, rt, project_id, None, z, 1)[0] for z in zones]
         except NotFound as exc:  # a bad reference in the body, like an unknown VPC: 400
             raise InvalidInput(f"The server group {group} does not exist.") from exc
 
@@ -362,7 +377,7 @@ def create_servers(rt: Runtime, project_id: str, user_id: str, spec: ServerSpec,
                                          error_code=NO_HOST_CODE, fail_reason=NO_VALID_HOST))
                 continue
             doc, vols = provision.build_server(
-                spec, project_id=project_id, user_id=user_id, name=name, index=i, az=az, host=host,
+                spec, project_id=project_id, user_id=user_id, name=name, index=i, az=zones[i], host=host,
                 subnets=subnets, security_groups=sgs, reservation=reservation, image=image, flavor=flavor,
                 root_size=root_size, now=now, timing=timing)
             server_docs.append(doc)
