@@ -181,7 +181,7 @@ def cloud_server(rt: Runtime, doc: dict, expect: set[str], volume_sizes: dict[st
         ],
         "image": {"id": doc["image_id"]},
         "power_state": doc.get("power_state", 0),
-        "cpu_options": {"hw:cpu_threads": 2},
+        "cpu_options": {"hw:cpu_threads": None},  # as the show: not set for shared flavors
         "market_info": {"charge_mode": "postpaid", "prepaid_info": None},
     }
     for name in expect:
