@@ -112,9 +112,15 @@ def test_create_show_update_delete(ecsim_server, cinder, unique):
     assert (got.status, got.metadata, got.availability_zone) == ("available", {"Type": "Test"},
                                                                  f"{ecsim_server.info['region']}b")
     assert got.updated_at is not None and got.created_at.count(".") == 1
-    cinder.volumes.update(v, name="@#$%^* renamed", description="second")
+    cinder.volumes.update(v, name="  @#$%^* renamed ", description="second ")
     got = cinder.volumes.get(v.id)
-    assert (got.name, got.description) == ("@#$%^* renamed", "second")
+    assert (got.name, got.description) == ("@#$%^* renamed", "second")  # stripped, as Cinder does
+    assert cinder.volumes.create(1).name is None  # no name: null
+    api = raw(ecsim_server)
+    assert api.put(f"/volumes/{v.id}", json={"volume": {}}, headers={"OpenStack-API-Version": "volume 3.0"},
+                   raise_exc=False).status_code == 200  # nothing to change
+    assert api.put(f"/volumes/{v.id}", json={"volume": {}}, headers={"OpenStack-API-Version": "volume 3.53"},
+                   raise_exc=False).status_code == 400
     cinder.volumes.delete(v)
     with pytest.raises(cex.NotFound) as exc:
         cinder.volumes.get(v.id)

@@ -103,9 +103,11 @@ def _image_id(ctx: Ctx, ref: str | None) -> str | None:
 
 
 def _first(body: dict, *keys: str) -> str | None:
+    """The first of these members given, stripped of surrounding whitespace (Cinder's
+    clean_name_and_description)."""
     for key in keys:
         if body.get(key) is not None:
-            return body[key]
+            return body[key].strip() if isinstance(body[key], str) else body[key]
     return None
 
 
@@ -119,8 +121,9 @@ def show_volume(ctx: Ctx) -> Response:
 def update_volume(ctx: Ctx) -> Response:
     """PUT .../volumes/{id} -> 200 {"volume": <detail>} (name, description, metadata)."""
     body = schemas.validate(ctx.json if ctx.json is not None else {}, schemas.UPDATE)["volume"]
-    if not body:
-        raise InvalidInput("Missing required element 'volume' in request body.")
+    if not body and ctx.version >= (3, 53):  # update_v353's anyOf; before it an empty update changes nothing
+        raise InvalidInput("Invalid input for field/attribute volume. Value: {}. {} does not have enough "
+                           "properties")
     vol = block.update_volume(ctx.rt, ctx.project, ctx.params["volume_id"], ctx.now,
                               name=_first(body, "name", "display_name"),
                               description=_first(body, "description", "display_description"),
