@@ -204,6 +204,20 @@ def test_huge_body_is_413(ecsim_server, token, pid):
     assert status == 413 and body["error_code"] == "APIGW.0201"
 
 
+def test_deeply_nested_bodies_are_400_in_every_family(ecsim_server, token, pid):
+    deep = "[" * 3000 + "]" * 3000
+    for path, shape in ((f"/v1/{pid}/cloudservers", "error"), (f"/v2/{pid}/cloudvolumes", "error"),
+                        (f"/compute/v2.1/{pid}/servers", "badRequest"), ("/v3/auth/tokens", "error")):
+        status, _, body = ecsim_server.http("POST", path, raw=f'{{"server": {deep}}}'.encode(), token=token)
+        assert status == 400 and shape in body, (path, body)
+    policy = {"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["ecs:*:*"], "Condition": {
+        "StringEquals": {"g:UserName": "X"}}}]}
+    text = json.dumps({"role": {"display_name": "deep", "type": "XA", "description": "", "policy": policy}})
+    text = text.replace('"X"', deep[:1800] + deep[-1800:])
+    status, _, body = ecsim_server.http("POST", "/v3.0/OS-ROLE/roles", raw=text.encode(), token=token)
+    assert status == 400, body
+
+
 def test_unknown_path_and_method(ecsim_server, token, pid):
     status, _, body = ecsim_server.http("GET", f"/v1/{pid}/cloudservers/detail/extra/segments", token=token)
     assert status == 404 and body["error_code"] == "APIGW.0101"

@@ -71,6 +71,32 @@ def test_missing_dependencies_of_targeted_operations():
     assert not any("also need" in m for _, _, m in messages(p11(allow("*:*:*"))))
 
 
+def test_upload_limits_are_errors_too():
+    found = messages(p11(*[allow(f"ecs:cloudServers:{a}") for a in ("list", "get", "stop", "start", "reboot",
+                                                                    "delete", "create", "attach", "detachVolume")]))
+    assert found[0][:2] == ("error", "policy") and "at most 8" in found[0][2]
+    big = p11(allow(*[f"ecs:cloudServers:{'x' * 40}{i}" for i in range(150)]))
+    assert any("characters long" in m for _, _, m in messages(big))
+    assert [w for _, w, _ in messages({"Version": "1.0", "Statement": [allow("ecs:cloudServers:list")]})] == \
+        ["Version"]
+
+
+def test_cli_lint_reads_role_objects_and_suggested_lists(tmp_path):
+    role, several = tmp_path / "role.json", tmp_path / "list.json"
+    role.write_text(json.dumps({"role": {"id": "x", "policy": p11(allow("ecs:cloudServers:lsit"))}}))
+    several.write_text(json.dumps([{"type": "XA", "policy": p11(allow("ecs:cloudServers:list"))},
+                                   {"type": "XA", "policy": p11(allow("ecs:cloudServers:lsit"))}]))
+    runner = CliRunner()
+    r = runner.invoke(main, ["iam", "lint", str(role), "--json"])
+    assert r.exit_code == 1 and json.loads(r.output)[0]["where"] == "Statement[0].Action[0]"
+    r = runner.invoke(main, ["iam", "lint", str(several), "--json"])
+    assert r.exit_code == 1 and [f["where"] for f in json.loads(r.output)] == ["[1].Statement[0].Action[0]"]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    r = runner.invoke(main, ["iam", "lint", str(deep)])
+    assert r.exit_code == 1 and "recursion" in r.output and isinstance(r.exception, SystemExit)  # no traceback
+
+
 def test_cli_lint_exit_codes(tmp_path):
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(p11(allow("ecs:cloudServers:list"))))

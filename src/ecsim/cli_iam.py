@@ -3,6 +3,7 @@ of encoded authorization messages. log / simulate / suggest ask a running server
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.error
 import urllib.parse
@@ -39,8 +40,23 @@ def _read_json(path: str) -> Any:
     try:
         with click.open_file(path) as fh:
             return json.load(fh)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise click.ClickException(f"{path}: {exc}") from None
+
+
+def _policies(path: str) -> list[Any]:
+    """The policy documents in a file: a document, a role object as IAM returns it (bare or under "role"), or a
+    list of either (what `suggest --format 1.1` writes)."""
+    doc = _read_json(path)
+    items = doc if isinstance(doc, list) else [doc]
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("role"), dict) and "Statement" not in item:
+            item = item["role"]
+        if isinstance(item, dict) and "policy" in item and "Statement" not in item:
+            item = item["policy"]
+        out.append(item)
+    return out
 
 
 @click.group("iam")
@@ -92,7 +108,7 @@ def simulate(endpoint: str, operations: tuple[str, ...], user: str | None, polic
     if user:
         body["user"] = user
     if policies:
-        body["policies"] = [_read_json(p) for p in policies]
+        body["policies"] = [doc for p in policies for doc in _policies(p)]
     if project:
         body["project_id"] = project
     ctx: dict[str, str] = {}
@@ -125,14 +141,13 @@ def simulate(endpoint: str, operations: tuple[str, ...], user: str | None, polic
 @click.option("--since", default=None, help="Start of the time window (ISO 8601).")
 @click.option("--until", default=None, help="End of the time window (ISO 8601).")
 @click.option("--format", "fmt", type=click.Choice(["1.1", "5.0", "all"]), default="all", show_default=True)
-@click.option("-o", "--output", default="-", help="Write the policy here (default: stdout).")
-def suggest(endpoint: str, user: str | None, since: str | None, until: str | None, fmt: str, output: str) -> None:
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write the policy here (default: stdout).")
+def suggest(endpoint: str, user: str | None, since: str | None, until: str | None, fmt: str, output: Any) -> None:
     """The least custom policy that allows exactly the recorded calls, dependencies included."""
     query = {k: v for k, v in (("user", user), ("since", since), ("until", until)) if v}
     out = _call(endpoint, "GET", "/_ecsim/iam/suggest", query)
     doc: Any = out if fmt == "all" else out["policy_5_0"] if fmt == "5.0" else out["policies_1_1"]
-    with click.open_file(output, "w") as fh:
-        fh.write(json.dumps(doc, indent=2) + "\n")
+    output.write(json.dumps(doc, indent=2) + "\n")
 
 
 @iam.command()
@@ -143,10 +158,11 @@ def lint(policy_file: str, as_json: bool) -> None:
     dependencies. Exits 1 when there is an error or a warning."""
     from ecsim.iam.analysis import lint as run_lint
 
-    doc = _read_json(policy_file)
-    if isinstance(doc, dict) and "policy" in doc and "Statement" not in doc:  # a role object as IAM returns it
-        doc = doc["policy"]
-    findings = run_lint(doc)
+    docs = _policies(policy_file)
+    findings = []
+    for i, doc in enumerate(docs):
+        for f in run_lint(doc):
+            findings.append(dataclasses.replace(f, where=f"[{i}].{f.where}") if len(docs) > 1 else f)
     if as_json:
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
     else:

@@ -4,7 +4,6 @@ Every write bumps the identity version."""
 
 from __future__ import annotations
 
-import msgspec
 from msgspec import Struct
 
 from ecsim.api import iam_common as acct
@@ -12,11 +11,9 @@ from ecsim.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ecsim.http.context import Ctx, Response, empty, json_response
 from ecsim.iam import system
 from ecsim.iam.directory import ADMIN_GROUP, Directory, target_key, user_subject
-from ecsim.iam.policy import MAX_POLICY_CHARS, PolicyError, parse_policy
+from ecsim.iam.policy import PolicyError, parse_policy, upload_problems
 from ecsim.ids import new_hex32
 from ecsim.store import Cond
-
-MAX_CUSTOM_STATEMENTS = 8
 
 
 # -- custom policies and permissions ------------------------------------------------------------------------------
@@ -35,15 +32,9 @@ def _validate_custom(body: CustomPolicyBody) -> None:
         raise InvalidInput(f"type must be AX (global services) or XA (project-level services), got {body.type!r}.")
     if len(body.description) > 256:
         raise InvalidInput("description must be at most 256 characters.")
-    size = len(msgspec.json.encode(body.policy))
-    if size > MAX_POLICY_CHARS:
-        raise InvalidInput(f"The policy is {size} characters long; at most {MAX_POLICY_CHARS} are allowed.")
-    if "Depends" in body.policy:
-        raise InvalidInput("policy.Depends is not allowed in custom policies.")
-    stmts = body.policy.get("Statement")
-    if isinstance(stmts, list) and len(stmts) > MAX_CUSTOM_STATEMENTS:
-        raise InvalidInput(f"policy.Statement has {len(stmts)} entries; a custom policy may have at most "
-                           f"{MAX_CUSTOM_STATEMENTS}.")
+    problems = upload_problems(body.policy)
+    if problems:
+        raise InvalidInput(f"Invalid policy: {problems[0]}")
     try:
         parse_policy(body.policy, allowed_versions=("1.1",))
     except PolicyError as exc:

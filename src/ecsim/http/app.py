@@ -218,6 +218,9 @@ class App:
             resp = self._error(faults_for(family).translate(
                 DomainError(f"The resource was changed by another request; retry. ({err})", reason="conflict")),
                 family, request_id)
+        except RecursionError:  # JSON nested deeper than a rule can walk (a policy in a body): the input is at fault
+            resp = self._error(faults_for(family).translate(
+                DomainError("The request is nested too deeply to be read.", reason="malformed")), family, request_id)
         except Exception:
             log.exception("internal error on %s %s", method, path)
             resp = self._error(faults_for(family).internal(), family, request_id)

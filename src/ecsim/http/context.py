@@ -157,7 +157,7 @@ class Ctx:
             else:
                 try:
                     self._json = msgspec.json.decode(self.body)
-                except msgspec.DecodeError as exc:
+                except (msgspec.DecodeError, RecursionError) as exc:
                     raise InvalidInput(f"The request body is not valid JSON: {exc}", reason="malformed") from exc
         return self._json
 

@@ -15,7 +15,7 @@ from typing import Any
 from ecsim.catalog import Operation, all_operations, by_name
 from ecsim.iam import system
 from ecsim.iam.evaluate import ALIASES, Decision, PolicySet, allow_all, authorization_message, decide
-from ecsim.iam.policy import Policy, PolicyError, action_regex, parse_policy
+from ecsim.iam.policy import Policy, PolicyError, action_regex, parse_policy, upload_problems
 from ecsim.iam.resources import urn
 from ecsim.iam.schema import guess_level
 
@@ -220,7 +220,10 @@ def lint(document: Any) -> list[Finding]:
         policy = parse_policy(document)
     except PolicyError as exc:
         return [Finding("error", "policy", str(exc))]
-    findings: list[Finding] = []
+    findings = [Finding("error", "policy", problem) for problem in upload_problems(document)]
+    if policy.version == "1.0":
+        findings.append(Finding("warning", "Version", "IAM takes version 1.0 only in its own system roles; custom "
+                                "policies are 1.1 (or 5.0 identity policies)"))
     for s in policy.statements:
         key = "NotAction" if s.negated else "Action"
         if s.negated and s.effect == "Allow":

@@ -49,8 +49,10 @@ def parse_document(text: str, *, policy_id: str = "", name: str = "") -> Policy:
                            f"{MAX_DOCUMENT_CHARS} are allowed.")
     try:
         document = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"policy_document is not valid JSON: {exc}.") from exc
+    if isinstance(document, dict) and "Depends" in document:
+        raise InvalidInput("policy_document is invalid: Depends is not allowed in identity policies.")
     try:
         return parse_policy(document, policy_id=policy_id, name=name, kind="identity", allowed_versions=("5.0",))
     except PolicyError as exc:

@@ -7,6 +7,7 @@ policies). Actions are `service:resourceType:action`; the service segment is cas
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,24 @@ from ecsim.iam.conditions import Condition, parse_conditions
 
 MAX_POLICY_CHARS = 6144
 MAX_STATEMENTS = 100
+MAX_CUSTOM_STATEMENTS = 8  # a custom 1.1 policy's (Huawei's console and API refuse more)
+
+
+def upload_problems(document: Any) -> list[str]:
+    """What IAM refuses at upload beyond the grammar: a custom policy's size (compact JSON) and `Depends` (system
+    roles only), and a 1.1 policy's statement count."""
+    if not isinstance(document, dict):
+        return []
+    out = []
+    size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    if size > MAX_POLICY_CHARS:
+        out.append(f"The policy is {size} characters long; at most {MAX_POLICY_CHARS} are allowed.")
+    if "Depends" in document:
+        out.append("Depends is not allowed in custom policies (only system roles have it).")
+    stmts = document.get("Statement")
+    if document.get("Version") == "1.1" and isinstance(stmts, list) and len(stmts) > MAX_CUSTOM_STATEMENTS:
+        out.append(f"Statement has {len(stmts)} entries; a custom policy may have at most {MAX_CUSTOM_STATEMENTS}.")
+    return out
 ACTION_RE = re.compile(r"^(\*|[a-zA-Z0-9*?_-]+:[a-zA-Z0-9*?_-]*:[a-zA-Z0-9*?_-]*|[a-zA-Z0-9*?_-]+::[a-zA-Z0-9*?_-]+)$")
 
 
