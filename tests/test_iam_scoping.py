@@ -376,3 +376,19 @@ def test_enterprise_project_grants_list_only_their_projects(ecsim_server, unique
     nobody = make_user(ecsim_server, f"epn-{unique}")
     e = err(lambda: ecsim_server.ecs(nobody["ak"], nobody["sk"]).list_servers_details(ListServersDetailsRequest()))
     assert e.status_code == 403
+    # the simulator decides as the server does
+    for who, context, allowed in ((u, {}, True), (u, {"g:EnterpriseProjectId": eps[2]}, False), (nobody, {}, False)):
+        status, _, out = ecsim_server.http("POST", "/_ecsim/iam/simulate", {
+            "user": who["name"], "operations": ["ecs.list_servers_details"], "context": context})
+        assert status == 200 and out["allowed"] is allowed, (who["name"], context, out)
+
+
+def test_enterprise_project_condition_on_lists(ecsim_server, unique):
+    """A list of one enterprise project's resources carries g:EnterpriseProjectId, so a condition on it can hold."""
+    from huaweicloudsdkevs.v2 import ListVolumesRequest
+
+    u = make_user(ecsim_server, f"epc-{unique}", allow=["evs:volumes:list"],
+                  condition={"StringEquals": {"g:EnterpriseProjectId": [f"ep-{unique}"]}})
+    evs = ecsim_server.evs(u["ak"], u["sk"])
+    assert evs.list_volumes(ListVolumesRequest(enterprise_project_id=f"ep-{unique}")).volumes == []
+    assert err(lambda: evs.list_volumes(ListVolumesRequest())).status_code == 403

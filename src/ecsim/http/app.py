@@ -396,6 +396,9 @@ def _condition_context(ctx: Ctx, op: Operation, resources: RequestResources | No
                 cache.update(request_tag_keys(body, op.request_tags))
             if op.request_ep:
                 cache["g:enterpriseprojectid"] = request_ep(body, op.request_ep)
+            elif op.access_level == "list" and op.enterprise_project and ctx.q("enterprise_project_id") not in (
+                    None, "", "all_granted_eps"):  # a list of one enterprise project's resources
+                cache["g:enterpriseprojectid"] = ctx.q("enterprise_project_id")
             for key, path in op.request_keys:
                 value = body_at(body, path)
                 if isinstance(value, str):
