@@ -161,7 +161,13 @@ def test_cli_simulate_suggest_log_decode(ecsim_server, target, unique, tmp_path)
                              "ecs.list_servers_details"])
     assert r.exit_code == 0 and json.loads(r.output)["results"][0]["decision"] == "allowed"
     r = runner.invoke(main, ["iam", "simulate", "--endpoint", endpoint, "--user", u["name"], "ecs.delete_servers"])
-    assert r.exit_code == 1 and "implicit_deny" in r.output
+    assert r.exit_code == 1 and "implicit_deny" in r.output and "ecs:cloudServers:delete" in r.output  # and why
+    r = runner.invoke(main, ["iam", "simulate", "--endpoint", endpoint, "--user", f"nobody-{unique}",
+                             "ecs.delete_servers"])
+    assert r.exit_code == 2 and "does not exist" in r.output  # an error, not a denial
+    r = runner.invoke(main, ["iam", "suggest", "--endpoint", endpoint, "--user", u["name"], "-o",
+                             str(tmp_path / "no" / "such" / "dir.json")])
+    assert r.exit_code != 0 and isinstance(r.exception, SystemExit)  # a message, no traceback
 
     e = err(lambda: stop(ecsim_server.ecs(u["ak"], u["sk"]), [target]))
     r = runner.invoke(main, ["iam", "decode", e.encoded_auth_msg])

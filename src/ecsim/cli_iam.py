@@ -19,6 +19,12 @@ endpoint_option = click.option("--endpoint", default="http://127.0.0.1:8000", en
                                show_default=True, help="The running ecsim server.")
 
 
+class CliError(click.ClickException):
+    """A request or input that failed: exit code 2, apart from simulate's 1 for "denied"."""
+
+    exit_code = 2
+
+
 def _call(endpoint: str, method: str, path: str, query: dict[str, str] | None = None, body: Any = None) -> Any:
     url = endpoint.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
     data = None if body is None else json.dumps(body).encode()
@@ -31,9 +37,9 @@ def _call(endpoint: str, method: str, path: str, query: dict[str, str] | None = 
             message = json.load(exc)["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = str(exc)
-        raise click.ClickException(message) from None
+        raise CliError(message) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot reach {endpoint}: {exc}") from None
+        raise CliError(f"cannot reach {endpoint}: {exc}") from None
 
 
 def _read_json(path: str) -> Any:
@@ -41,7 +47,7 @@ def _read_json(path: str) -> Any:
         with click.open_file(path) as fh:
             return json.load(fh)
     except (OSError, ValueError, RecursionError) as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
+        raise CliError(f"{path}: {exc}") from None
 
 
 def _policies(path: str) -> list[Any]:
@@ -132,6 +138,9 @@ def simulate(endpoint: str, operations: tuple[str, ...], user: str | None, polic
                 color = "green" if a["result"] == "allow" else "red"
                 t.add_row(r["operation"], a["action"], a["role"], f"[{color}]{a['result']}[/{color}]", where)
         console.print(t)
+        for r in out["results"]:  # why, for what is denied (the table's statement column is empty then)
+            if not r["allowed"]:
+                console.print(f"[red]{r['operation']}[/red]: {r['explanation']}")
     raise SystemExit(0 if out["allowed"] else 1)
 
 
