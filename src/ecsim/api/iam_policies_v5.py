@@ -176,7 +176,7 @@ def get_policy(ctx: Ctx) -> Response:
 def update_policy(ctx: Ctx) -> Response:
     body = ctx.body_as(UpdatePolicyBody)
     ip5.check_description(body.description)
-    _rewrite(ctx, lambda p: {**p, "description": body.description})
+    _rewrite(ctx, lambda p: {**p, "description": body.description, "updated": ctx.now})
     return empty(200)
 
 
