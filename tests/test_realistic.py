@@ -124,6 +124,29 @@ def test_delete_takes_time_then_the_server_is_gone(slow):
     assert exc.value.status_code == 404
 
 
+def test_deleting_a_server_in_build_releases_its_disks_for_good(slow):
+    """The deletion overrides the disks' attaching: the data disk ends available (kept), the system disk deleted,
+    and neither comes back attached when the create's schedule would have finished."""
+    from huaweicloudsdkecs.v2 import DeleteServersRequest, DeleteServersRequestBody
+    from huaweicloudsdkevs.v2 import ShowVolumeRequest
+
+    from helpers import refs
+
+    ecs, evs = slow.ecs(), slow.evs()
+    _, ids = create(ecs, slow.info, "early-gone", data_volumes=[10])
+    advance(slow, 6)  # BUILD, the disks attaching
+    disks = [v.id for v in show(slow, ids[0]).os_extended_volumesvolumes_attached]
+    ecs.delete_servers(DeleteServersRequest(body=DeleteServersRequestBody(servers=refs(ids), delete_volume=False)))
+    advance(slow, 60)  # past the create's end too
+    left = []
+    for vid in disks:
+        try:
+            left.append(evs.show_volume(ShowVolumeRequest(volume_id=vid)).volume)
+        except ClientRequestException as exc:
+            assert exc.status_code == 404  # the system disk goes with its server
+    assert [(v.status, v.attachments) for v in left] == [("available", [])]
+
+
 def test_finished_jobs_are_forgotten_after_a_day(slow):
     ecs = slow.ecs()
     job_id, _ = create(ecs, slow.info, "old-job")

@@ -86,6 +86,15 @@ def settle(doc: dict, now: float) -> bool:
     return changed
 
 
+def finish(doc: dict, now: float) -> None:
+    """Apply every pending step now: a change that overrides whatever is in flight (a server's deletion ends its
+    disks' attaching) starts from the state the flight would have reached."""
+    for _, patch in doc.pop(STEPS, []):
+        for key, value in patch.items():
+            doc[key] = now if value == AT else value
+        doc["updated"] = now
+
+
 def next_at(doc: dict) -> float | None:
     pending = doc.get(STEPS)
     return pending[0][0] if pending else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
-from ecsim.domain.timeline import Timing, busy, schedule
+from ecsim.domain.timeline import Timing, busy, finish, schedule
 from ecsim.ids import new_uuid
 
 VOLUME_TYPES = ("SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2", "ESSD2")
@@ -76,7 +76,10 @@ def new_attached_volume(*, project_id: str, user_id: str, server_id: str, name: 
 
 
 def release(vol: dict, server_id: str, now: float, delay: float, *, delete: bool) -> None:
-    """The server is going away: delete the disk, or detach it and leave it available."""
+    """The server is going away: delete the disk, or detach it and leave it available (or in use by the servers it
+    is still attached to). What was in flight on the disk (its attaching) is done first, so that the release
+    starts from the attachments it was heading for."""
+    finish(vol, now)
     remaining = [a for a in vol.get("attachments", []) if a["server_id"] != server_id]
     if delete:
         schedule(vol, now, [(0.0, {"status": "deleting"}), (delay, {"status": "deleted", "attachments": []})])
