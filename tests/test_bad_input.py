@@ -267,3 +267,15 @@ def test_iam_bad_input(ecsim_server, token, unique):
     ok, _, _ = ecsim_server.http("POST", "/v3/groups", {"group": {"name": f"dup-{unique}"}}, token=token)
     dup, _, payload = ecsim_server.http("POST", "/v3/groups", {"group": {"name": f"dup-{unique}"}}, token=token)
     assert (ok, dup) == (201, 409) and "Duplicate entry" in payload["error"]["message"]
+
+
+def test_the_clock_refuses_times_it_could_not_show(ecsim_server):
+    """An advance or a set past what timestamps can render is 400 and changes nothing (it used to break every
+    later request)."""
+    _, _, before = ecsim_server.http("GET", "/_ecsim/clock")
+    for body in ({"advance": 3e11}, {"advance": 1e300}, {"set": "1970-01-02T00:00:00Z"}):
+        status, _, out = ecsim_server.http("POST", "/_ecsim/clock", body)
+        assert status == 400 and "clock must stay" in out["error"]["message"], body
+    _, _, after = ecsim_server.http("GET", "/_ecsim/clock")
+    assert after["frozen"] == before["frozen"] and abs(after["offset"] - before["offset"]) < 1
+    assert ecsim_server.http("GET", "/_ecsim/health")[0] == 200

@@ -75,10 +75,14 @@ class ClockBody(Struct):
     set: str | None = None
 
 
+CLOCK_RANGE = (946684800.0, 221845392000.0)  # 2000-01-01 .. 9000-01-01 UTC
+
+
 def set_clock(ctx: Ctx) -> Response:
     """POST /_ecsim/clock {"freeze": true|false, "advance": seconds, "set": iso-time}: moves every timed transition."""
     body = ctx.body_as(ClockBody)
     c = ctx.rt.clock
+    before = (c.offset, c.frozen_at)
     if body.set is not None:
         try:
             target = parse_iso(body.set)
@@ -96,6 +100,9 @@ def set_clock(ctx: Ctx) -> Response:
         if body.advance < 0:
             raise InvalidInput("advance must not be negative: the clock only moves forward")
         c.advance(body.advance)
+    if not CLOCK_RANGE[0] <= c.now() < CLOCK_RANGE[1]:  # timestamps must stay renderable: refuse, change nothing
+        c.offset, c.frozen_at = before
+        raise InvalidInput("the clock must stay between 2000-01-01 and 9000-01-01 (UTC)")
     ctx.rt.save_clock()
     ctx.rt.purge_expired_jobs()  # what the new time puts past its retention goes now, not at the next sweep
     return show_clock(ctx)
