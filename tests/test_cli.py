@@ -75,6 +75,19 @@ def test_workers_each_listen_on_the_port(ecsim_launcher, tmp_path):
     assert not any(running(p) for p in workers)  # no orphan keeps the port
 
 
+def test_workers_restarted_on_a_file_see_the_first_change(ecsim_launcher, tmp_path):
+    """A restart rewrites the same bootstrap row (SQLite skips the identical write): every worker still sees the
+    first change another one commits — here the clock, a single commit — on its next request."""
+    data = str(tmp_path / "data")
+    first = ecsim_launcher(["--data-dir", data])
+    assert first.http("POST", "/_ecsim/clock", {"freeze": True})[0] == 200
+    first.stop()
+    server = ecsim_launcher(["--data-dir", data, "--workers", "2"])
+    _, _, moved = server.http("POST", "/_ecsim/clock", {"advance": 3600})
+    seen = {server.http("GET", "/_ecsim/clock")[2]["now"] for _ in range(12)}  # a connection each: both workers
+    assert seen == {moved["now"]}
+
+
 def test_custom_flavors_images_and_fixed_credentials_from_env(ecsim_launcher, tmp_path):
     flavors = tmp_path / "flavors.json"
     flavors.write_text(json.dumps([{"id": "x1.tiny.1", "vcpus": 1, "ram": 512},

@@ -247,9 +247,11 @@ class SqliteStore(SqlStore):
             self._conn.execute("ROLLBACK")
 
     def _commit(self) -> None:
-        # Under the write lock no other process commits: the counter is where our commit starts from, and moves
-        # by one if it wrote anything. A change from what we saw last is another process's, noticed on the next
-        # request.
+        # Under the write lock no other process commits: the counter is where our commit starts from, and a change
+        # from what we saw last is another process's, noticed on the next request. Read again after the commit it
+        # has moved by one if ours wrote anything — but not when SQLite skipped a byte-identical write, and further
+        # when another process committed right after us: any other step counts as missed (a refresh, never a
+        # stale read).
         before = -1 if self._shm is None else self._commit_counter()
         try:
             self._conn.execute("COMMIT")
@@ -257,8 +259,10 @@ class SqliteStore(SqlStore):
             self._rollback()
             raise StoreUnavailable(_explain(exc)) from exc
         if before >= 0:
-            self._missed = self._missed or before != self._commits_seen
-            self._commits_seen = (before + (self._conn.total_changes != self._changes)) & 0xFFFFFFFF
+            after = self._commit_counter()
+            ours = (before + (self._conn.total_changes != self._changes)) & 0xFFFFFFFF
+            self._missed = self._missed or before != self._commits_seen or after != ours
+            self._commits_seen = after
 
     def _log_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
