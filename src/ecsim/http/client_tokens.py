@@ -9,6 +9,7 @@ from collections.abc import Callable
 from ecsim.domain.errors import InvalidInput
 from ecsim.domain.jobs import JOB_RETENTION_SECONDS
 from ecsim.http.context import Ctx, Response
+from ecsim.store import VersionConflict
 
 MAX_TOKEN = 64
 
@@ -23,11 +24,17 @@ def once(ctx: Ctx, produce: Callable[[], Response]) -> Response:
     assert ctx.op is not None
     key = f"{ctx.project}:{ctx.op.name}:{token}"
     since = ctx.now - JOB_RETENTION_SECONDS
-    with ctx.rt.store.write() as tx:
-        hit = tx.client_token_get(key, since)
-        if hit is not None:
-            return Response(hit["status"], hit["body"].encode())
-        resp = produce()
-        if 200 <= resp.status < 300 and resp.body:
-            tx.client_token_put(key, ctx.now, {"status": resp.status, "body": resp.body.decode()}, since)
-        return resp
+    try:
+        with ctx.rt.store.write() as tx:
+            hit = tx.client_token_get(key, since)
+            if hit is not None:
+                return Response(hit["status"], hit["body"].encode())
+            resp = produce()
+            if 200 <= resp.status < 300 and resp.body:
+                tx.client_token_put(key, ctx.now, {"status": resp.status, "body": resp.body.decode()}, since)
+            return resp
+    except VersionConflict:  # the same token answered meanwhile by another worker (PostgreSQL): its answer
+        hit = ctx.rt.store.client_token_get(key, since)
+        if hit is None:
+            raise
+        return Response(hit["status"], hit["body"].encode())

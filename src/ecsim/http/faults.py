@@ -347,6 +347,8 @@ class EvsFaults(Faults):
         if err.reason == "quota":
             code = "EVS.1042" if err.details.get("resource") == "gigabytes" else "EVS.1034"
             return self._error(400, code, err.message)
+        if err.reason == "conflict":  # a race lost to another request: 409, so that clients retry
+            return self._error(409, "EVS.5400", err.message)
         return self._error(400, _EVS_CODES.get(err.reason, "EVS.5400"), err.message)
 
     @staticmethod

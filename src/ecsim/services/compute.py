@@ -491,7 +491,10 @@ def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, 
                 check(doc)
             servers.check_delete(doc)
         vol_rows = tx.get_many("volume", [v["id"] for d in docs for v in d.get("volumes", [])], for_update=True)
-        subnets: dict[str, dict] = {}
+        # The subnets before any counter moves: a create locks its subnet and then the counters, so taking them in
+        # the other order here could deadlock against it (PostgreSQL).
+        subnet_ids = sorted({nic["subnet_id"] for d in docs for nic in d.get("nics", [])})
+        subnets = {sid: row.doc for sid, row in tx.get_many("subnet", subnet_ids, for_update=True).items()}
         subs = []
         for doc in docs:
             servers.delete(doc, now, timing)
@@ -506,12 +509,8 @@ def delete_servers(rt: Runtime, project_id: str, ids: list[str], *, now: float, 
                 volumes.release(vol, doc["id"], now, end - now, delete=drop)
                 save_volume(tx, vol, now)
             for nic in doc.get("nics", []):
-                if nic["subnet_id"] not in subnets:
-                    row = tx.get("subnet", nic["subnet_id"], for_update=True)
-                    if row is None:
-                        continue
-                    subnets[nic["subnet_id"]] = row.doc
-                network.release_ip(subnets[nic["subnet_id"]], nic["ip"])
+                if nic["subnet_id"] in subnets:
+                    network.release_ip(subnets[nic["subnet_id"]], nic["ip"])
             subs.append(jobs.sub_job(_ACTIONS["delete"][1], now, end, {"server_id": doc["id"]}))
             save_server(tx, doc, now)
         for subnet in subnets.values():
