@@ -32,7 +32,9 @@ class LogProcess:
     batch = 64  # decisions per flush: each flush is one write to the pipe
 
     def __init__(self, db_path: str, keep: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "ecsim.store.log_writer", db_path, str(keep)],
+        # -c, not -m: the package imports this module, and `-m` would run it a second time (with a warning)
+        self.proc = subprocess.Popen([sys.executable, "-c", "import sys; from ecsim.store.log_writer import main; "
+                                      "main(sys.argv[1], int(sys.argv[2]))", db_path, str(keep)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._out, self._in = self.proc.stdin.fileno(), self.proc.stdout
@@ -90,7 +92,3 @@ def main(db_path: str, keep: int) -> None:
         except sqlite3.Error as exc:  # a log: a lost batch must not stop the writer
             print(f"ecsim: decision log: {len(rows)} decisions not written: {exc}", file=sys.stderr, flush=True)
     conn.close()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
