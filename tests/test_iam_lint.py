@@ -94,7 +94,7 @@ def test_cli_lint_reads_role_objects_and_suggested_lists(tmp_path):
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 5000 + "]" * 5000)
     r = runner.invoke(main, ["iam", "lint", str(deep)])
-    assert r.exit_code == 1 and "recursion" in r.output and isinstance(r.exception, SystemExit)  # no traceback
+    assert r.exit_code == 2 and "recursion" in r.output and isinstance(r.exception, SystemExit)  # no traceback
 
 
 def test_cli_lint_exit_codes(tmp_path):
