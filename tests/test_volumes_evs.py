@@ -270,3 +270,23 @@ def test_disk_tags(ecsim_server, unique):
         volume_id=vid, body=BatchDeleteVolumeTagsRequestBody(action="delete", tags=[DeleteTagsOption(key="env")]))))
     assert e.status_code == 403
     assert {t.key for t in mine.show_volume_tags(ShowVolumeTagsRequest(volume_id=vid)).tags} == {"env", "owner"}
+
+
+@pytest.mark.parametrize(("volume_type", "iops", "throughput", "ok"), [
+    ("GPSSD2", 3000, 125, True), ("GPSSD2", None, 125, False), ("GPSSD2", 3000, None, False),
+    ("GPSSD2", 200000, 125, False), ("ESSD2", 5000, None, True), ("ESSD2", 5000, 200, False),
+    ("SSD", 3000, None, False), ("SSD", None, None, True),
+])
+def test_provisioned_performance(ecsim_server, unique, volume_type, iops, throughput, ok):
+    """GPSSD2 takes IOPS and throughput, ESSD2 IOPS only, the other types neither (the SDK's CreateVolumeOption);
+    the disk shows what it was given."""
+    evs = ecsim_server.evs()
+    if not ok:
+        e = err(lambda: make(evs, ecsim_server, f"perf-{unique}", volume_type=volume_type, iops=iops,
+                             throughput=throughput))
+        assert (e.status_code, e.error_code) == (400, "EVS.5400")
+        return
+    _, [vid] = make(evs, ecsim_server, f"perf-{unique}", volume_type=volume_type, iops=iops, throughput=throughput)
+    vol = show(evs, vid)
+    assert (vol.iops.total_val if vol.iops else None, vol.throughput.total_val if vol.throughput else None) == (
+        iops, throughput)

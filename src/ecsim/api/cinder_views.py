@@ -4,6 +4,8 @@ quotas and version documents."""
 
 from __future__ import annotations
 
+import uuid
+
 from ecsim.config import Config
 from ecsim.domain import volumes
 from ecsim.timefmt import iso_micros
@@ -78,6 +80,10 @@ def volume_summary(vol: dict, root: str) -> dict:
     return {"id": vol["id"], "name": vol["name"] or None, "links": links(root, vol["project_id"], vol["id"])}
 
 
+def _derived_id(volume_id: str, what: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{volume_id}/{what}"))
+
+
 def evs_volume(vol: dict, root: str) -> dict:
     """EVS's VolumeDetail: the Cinder view at 3.0 plus Huawei's keys (shareable as a string, tags, EP, ...)."""
     out = volume_detail(vol, root, (3, 0))
@@ -89,6 +95,11 @@ def evs_volume(vol: dict, root: str) -> dict:
         "tags": dict(vol.get("tags") or {}), "wwn": "688860300000" + vol["id"].replace("-", "")[:20],
         "enterprise_project_id": vol.get("enterprise_project_id") or "0", "serial_number": None,
     })
+    perf = vol.get("performance")
+    if perf:  # provisioned IOPS and throughput (GPSSD2, ESSD2): each with an id of its own
+        for key, value in perf.items():
+            if value is not None:
+                out[key] = {"frozened": False, "id": _derived_id(vol["id"], key), "total_val": value}
     out.setdefault("volume_image_metadata", {})
     return out
 

@@ -11,6 +11,7 @@ from msgspec import Struct, field
 
 from ecsim.api.cinder import filter_literal
 from ecsim.api.cinder_views import evs_volume, volume_summary
+from ecsim.domain import volumes
 from ecsim.domain.errors import DomainError, InvalidInput
 from ecsim.http import client_tokens
 from ecsim.http.context import Ctx, Response, convert, json_response
@@ -98,12 +99,14 @@ def _create_volume(ctx: Ctx) -> Response:
     _text(v.description, "description", "description_invalid")
     if v.size is not None and not v.imageRef and not 10 <= v.size <= 32768:
         raise InvalidInput(f"A data disk must be 10 to 32768 GB, not {v.size}.", reason="volume_size")
+    volumes.check_performance(v.volume_type, v.iops, v.throughput)
     p = ctx.principal
     assert p is not None
     spec = block.VolumeSpec(size=v.size, name=v.name, description=v.description, volume_type=v.volume_type,
                             availability_zone=v.availability_zone, multiattach=v.multiattach,
                             metadata=dict(v.metadata), image_id=v.imageRef,
-                            enterprise_project_id=v.enterprise_project_id or "0", tags=dict(v.tags))
+                            enterprise_project_id=v.enterprise_project_id or "0", tags=dict(v.tags),
+                            iops=v.iops, throughput=v.throughput)
     made, job = block.create_volumes(ctx.rt, ctx.project, p.user_id, spec, count=v.count, now=ctx.now)
     return json_response(200, {"job_id": job["id"], "volume_ids": [vol["id"] for vol in made]})
 

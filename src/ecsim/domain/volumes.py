@@ -92,6 +92,27 @@ def is_gone(vol: dict) -> bool:
     return vol.get("status") == "deleted"
 
 
+# The provisioned-performance types (the EVS performance table): IOPS range, and throughput range (MiB/s) or None.
+PERFORMANCE = {"GPSSD2": ((3000, 128000), (125, 1000)), "ESSD2": ((100, 256000), None)}
+
+
+def check_performance(volume_type: str, iops: int | None, throughput: int | None) -> None:
+    """GPSSD2 disks need their IOPS and throughput, ESSD2 disks their IOPS; other types take neither."""
+    ranges = PERFORMANCE.get(volume_type)
+    if ranges is None:
+        if iops is not None or throughput is not None:
+            raise InvalidInput(f"iops and throughput are set only for GPSSD2 and ESSD2 disks, not {volume_type}.")
+        return
+    (low, high), tp = ranges
+    if iops is None or not low <= iops <= high:
+        raise InvalidInput(f"A {volume_type} disk needs iops between {low} and {high}, not {iops}.")
+    if tp is None and throughput is not None:
+        raise InvalidInput(f"throughput is set only for GPSSD2 disks, not {volume_type}.")
+    if tp is not None and (throughput is None or not tp[0] <= throughput <= tp[1]):
+        raise InvalidInput(f"A {volume_type} disk needs throughput between {tp[0]} and {tp[1]} MiB/s, not "
+                           f"{throughput}.")
+
+
 def _check_limit(size: int) -> None:
     """Past the per-volume limit (quota per_volume_gigabytes): Cinder's VolumeSizeExceedsLimit, a quota error."""
     if size > MAX_DATA_SIZE:

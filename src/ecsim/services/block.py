@@ -208,6 +208,8 @@ class VolumeSpec:
     image_id: str | None = None
     enterprise_project_id: str = "0"
     tags: dict[str, str] = field(default_factory=dict)
+    iops: int | None = None  # provisioned performance (GPSSD2, ESSD2)
+    throughput: int | None = None
 
 
 def resolve_type(name_or_id: str | None) -> str:
@@ -280,6 +282,8 @@ def create_volumes(rt: Runtime, project_id: str, user_id: str, spec: VolumeSpec,
                 image_id=image.id if image else None, image_name=image.name if image else None,
                 description=spec.description, metadata=spec.metadata,
                 enterprise_project_id=spec.enterprise_project_id, tags=spec.tags)
+            if spec.iops is not None:
+                vol["performance"] = {"iops": spec.iops, "throughput": spec.throughput}
             volumes.created(vol, now, rt.timing)
             entities = {"volume_id": vol["id"], "volume_type": volume_type, "size": size, "name": name}
             subs.append(jobs.sub_job("createVolume", now, final_at(vol, now), entities))
