@@ -283,7 +283,7 @@ def list_az_info(ctx: Ctx) -> Response:
     return json_response(200, {"availability_zones": zones})
 
 
-_CHARGING_MODES = ("0", "1", "2", "postPaid", "prePaid", "spot")
+_CHARGING_MODES = ("0", "1", "2", "postpaid", "prepaid", "spot")
 
 
 def list_cloud_servers(ctx: Ctx) -> Response:
@@ -318,11 +318,11 @@ def list_cloud_servers(ctx: Ctx) -> Response:
         enterprise_projects=ctx.granted_eps,
         metadata_key=ctx.q("metadata-key"), launched_since=launched_since,
     )
-    charging = ctx.q("charging_mode")
+    charging = (ctx.q("charging_mode") or "").lower() or None
     if charging is not None and charging not in _CHARGING_MODES:
         raise InvalidInput(f"charging_mode must be one of {', '.join(_CHARGING_MODES)}.")
     # Every ecsim server is pay-per-use: a yearly/monthly or spot filter, or the recycle bin, matches none.
-    if ctx.q_bool("in_recycle_bin") or charging not in (None, "0", "postPaid"):
+    if ctx.q_bool("in_recycle_bin") or charging not in (None, "0", "postpaid"):
         return json_response(200, {"servers": []})
     if ident:
         try:
