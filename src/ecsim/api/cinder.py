@@ -182,7 +182,7 @@ def _filter(ctx: Ctx) -> block.VolumeFilter:
         for name, field in (("created_at", "created"), ("updated_at", "updated")):
             for value in ctx.query.get(name, []):
                 op, sep, when = value.partition(":")
-                if not sep or op not in _TIME_OPS:
+                if not sep or op not in block.TIME_OPS:
                     op, when = "eq", value
                 try:
                     flt.times.append((field, op, parse_iso(when)))
@@ -197,7 +197,6 @@ def _filter(ctx: Ctx) -> block.VolumeFilter:
     return flt
 
 
-_TIME_OPS = ("gt", "gte", "lt", "lte", "eq", "neq")
 # What a volume list takes: paging and sorting, and the filters of Cinder's resource_filters.json (and the legacy
 # and admin ones cinderclient and openstacksdk send).
 _LIST_QUERY = {"marker", "limit", "offset", "sort", "sort_key", "sort_dir", "with_count", "all_tenants",

@@ -46,10 +46,6 @@ def show_tags(ctx: Ctx) -> Response:
 
 def project_tags(ctx: Ctx) -> Response:
     """Every tag key used in the project with the values it has (reads the project's servers)."""
-    values: dict[str, list[str]] = {}
-    for row in ctx.rt.store.select("server", ctx.project):
-        for key, value in map(tags.split, row.doc.get("tags", [])):
-            seen = values.setdefault(key, [])
-            if value not in seen:
-                seen.append(value)
-    return json_response(200, {"tags": [{"key": k, "values": v} for k, v in sorted(values.items())]})
+    values = tags.values_by_key(tags.split(t) for row in ctx.rt.store.select("server", ctx.project)
+                                for t in row.doc.get("tags", []))
+    return json_response(200, {"tags": [{"key": k, "values": v} for k, v in values.items()]})

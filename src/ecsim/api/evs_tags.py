@@ -50,10 +50,5 @@ def show_tags(ctx: Ctx) -> Response:
 
 def project_tags(ctx: Ctx) -> Response:
     """Every tag key on the project's disks with the values it has (reads the project's disks)."""
-    values: dict[str, list[str]] = {}
-    for row in ctx.rt.store.select("volume", ctx.project):
-        for key, value in (row.doc.get("tags") or {}).items():
-            seen = values.setdefault(key, [])
-            if value not in seen:
-                seen.append(value)
-    return json_response(200, {"tags": {k: v for k, v in sorted(values.items())}})
+    return json_response(200, {"tags": tags.values_by_key(
+        pair for row in ctx.rt.store.select("volume", ctx.project) for pair in (row.doc.get("tags") or {}).items())})

@@ -7,6 +7,7 @@ A disk's are EVS's key/value dict. The rules are each API's: ECS and EVS keys 1-
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ecsim.domain.errors import DomainError, InvalidInput, NotFound
 
@@ -71,6 +72,16 @@ def remove_pairs(current: dict[str, str], pairs: list[tuple[str, str | None]]) -
 def ecs_remove(doc: dict, pairs: list[tuple[str, str | None]]) -> None:
     kept = remove_pairs(dict(split(t) for t in doc.get("tags", [])), pairs)
     doc["tags"] = [joined(k, v) for k, v in kept.items()]
+
+
+def values_by_key(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """A project's tags: each key (sorted) with the values it has, in the order first seen."""
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        seen = values.setdefault(key, [])
+        if value not in seen:
+            seen.append(value)
+    return dict(sorted(values.items()))
 
 
 def check_nova_tag(tag: str) -> None:

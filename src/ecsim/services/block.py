@@ -97,7 +97,7 @@ class VolumeFilter:
             return False
         for name, op, t in self.times:
             value = doc.get(name)  # compared as shown: to the microsecond
-            if value is None or not _TIME_OPS[op](round(value, 6), round(t, 6)):
+            if value is None or not TIME_OPS[op](round(value, 6), round(t, 6)):
                 return False
         return True
 
@@ -122,8 +122,8 @@ class VolumeFilter:
         return c
 
 
-_TIME_OPS = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__, "eq": float.__eq__,
-             "neq": float.__ne__}
+TIME_OPS = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__, "eq": float.__eq__,
+            "neq": float.__ne__}
 # Sort keys with an index (the store column), and those read from the document.
 SORT_KEYS = {"created_at": "created", "id": "id", "name": "name", "display_name": "name", "status": "status"}
 DOC_SORT_KEYS = {

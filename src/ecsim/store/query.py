@@ -71,10 +71,13 @@ def where(conds: Sequence[Cond], json_text: Any, alias: str = "", keyset_alias: 
             clauses.append(f"{json_text(c.field, alias + 'doc')} = ?")
             params.append(c.value)
         elif c.op in ("facet", "facet_like", "nofacet", "facet_in"):
-            neg = "NOT " if c.op == "nofacet" else ""
             values = list(c.value) if c.op == "facet_in" else [c.value]
-            test = "LIKE ? ESCAPE '\\'" if c.op == "facet_like" else "= ?" if c.op != "facet_in" else \
-                f"IN ({','.join('?' * len(values))})" if values else "IS NULL AND 1 = 0"
+            if not values:  # one of no values
+                clauses.append("1 = 0")
+                continue
+            neg = "NOT " if c.op == "nofacet" else ""
+            test = {"facet_like": "LIKE ? ESCAPE '\\'",
+                    "facet_in": f"IN ({','.join('?' * len(values))})"}.get(c.op, "= ?")
             outer = alias or "resources."  # unqualified names would bind to the subquery's own columns
             clauses.append(f"{neg}EXISTS (SELECT 1 FROM facets g WHERE g.kind = {outer}kind AND g.id = {outer}id "
                            f"AND g.key = ? AND g.value {test})")
