@@ -244,11 +244,7 @@ class Directory:
         return (*self.groups_of(user), user_subject(user["id"]))
 
     def has_enterprise_grants(self, user: dict) -> bool:
-        def load() -> bool:
-            grants = self.grants_for_groups(user["domain_id"], self.subjects(user))
-            return any(g["target"] == "enterprise_project" for g in grants)
-
-        return self._cached(("has_enterprise_grants", user["id"]), load)
+        return bool(self.enterprise_projects(user))
 
     def enterprise_projects(self, user: dict) -> tuple[str, ...]:
         """The enterprise projects the user (or one of its groups) holds a grant on."""
